@@ -1,0 +1,35 @@
+"""Exercise analyzers: the engine, the registry and one module per exercise."""
+
+from formcheck.analyzers.baseline import Baseline, BaselineSource
+from formcheck.analyzers.engine import Analyzer, AnalyzerInfo
+from formcheck.analyzers.events import (
+    Cue,
+    Event,
+    Finding,
+    HoldProgress,
+    PartialRep,
+    Phase,
+    PhaseChanged,
+    RepCompleted,
+    RepRecord,
+    SetupHint,
+    SetupHintCode,
+    Severity,
+)
+from formcheck.analyzers.registry import exercise_names, get_analyzer, get_spec, list_analyzers
+from formcheck.analyzers.spec import (
+    ExerciseSpec,
+    Prescription,
+    Tempo,
+    load_prescription,
+    load_spec,
+)
+from formcheck.analyzers.summary import SetSummary
+
+__all__ = [
+    "Analyzer", "AnalyzerInfo", "Baseline", "BaselineSource", "Cue", "Event", "ExerciseSpec",
+    "Finding", "HoldProgress", "PartialRep", "Phase", "PhaseChanged", "Prescription",
+    "RepCompleted", "RepRecord", "SetSummary", "SetupHint", "SetupHintCode", "Severity", "Tempo",
+    "exercise_names", "get_analyzer", "get_spec", "list_analyzers", "load_prescription",
+    "load_spec",
+]

@@ -51,18 +51,9 @@ class Landmark(IntEnum):
 L = Landmark
 
 # Per-side joints, keyed by side name ("left"/"right"): the person's own left and right.
+_SIDE_JOINT_NAMES = ("ear", "shoulder", "elbow", "wrist", "hip", "knee", "ankle", "heel", "foot_index")
 SIDE_JOINTS: dict[str, dict[str, Landmark]] = {
-    side: {
-        "ear": L[f"{side.upper()}_EAR"],
-        "shoulder": L[f"{side.upper()}_SHOULDER"],
-        "elbow": L[f"{side.upper()}_ELBOW"],
-        "wrist": L[f"{side.upper()}_WRIST"],
-        "hip": L[f"{side.upper()}_HIP"],
-        "knee": L[f"{side.upper()}_KNEE"],
-        "ankle": L[f"{side.upper()}_ANKLE"],
-        "heel": L[f"{side.upper()}_HEEL"],
-        "foot_index": L[f"{side.upper()}_FOOT_INDEX"],
-    }
+    side: {joint: Landmark.__members__[f"{side}_{joint}".upper()] for joint in _SIDE_JOINT_NAMES}
     for side in ("left", "right")
 }
 

@@ -1,0 +1,194 @@
+"""Events an analyzer emits, and the per-rep records they carry.
+
+Every sink (websocket, terminal, report, annotated video) consumes these. Times are seconds
+from the video's own timestamps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import TypeVar
+
+
+class Phase(Enum):
+    """Phase of the movement, driven by the exercise's primary signal."""
+
+    SETUP = "setup"  # no usable sample yet
+    TOP = "top"  # start position (standing for the hinge)
+    DOWN = "down"  # moving away from the start position
+    BOTTOM = "bottom"  # pause at the far end
+    UP = "up"  # returning
+    HOLD = "hold"  # isometric position held
+
+
+class Severity(Enum):
+    """How much a finding matters; the cue policy speaks safety first."""
+
+    SAFETY = "safety"
+    WARNING = "warning"
+    INFO = "info"
+
+
+class SetupHintCode(Enum):
+    TURN_SIDEWAYS = "turn_sideways"
+    FACE_CAMERA = "face_camera"
+    STEP_BACK = "step_back"
+    MOVE_CLOSER = "move_closer"
+    NO_PERSON = "no_person"
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseTimes:
+    """Durations of the phases of one rep, seconds."""
+
+    down_s: float
+    pause_s: float
+    up_s: float
+
+    def to_dict(self) -> dict[str, float]:
+        return {"down_s": self.down_s, "pause_s": self.pause_s, "up_s": self.up_s}
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One fault seen in one rep (the report's ``findings`` rows)."""
+
+    code: str
+    severity: Severity
+    rep: int  # 1-based rep index; 0 when outside a counted rep
+    t_s: float
+    value: float
+    threshold: float
+    unit: str
+    message: str
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "code": self.code,
+            "severity": self.severity.value,
+            "rep": self.rep,
+            "t_s": _round(self.t_s),
+            "value": _round(self.value),
+            "threshold": _round(self.threshold),
+            "unit": self.unit,
+            "message": self.message,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RepRecord:
+    """A completed rep (or a partial attempt when ``counted`` is False)."""
+
+    index: int  # 1-based among counted reps; for attempts, 1-based among attempts
+    start_s: float
+    end_s: float
+    phases: PhaseTimes
+    metrics: dict[str, float]
+    faults: tuple[str, ...]
+    score: float
+    counted: bool = True
+    side: str | None = None  # for alternating exercises (left/right); None otherwise
+
+    def to_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {
+            "index": self.index,
+            "start_s": _round(self.start_s),
+            "end_s": _round(self.end_s),
+            "phases": {k: _round(v) for k, v in self.phases.to_dict().items()},
+            "metrics": {k: _round(v) for k, v in self.metrics.items()},
+            "faults": list(self.faults),
+            "score": _round(self.score),
+        }
+        if self.side is not None:
+            out["side"] = self.side
+        return out
+
+
+def _round(value: float, digits: int = 3) -> float | None:
+    """JSON-safe number: NaN becomes None (null)."""
+    if value != value:  # NaN
+        return None
+    return round(float(value), digits)
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseChanged:
+    t_s: float
+    phase: Phase
+    previous: Phase
+    rep: int  # the rep in progress (1-based), or the next rep while at the top
+
+
+@dataclass(frozen=True, slots=True)
+class RepCompleted:
+    t_s: float
+    rep: RepRecord
+
+
+@dataclass(frozen=True, slots=True)
+class PartialRep:
+    """A movement that left the start position but did not reach the rep depth."""
+
+    t_s: float
+    attempt: RepRecord
+
+
+@dataclass(frozen=True, slots=True)
+class Cue:
+    code: str
+    severity: Severity
+    message: str
+    value: float
+    threshold: float
+    unit: str
+    t_s: float
+    rep: int
+    spoken: bool = False  # chosen by the cue policy to be said aloud
+
+    @classmethod
+    def from_finding(cls, finding: Finding, spoken: bool) -> Cue:
+        return cls(
+            code=finding.code,
+            severity=finding.severity,
+            message=finding.message,
+            value=finding.value,
+            threshold=finding.threshold,
+            unit=finding.unit,
+            t_s=finding.t_s,
+            rep=finding.rep,
+            spoken=spoken,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SetupHint:
+    code: SetupHintCode
+    message: str
+    t_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class HoldProgress:
+    t_s: float
+    held_s: float
+    target_s: float | None
+    in_position: bool
+
+
+E = TypeVar("E")
+
+Event = PhaseChanged | RepCompleted | PartialRep | Cue | SetupHint | HoldProgress
+
+
+@dataclass(slots=True)
+class EventLog:
+    """Collects events in order (handy for sinks and tests)."""
+
+    events: list[Event] = field(default_factory=list)
+
+    def extend(self, events: list[Event]) -> None:
+        self.events.extend(events)
+
+    def of_type(self, kind: type[E]) -> list[E]:
+        return [e for e in self.events if isinstance(e, kind)]

@@ -1,0 +1,348 @@
+"""The hip hinge: bodyweight/dowel hinges, Romanian, kettlebell and floor deadlifts, seen
+from the side.
+
+Phases follow hip flexion above the standing value. Spine checks compare the back outline
+with the person's own reference (their standing outline before each rep, or the bottom of
+their first reps), never with an absolute shape. Timing checks compare joint onsets located
+between frames.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+from formcheck.analyzers.cues import Condition
+from formcheck.analyzers.engine import Analyzer, FrameContext
+from formcheck.analyzers.events import Phase, Severity
+from formcheck.analyzers.signals import Array, onset_time, robust_median
+from formcheck.analyzers.window import RepWindow
+from formcheck.kinematics import names as m
+from formcheck.types import CameraView
+
+SPINE_ROUNDED = "spine_rounded"
+SPINE_ARCHED = "spine_arched"
+KNEE_FIRST = "knee_first"
+KNEE_DOMINANT = "knee_dominant"
+HIPS_RISE_FIRST = "hips_rise_first"
+HEAD_FORWARD = "head_forward"
+TEMPO_DOWN_FAST = "tempo_down_fast"
+TEMPO_UP_FAST = "tempo_up_fast"
+DEPTH_SHORT = "depth_short"
+
+FAULT_CODES = (
+    SPINE_ROUNDED, SPINE_ARCHED, KNEE_FIRST, KNEE_DOMINANT, HIPS_RISE_FIRST, HEAD_FORWARD,
+    TEMPO_DOWN_FAST, TEMPO_UP_FAST, DEPTH_SHORT,
+)
+_SEVERITY = {
+    SPINE_ROUNDED: Severity.SAFETY, SPINE_ARCHED: Severity.SAFETY,
+    TEMPO_DOWN_FAST: Severity.INFO, TEMPO_UP_FAST: Severity.INFO, DEPTH_SHORT: Severity.INFO,
+}
+_MS_PER_S = 1000.0
+_PERCENT = 100.0
+_SIDE_VIEW_SHARE_MIN = 0.5  # side-only checks need at least half the rep seen from the side
+
+
+class HipHingeChecks(BaseModel):
+    """Thresholds of the hinge's checks (``[checks]`` of hip_hinge.toml)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    spine_reference: Literal["standing", "first_reps"] = "standing"
+    spine_check_min_depth_deg: float = 30.0
+    bulge_rounded_min_mm: float = 8.0
+    bulge_arched_min_mm: float = 8.0
+    head_forward_max_mm: float = 40.0
+    knee_first_lead_min_ms: float = 100.0
+    knee_onset_range_min_deg: float = 8.0
+    hip_knee_ratio_min: float = 1.2
+    trunk_at_depth_min_deg: float = 40.0
+    knee_range_squat_min_deg: float = 45.0
+    rise_lead_max_pct: float = 30.0
+    rise_range_min_deg: float = 10.0
+    rise_height_range_min_mm: float = 40.0
+    depth_tolerance_deg: float = 10.0
+
+
+class HipHingeAnalyzer(Analyzer):
+    checks_model = HipHingeChecks
+
+    @property
+    def c(self) -> HipHingeChecks:
+        assert isinstance(self.checks, HipHingeChecks)
+        return self.checks
+
+    def severity(self, code: str) -> Severity:
+        return _SEVERITY.get(code, Severity.WARNING)
+
+    # ----- references -----------------------------------------------------------------------
+    def _spine_reference(self, rest: Mapping[str, float]) -> float:
+        """The person's own neutral outline to compare the bulge with (NaN: not known yet)."""
+        if self.c.spine_reference == "first_reps":
+            refs = [r.metrics.get("bulge_bottom_mm", math.nan) for r in self.reference_reps]
+            if len(refs) < self.spec.calibration.reference_reps:
+                return math.nan
+            return robust_median(np.asarray(refs, dtype=float))
+        return self._standing(m.BACK_BULGE_MM, rest)
+
+    def _standing(self, name: str, rest: Mapping[str, float]) -> float:
+        value = rest.get(name, math.nan)
+        return value if math.isfinite(value) else self.baseline.value(name)
+
+    def _gates(self) -> dict[str, float]:
+        c = self.c
+        return {
+            SPINE_ROUNDED: self.noise_gate(
+                m.BACK_BULGE_MM, c.bulge_rounded_min_mm * self.threshold_scale(SPINE_ROUNDED)),
+            SPINE_ARCHED: self.noise_gate(
+                m.BACK_BULGE_MM, c.bulge_arched_min_mm * self.threshold_scale(SPINE_ARCHED)),
+            HEAD_FORWARD: self.noise_gate(
+                m.HEAD_FORWARD_MM, c.head_forward_max_mm * self.threshold_scale(HEAD_FORWARD)),
+        }
+
+    # ----- per-frame checks (live cues) -----------------------------------------------------
+    def frame_conditions(self, ctx: FrameContext) -> list[Condition]:
+        if ctx.phase not in (Phase.DOWN, Phase.BOTTOM, Phase.UP):
+            return []
+        if ctx.buffer.views and ctx.buffer.views[-1] is CameraView.FRONT:
+            return []
+        deep = ctx.depth_deg >= self.c.spine_check_min_depth_deg
+        bulge = ctx.recent(m.BACK_BULGE_MM) - self._spine_reference(ctx.rest)
+        head = ctx.recent(m.HEAD_FORWARD_MM) - self._standing(m.HEAD_FORWARD_MM, ctx.rest)
+        return self._spine_conditions(bulge, head, deep)
+
+    def _spine_conditions(self, bulge_mm: float, head_mm: float, deep: bool) -> list[Condition]:
+        gates = self._gates()
+
+        def cond(code: str, value: float) -> Condition:
+            active = None if not (deep and math.isfinite(value)) else value > gates[code]
+            return Condition(code, active, value, gates[code], "mm")
+
+        return [
+            cond(SPINE_ROUNDED, bulge_mm),
+            cond(SPINE_ARCHED, -bulge_mm),
+            cond(HEAD_FORWARD, head_mm),
+        ]
+
+    # ----- per-rep metrics ------------------------------------------------------------------
+    def rep_metrics(self, window: RepWindow) -> dict[str, float]:
+        tm = window.timing
+        during = window.mask(tm.start_s, tm.end_s)
+        hip, knee, trunk = (window.series(n) for n in
+                            (m.HIP_FLEXION_DEG, m.KNEE_FLEXION_DEG, m.TRUNK_INCLINATION_DEG))
+        hip_range = _max(hip[during]) - window.rest_value(m.HIP_FLEXION_DEG)
+        knee_range = _max(knee[during]) - window.rest_value(m.KNEE_FLEXION_DEG)
+        trunk_depth = _max(trunk[during]) - window.rest_value(m.TRUNK_INCLINATION_DEG)
+        out = {
+            "trunk_depth_deg": trunk_depth,
+            "hip_range_deg": hip_range,
+            "knee_range_deg": knee_range,
+            "hip_knee_ratio": hip_range / max(knee_range, 1.0),
+            "onset_lag_ms": self._onset_lag_ms(window, hip, knee),
+            **self._rise_metrics(window, knee, trunk),
+            **self._spine_metrics(window),
+        }
+        return out
+
+    def _onset_lag_ms(self, window: RepWindow, hip: Array, knee: Array) -> float:
+        """Hip onset minus knee onset in ms: positive when the knees start first."""
+        if window.from_bottom:
+            return math.nan
+        tm, ph = window.timing, self.spec.phase
+        down = window.t_s <= tm.peak_s
+        knee_rest = window.rest_value(m.KNEE_FLEXION_DEG)
+        knee_far = _max(knee[down & window.mask(tm.start_s, tm.peak_s)])
+        if not knee_far - knee_rest >= self.c.knee_onset_range_min_deg:
+            return math.nan
+        hip_rest = window.rest_value(m.HIP_FLEXION_DEG)
+        ex = (ph.onset_exponent_min, ph.onset_exponent_max)
+        t_hip = onset_time(window.t_s[down], hip[down], hip_rest, _max(hip[down]),
+                           ph.onset_fractions, ex).t_s
+        t_knee = onset_time(window.t_s[down], knee[down], knee_rest, knee_far,
+                            ph.onset_fractions, ex).t_s
+        return (t_hip - t_knee) * _MS_PER_S
+
+    def _rise_metrics(self, window: RepWindow, knee: Array, trunk: Array) -> dict[str, float]:
+        """How far the legs straighten ahead of the chest rising, in % of each one's range."""
+        tm = window.timing
+        seg = window.mask(tm.bottom_in_s, tm.end_s)
+        lead = _progress_lead(window.t_s[seg], knee[seg], trunk[seg], self.c.rise_range_min_deg)
+        if math.isnan(lead[0]):
+            hips = window.series(m.HIP_HEIGHT_MM)[seg]
+            shoulders = window.series(m.SHOULDER_HEIGHT_MM)[seg]
+            lead = _progress_lead(window.t_s[seg], -hips, -shoulders,
+                                  self.c.rise_height_range_min_mm)
+        return {"rise_lead_pct": lead[0], "rise_lag_ms": lead[1]}
+
+    def _spine_metrics(self, window: RepWindow) -> dict[str, float]:
+        tm = window.timing
+        deep = window.mask(tm.start_s, tm.end_s) & (self._depth(window) >= 
+                                                     self.c.spine_check_min_depth_deg)
+        bottom = window.mask(tm.bottom_in_s, tm.bottom_out_s)
+        bulge = window.series(m.BACK_BULGE_MM)
+        chord = window.series(m.SPINE_CHORD_MM)
+        head = window.series(m.HEAD_FORWARD_MM)
+        ref = self._spine_reference(window.rest)
+        return {
+            "bulge_bottom_mm": robust_median(bulge[bottom]),
+            "bulge_peak_mm": _max(bulge[deep]) - ref,
+            "bulge_min_mm": -_max(-bulge[deep]) - ref,
+            "chord_loss_mm": window.rest_value(m.SPINE_CHORD_MM) - -_max(-chord[deep]),
+            "head_offset_mm": _max(head[deep]) - self._standing(m.HEAD_FORWARD_MM, window.rest),
+        }
+
+    def _depth(self, window: RepWindow) -> Array:
+        primary = window.series(self.spec.phase.primary_signal)
+        sign = -1.0 if self.spec.phase.direction == "decrease" else 1.0
+        return sign * primary - self.start_value()
+
+    # ----- per-rep checks -------------------------------------------------------------------
+    def rep_conditions(self, window: RepWindow, metrics: Mapping[str, float]) -> list[Condition]:
+        out = self._tempo_conditions(window)
+        if window.view_share(CameraView.FRONT) > 1.0 - _SIDE_VIEW_SHARE_MIN:
+            return out
+        c = self.c
+        out += self._replayed_spine(window)
+        lead = metrics["onset_lag_ms"]
+        lead_max = c.knee_first_lead_min_ms * self.threshold_scale(KNEE_FIRST)
+        out.append(Condition(KNEE_FIRST, _gt(lead, lead_max), lead, lead_max, "ms"))
+        out.append(self._knee_dominant(metrics))
+        rise, rise_max = metrics["rise_lead_pct"], c.rise_lead_max_pct
+        rise_max *= self.threshold_scale(HIPS_RISE_FIRST)
+        out.append(Condition(HIPS_RISE_FIRST, _gt(rise, rise_max), rise, rise_max, "%"))
+        depth_target = self.prescription.depth_deg if self.prescription else None
+        if depth_target is not None:
+            limit = depth_target - c.depth_tolerance_deg
+            depth = metrics["trunk_depth_deg"]
+            out.append(Condition(DEPTH_SHORT, _gt(limit, depth), depth, limit, "deg"))
+        return out
+
+    def _knee_dominant(self, metrics: Mapping[str, float]) -> Condition:
+        c = self.c
+        scale = self.threshold_scale(KNEE_DOMINANT)
+        ratio, ratio_min = metrics["hip_knee_ratio"], c.hip_knee_ratio_min / scale
+        trunk, trunk_min = metrics["trunk_depth_deg"], c.trunk_at_depth_min_deg / scale
+        upright = _gt(trunk_min, trunk) and metrics["knee_range_deg"] >= c.knee_range_squat_min_deg
+        if upright:
+            return Condition(KNEE_DOMINANT, True, trunk, trunk_min, "deg")
+        return Condition(KNEE_DOMINANT, _gt(ratio_min, ratio), ratio, ratio_min, "x")
+
+    def _tempo_conditions(self, window: RepWindow) -> list[Condition]:
+        tempo = self.prescription.tempo if self.prescription else None
+        tol = 1.0 - self.spec.tempo.tolerance_fraction
+        down_min = tempo.down_s * tol if tempo else self.spec.tempo.down_min_s
+        up_min = tempo.up_s * tol if tempo else self.spec.tempo.up_min_s
+        ph = window.timing.phases
+        out = []
+        if down_min > 0 and not window.from_bottom:
+            out.append(Condition(TEMPO_DOWN_FAST, ph.down_s < down_min, ph.down_s, down_min, "s"))
+        if up_min > 0:
+            out.append(Condition(TEMPO_UP_FAST, ph.up_s < up_min, ph.up_s, up_min, "s"))
+        return out
+
+    def _replayed_spine(self, window: RepWindow) -> list[Condition]:
+        """Spine checks over the whole rep with persistence (for reps without live checks)."""
+        deep = self._depth(window) >= self.c.spine_check_min_depth_deg
+        tm = window.timing
+        inside = window.mask(tm.start_s, tm.end_s)
+        bulge = window.series(m.BACK_BULGE_MM) - self._spine_reference(window.rest)
+        head = window.series(m.HEAD_FORWARD_MM) - self._standing(m.HEAD_FORWARD_MM, window.rest)
+        gates = self._gates()
+        out = []
+        for code, values in ((SPINE_ROUNDED, bulge), (SPINE_ARCHED, -bulge), (HEAD_FORWARD, head)):
+            over = inside & deep & (values > gates[code])
+            held = _longest_run_s(window.t_s, over)
+            if not np.isfinite(values[inside & deep]).any():
+                continue
+            worst = _max(values[inside & deep])
+            active = held >= self.spec.cues.persistence_s
+            out.append(Condition(code, active, worst, gates[code], "mm"))
+        return out
+
+    # ----- messages -------------------------------------------------------------------------
+    def describe(self, condition: Condition, rep: int) -> str:
+        v, thr = condition.value, condition.threshold
+        where = f"rep {rep}" if rep > 0 else "a partial rep"
+        texts = {
+            SPINE_ROUNDED: f"Keep your back long: it rounded {v:.0f} mm at the bottom of {where}.",
+            SPINE_ARCHED: f"Don't over-arch your lower back: it arched {v:.0f} mm in {where}.",
+            HEAD_FORWARD: f"Keep your head in line with your back: it pushed {v:.0f} mm "
+            f"forward in {where}.",
+            KNEE_FIRST: f"Push your hips back first: your knees bent {v:.0f} ms before your "
+            f"hips in {where}.",
+            HIPS_RISE_FIRST: f"Lift your chest and hips together: your legs straightened "
+            f"{v:.0f}% ahead of your chest in {where}.",
+            TEMPO_DOWN_FAST: f"Lower more slowly: {v:.1f} s down in {where}, aim for at "
+            f"least {thr:.1f} s.",
+            TEMPO_UP_FAST: f"Come up more slowly: {v:.1f} s up in {where}, aim for at least "
+            f"{thr:.1f} s.",
+            DEPTH_SHORT: f"Hinge deeper: your trunk reached {v:.0f} deg in {where}, aim for "
+            f"{thr:.0f} deg.",
+        }
+        if condition.code == KNEE_DOMINANT:
+            if condition.unit == "deg":
+                return (f"Hinge, don't squat: your chest stayed up at {v:.0f} deg in {where}; "
+                        "push your hips back and let your chest come forward.")
+            return (f"Hinge, don't squat: your hips bent only {v:.1f} times as much as your "
+                    f"knees in {where} (aim for over {thr:.1f}).")
+        return texts.get(condition.code, super().describe(condition, rep))
+
+
+def _gt(value: float, limit: float) -> bool | None:
+    if not (math.isfinite(value) and math.isfinite(limit)):
+        return None
+    return value > limit
+
+
+def _max(x: Array) -> float:
+    finite = x[np.isfinite(x)]
+    return float(finite.max()) if finite.size else math.nan
+
+
+def _longest_run_s(t_s: Array, flags: Array) -> float:
+    """Longest time span over which ``flags`` stays true (sample to sample)."""
+    best, start = 0.0, math.nan
+    for t, flag in zip(t_s, flags, strict=True):
+        if flag:
+            start = t if math.isnan(start) else start
+            best = max(best, t - start)
+        else:
+            start = math.nan
+    return best
+
+
+def _progress_lead(t_s: Array, lead: Array, lag: Array, range_min: float) -> tuple[float, float]:
+    """Max of (progress of ``lead`` - progress of ``lag``) in % while both fall from their
+    peaks to their ends, and the delay between their half-way times in ms."""
+    if t_s.size < 2:
+        return math.nan, math.nan
+    progress = []
+    for x in (lead, lag):
+        ok = np.isfinite(x)
+        if ok.sum() < 2:
+            return math.nan, math.nan
+        i_peak = int(np.nanargmax(x))
+        top, end = float(x[i_peak]), float(x[ok][-1])
+        if top - end < range_min:
+            return math.nan, math.nan
+        p = np.clip((top - x) / (top - end), 0.0, 1.0)
+        p[: i_peak + 1] = 0.0
+        progress.append(p)
+    diff = progress[0] - progress[1]
+    lead_pct = float(np.nanmax(diff)) * _PERCENT
+    halves = [_first_time(t_s, p, 0.5) for p in progress]
+    return lead_pct, (halves[1] - halves[0]) * _MS_PER_S
+
+
+def _first_time(t_s: Array, p: Array, level: float) -> float:
+    above = np.nonzero(p >= level)[0]
+    if above.size == 0:
+        return math.nan
+    i = int(above[0])
+    if i == 0:
+        return float(t_s[0])
+    return float(t_s[i - 1] + (level - p[i - 1]) / (p[i] - p[i - 1]) * (t_s[i] - t_s[i - 1]))

@@ -1,0 +1,250 @@
+"""Exercise specs (TOML, units in every key) and prescriptions that tune them.
+
+A spec says which signal drives the phases, the phase thresholds, calibration, cue policy,
+tempo, scoring and the exercise's own check thresholds (``[checks]``, validated by the
+analyzer's model). A prescription (TOML or JSON) tunes a spec for one person: reps or hold
+time, tempo such as ``"3-1-2"`` (down-pause-up seconds), a target depth, threshold overrides by
+dotted key and movement directions to avoid.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from formcheck.analyzers.errors import PrescriptionError, SpecError
+
+SPEC_DIR = Path(__file__).parent / "specs"
+CheckValue = float | int | bool | str | list[str]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PhaseSpec(_Strict):
+    """Phase state machine on the primary signal, relative to the person's start position."""
+
+    primary_signal: str
+    direction: Literal["increase", "decrease"] = "increase"
+    start_default_deg: float = 5.0
+    start_max_deg: float = 30.0
+    leave_start_deg: float = 15.0
+    return_start_deg: float = 10.0
+    rep_min_depth_deg: float = 40.0
+    reverse_deg: float = 6.0
+    bottom_speed_max_deg_s: float = 20.0
+    speed_window_s: float = 0.15
+    settle_wait_s: float = 0.4
+    max_gap_s: float = 0.5
+    smoothing_window_s: float = 0.12
+    onset_fractions: tuple[float, ...] = (0.05, 0.15, 0.3)
+    onset_exponent_min: float = 1.0
+    onset_exponent_max: float = 4.0
+    preroll_max_s: float = 3.0
+
+    @field_validator("primary_signal")
+    @classmethod
+    def _angle_signal(cls, value: str) -> str:
+        if not value.endswith("_deg"):
+            raise ValueError("the primary signal must be an angle measure ending in _deg")
+        return value
+
+    @model_validator(mode="after")
+    def _hysteresis(self) -> PhaseSpec:
+        if self.return_start_deg >= self.leave_start_deg:
+            raise ValueError("return_start_deg must be below leave_start_deg (hysteresis)")
+        if self.rep_min_depth_deg <= self.leave_start_deg:
+            raise ValueError("rep_min_depth_deg must exceed leave_start_deg")
+        return self
+
+
+class CalibrationSpec(_Strict):
+    still_window_s: float = 1.0
+    still_max_std_deg: float = 1.5
+    min_valid_fraction: float = 0.6
+    rest_window_s: float = 1.0
+    reference_reps: int = 2
+    default_noise_floor: dict[str, float] = Field(default_factory=dict)
+
+
+class CueSpec(_Strict):
+    noise_k: float = 3.0
+    persistence_s: float = 0.15
+    cooldown_s: float = 4.0
+    spoken_per_rep_max: int = 1
+    priority: list[str] = Field(default_factory=list)
+    avoid_threshold_factor: float = 0.75
+
+
+class TempoSpec(_Strict):
+    down_min_s: float = 0.0  # 0 disables the check when no prescription sets a tempo
+    up_min_s: float = 0.0
+    tolerance_fraction: float = 0.3
+
+
+class ScoringSpec(_Strict):
+    penalty_points: dict[str, float] = Field(default_factory=dict)
+    default_penalty_points: float = 10.0
+    excess_factor_max: float = 2.0
+    fray_drop_points: float = 15.0
+    fray_min_reps: int = 2
+
+
+class SetupSpec(_Strict):
+    accepted_views: list[Literal["side", "front", "oblique"]] = Field(
+        default_factory=lambda: ["side", "oblique"]
+    )
+    view_hint: Literal["turn_sideways", "face_camera"] = "turn_sideways"
+    view_hint_message: str = "Turn sideways to the camera."
+    hint_persistence_s: float = 1.0
+    hint_repeat_s: float = 10.0
+
+
+class HoldSpec(_Strict):
+    enter_deg: float = 30.0
+    exit_deg: float = 20.0
+    target_s: float = 0.0
+    break_max_s: float = 1.0
+    progress_interval_s: float = 1.0
+
+
+class ExerciseSpec(_Strict):
+    name: str
+    description: str
+    camera_placement: str
+    mode: Literal["reps", "hold"] = "reps"
+    phase: PhaseSpec
+    calibration: CalibrationSpec = CalibrationSpec()
+    cues: CueSpec = CueSpec()
+    tempo: TempoSpec = TempoSpec()
+    scoring: ScoringSpec = ScoringSpec()
+    setup: SetupSpec = SetupSpec()
+    hold: HoldSpec = HoldSpec()
+    avoid_codes: dict[str, list[str]] = Field(default_factory=dict)
+    checks: dict[str, CheckValue] = Field(default_factory=dict)
+
+
+class Tempo(_Strict):
+    """Target phase durations in seconds, from a string such as ``"3-1-2"`` (down-pause-up)."""
+
+    down_s: float
+    pause_s: float
+    up_s: float
+    top_s: float = 0.0
+
+    @classmethod
+    def parse(cls, text: str) -> Tempo:
+        parts = text.replace(" ", "").split("-")
+        try:
+            numbers = [float(p) for p in parts]
+        except ValueError:
+            numbers = []
+        if len(numbers) not in (3, 4) or any(not math.isfinite(n) or n < 0 for n in numbers):
+            raise PrescriptionError(
+                f"Tempo {text!r} is not valid: write down-pause-up seconds such as 3-1-2."
+            )
+        top = numbers[3] if len(numbers) == 4 else 0.0
+        return cls(down_s=numbers[0], pause_s=numbers[1], up_s=numbers[2], top_s=top)
+
+
+class Prescription(_Strict):
+    exercise: str
+    reps: int | None = None
+    hold_s: float | None = None
+    tempo: Tempo | None = None
+    depth_deg: float | None = None
+    avoid: list[str] = Field(default_factory=list)
+    overrides: dict[str, CheckValue] = Field(default_factory=dict)
+
+    @field_validator("tempo", mode="before")
+    @classmethod
+    def _parse_tempo(cls, value: object) -> object:
+        return Tempo.parse(value) if isinstance(value, str) else value
+
+
+def load_spec(path: Path) -> ExerciseSpec:
+    """Read and validate one exercise spec TOML file."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise SpecError(f"Exercise spec {path} cannot be read: {exc}.") from exc
+    return spec_from_mapping(data, str(path))
+
+
+def spec_from_mapping(data: dict[str, Any], origin: str) -> ExerciseSpec:
+    try:
+        return ExerciseSpec.model_validate(data)
+    except ValidationError as exc:
+        raise SpecError(f"Exercise spec {origin} is not valid: {_first_error(exc)}.") from exc
+
+
+def builtin_spec(name: str) -> ExerciseSpec:
+    return load_spec(SPEC_DIR / f"{name}.toml")
+
+
+def load_prescription(path: Path) -> Prescription:
+    """Read a prescription from a ``.toml`` or ``.json`` file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
+    except (OSError, ValueError) as exc:
+        raise PrescriptionError(f"Prescription {path} cannot be read: {exc}.") from exc
+    return prescription_from_mapping(data, str(path))
+
+
+def prescription_from_mapping(data: dict[str, Any], origin: str) -> Prescription:
+    try:
+        return Prescription.model_validate(data)
+    except ValidationError as exc:
+        raise PrescriptionError(f"Prescription {origin} is not valid: {_first_error(exc)}.") from exc
+
+
+def apply_prescription(spec: ExerciseSpec, prescription: Prescription) -> ExerciseSpec:
+    """A copy of ``spec`` with the prescription's overrides and avoided directions applied."""
+    if prescription.exercise != spec.name:
+        raise PrescriptionError(
+            f"The prescription is for {prescription.exercise!r}, not {spec.name!r}."
+        )
+    data = spec.model_dump(mode="python")
+    for key, value in prescription.overrides.items():
+        _set_dotted(data, key, value, spec.name)
+    for direction in prescription.avoid:
+        codes = spec.avoid_codes.get(direction)
+        if codes is None:
+            valid = ", ".join(sorted(spec.avoid_codes)) or "none"
+            raise PrescriptionError(
+                f"Direction {direction!r} is not known for {spec.name}; valid: {valid}."
+            )
+        data["cues"]["priority"] = codes + [c for c in data["cues"]["priority"] if c not in codes]
+    return spec_from_mapping(data, f"{spec.name} with prescription")
+
+
+def _set_dotted(data: dict[str, Any], key: str, value: CheckValue, name: str) -> None:
+    parts = key.split(".")
+    node: Any = data
+    for part in parts[:-1]:
+        if not isinstance(node, dict) or part not in node:
+            raise PrescriptionError(f"Override {key!r} names no setting of {name}.")
+        node = node[part]
+    if not isinstance(node, dict) or parts[-1] not in node:
+        raise PrescriptionError(f"Override {key!r} names no setting of {name}.")
+    node[parts[-1]] = value
+
+
+def _first_error(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err["loc"]) or "file"
+    return f"{where}: {err['msg']}"

@@ -1,0 +1,114 @@
+"""Buffered samples and the per-rep window handed to an exercise's rep checks."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from formcheck.analyzers.events import PhaseTimes
+from formcheck.analyzers.signals import Array, fill_gaps, moving_average, robust_median
+from formcheck.types import CameraView
+
+
+@dataclass(slots=True)
+class SampleBuffer:
+    """Usable samples kept since the end of the previous rep (plus a pre-roll)."""
+
+    t_s: list[float] = field(default_factory=list)
+    measures: list[Mapping[str, float]] = field(default_factory=list)
+    views: list[CameraView] = field(default_factory=list)
+
+    def append(self, t_s: float, measures: Mapping[str, float], view: CameraView) -> None:
+        self.t_s.append(t_s)
+        self.measures.append(measures)
+        self.views.append(view)
+
+    def trim_before(self, t_s: float) -> None:
+        keep = int(np.searchsorted(np.asarray(self.t_s), t_s, side="left"))
+        del self.t_s[:keep], self.measures[:keep], self.views[:keep]
+
+    def column(self, name: str, start: int = 0) -> Array:
+        return np.array([m.get(name, math.nan) for m in self.measures[start:]], dtype=float)
+
+    def recent_mean(self, name: str, window_s: float) -> float:
+        """Causal mean of a measure over the last ``window_s`` (NaN ignored)."""
+        if not self.t_s:
+            return math.nan
+        now = self.t_s[-1]
+        values = [
+            m.get(name, math.nan)
+            for t, m in zip(reversed(self.t_s), reversed(self.measures), strict=True)
+            if now - t <= window_s
+        ]
+        finite = [v for v in values if math.isfinite(v)]
+        return float(sum(finite) / len(finite)) if finite else math.nan
+
+    def index_at(self, t_s: float) -> int:
+        return int(np.searchsorted(np.asarray(self.t_s), t_s, side="left"))
+
+
+@dataclass(frozen=True, slots=True)
+class RepTiming:
+    """Phase boundaries of one rep in seconds, located between samples."""
+
+    start_s: float
+    bottom_in_s: float
+    bottom_out_s: float
+    end_s: float
+    peak_s: float
+    depth_deg: float  # peak of the primary signal above the start position
+
+    @property
+    def phases(self) -> PhaseTimes:
+        return PhaseTimes(
+            down_s=self.bottom_in_s - self.start_s,
+            pause_s=self.bottom_out_s - self.bottom_in_s,
+            up_s=self.end_s - self.bottom_out_s,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RepWindow:
+    """All buffered samples around one rep, with its timing and the start-position values.
+
+    ``t_s`` spans the pre-roll before the rep (the person at the start position) to a short
+    post-roll after it. ``rest`` holds each measure's median at the start position before
+    the rep (after it, for a rep that started at the bottom).
+    """
+
+    index: int
+    counted: bool
+    from_bottom: bool
+    timing: RepTiming
+    t_s: Array
+    raw: Mapping[str, Array]
+    rest: Mapping[str, float]
+    views: tuple[CameraView, ...]
+    smoothing_window_s: float
+    max_gap_s: float
+
+    def series(self, name: str) -> Array:
+        """The measure, gaps filled and smoothed (NaN when the measure is absent)."""
+        raw = self.raw.get(name)
+        if raw is None:
+            return np.full(self.t_s.shape, math.nan)
+        return moving_average(self.t_s, fill_gaps(self.t_s, raw, self.max_gap_s),
+                              self.smoothing_window_s)
+
+    def mask(self, t0_s: float, t1_s: float) -> Array:
+        return (self.t_s >= t0_s) & (self.t_s <= t1_s)
+
+    def median_between(self, name: str, t0_s: float, t1_s: float) -> float:
+        return robust_median(self.series(name)[self.mask(t0_s, t1_s)])
+
+    def rest_value(self, name: str) -> float:
+        return float(self.rest.get(name, math.nan))
+
+    def view_share(self, view: CameraView) -> float:
+        """Fraction of the rep's samples seen from ``view``."""
+        if not self.views:
+            return 0.0
+        return sum(v is view for v in self.views) / len(self.views)

@@ -1,0 +1,126 @@
+"""The `formcheck` command."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+# MediaPipe's C++ logging floods the terminal unless told otherwise before it loads.
+os.environ.setdefault("GLOG_minloglevel", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from formcheck.errors import FormcheckError  # noqa: E402
+
+DEFAULT_OUT_ROOT = Path("out")
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _positive_cm(text: str) -> float:
+    value = float(text)
+    if not 50.0 <= value <= 250.0:
+        raise argparse.ArgumentTypeError(f"height must be between 50 and 250 cm, got {text}")
+    return value
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from formcheck.offline import analyze_video
+
+    video = Path(args.video)
+    out_dir = Path(args.out) if args.out else DEFAULT_OUT_ROOT / video.stem
+    bar = tqdm(
+        total=None, unit="frame", desc=video.name, disable=args.quiet or None, file=sys.stderr
+    )
+
+    def progress(done: int, total: int) -> None:
+        if total and bar.total != total:
+            bar.total = max(total, done)
+        bar.update(done - bar.n)
+
+    try:
+        run = analyze_video(
+            video,
+            out_dir,
+            height_cm=args.height_cm,
+            model=Path(args.model) if args.model else None,
+            progress=progress,
+        )
+    finally:
+        bar.close()
+    video_block = run.report["video"]
+    cal = run.report.get("calibration") or {}
+    print(
+        f"{video.name}: {video_block['frames']} frames, pose in "
+        f"{video_block['frames_with_pose']} ({100.0 * video_block['pose_rate']:.1f}%), "
+        f"scale from {cal.get('scale_source', 'none')}"
+    )
+    print(f"wrote {out_dir / 'report.json'} and {out_dir / 'measures.csv'}")
+    return 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from formcheck.pose.model import ensure_model
+
+    info = ensure_model(
+        Path(args.model) if args.model else None, log=print, force_build=args.rebuild
+    )
+    print(f"model: {info.path}\nsource: {info.source}\nsha256: {info.sha256}")
+    return 0
+
+
+def cmd_exercises(args: argparse.Namespace) -> int:
+    from formcheck.analyzers import list_analyzers
+
+    analyzers = list_analyzers()
+    if not analyzers:
+        print("no exercise analyzers yet")
+    for item in analyzers:
+        print(f"{item.name:18} {item.description}\n{'':18} camera: {item.camera_placement}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="formcheck", description="Camera-based form checking for back-care exercises."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("analyze", help="analyze a video file and write a report")
+    p.add_argument("video", help="video file (any format FFmpeg reads)")
+    p.add_argument("--exercise", help="exercise analyzer to use (see `formcheck exercises`)")
+    p.add_argument("--height-cm", type=_positive_cm, help="body height, for millimetre scale")
+    p.add_argument("--out", help=f"output folder (default {DEFAULT_OUT_ROOT}/<video name>)")
+    p.add_argument("--model", help="PoseLandmarker .task bundle to use instead of the default")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(handler=cmd_analyze)
+
+    p = sub.add_parser("models", help="build or check the pose model bundle")
+    p.add_argument("--model", help="check this .task bundle instead")
+    p.add_argument("--rebuild", action="store_true", help="rebuild even if a good one is cached")
+    p.set_defaults(handler=cmd_models)
+
+    p = sub.add_parser("exercises", help="list the exercise analyzers")
+    p.set_defaults(handler=cmd_exercises)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except FormcheckError as exc:
+        print(f"formcheck: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("formcheck: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

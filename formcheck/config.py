@@ -1,0 +1,60 @@
+"""Pipeline settings with units in every name; one model feeds TOML, CLI flags and the server."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class OneEuroConfig(BaseModel):
+    """One Euro filter parameters (Casiez et al. 2012).
+
+    Coordinates are filtered in units of the person's size (landmark pixels divided by the
+    torso length), so the same parameters suit a near and a far person.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    min_cutoff_hz: float = Field(1.0, gt=0, description="cutoff at rest: lower = smoother still")
+    beta: float = Field(
+        150.0, ge=0, description="speed coefficient: higher = less lag when moving (per body size/s)"
+    )
+    derivative_cutoff_hz: float = Field(1.0, gt=0, description="cutoff of the speed estimate")
+
+
+class QualityConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    min_person_height_px: float = Field(
+        125.0, gt=0, description="smaller people are lost or swapped left/right (FACTS.md)"
+    )
+    min_visibility: float = Field(0.5, ge=0, le=1, description="a landmark counts as seen above it")
+    edge_margin_px: float = Field(2.0, ge=0, description="key joints this close to the edge are out")
+
+
+class CalibrationConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    still_window_s: float = Field(1.0, gt=0, description="length of the still period for the baseline")
+    search_window_s: float = Field(
+        6.0, gt=0, description="look for the still period within this time from the start"
+    )
+    still_max_spread_body: float = Field(
+        0.03,
+        gt=0,
+        description="max median joint spread (std, in torso lengths) in a 'still' window",
+    )
+
+
+class PipelineConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_inference_side_px: int = Field(
+        1280, ge=256, description="frames with a longer side are downscaled before inference"
+    )
+    segmentation: bool = Field(True, description="ask the model for a person mask (back outline)")
+    num_poses: int = Field(
+        2, ge=1, le=5, description="people the model may track; the pipeline locks onto one"
+    )
+    smoothing: OneEuroConfig = OneEuroConfig()
+    quality: QualityConfig = QualityConfig()
+    calibration: CalibrationConfig = CalibrationConfig()

@@ -1,0 +1,130 @@
+"""Turns smoothed PoseFrames into Samples: orientation, quality and all measures."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+
+from formcheck.config import QualityConfig
+from formcheck.kinematics import names as n
+from formcheck.kinematics.measures import MEASURE_NAMES, compute_measures
+from formcheck.kinematics.orientation import (
+    FacingTracker,
+    OrientationConfig,
+    camera_yaw_from_side_deg,
+    classify_view,
+    forward_x,
+    near_side,
+)
+from formcheck.pose.landmarks import SIDE_JOINTS, Landmark
+from formcheck.types import CameraView, Facing, FrameQuality, PoseFrame, Sample
+
+# Extra measures from the person mask (kinematics.spine), merged into each Sample.
+SpineMeasurer = Callable[[PoseFrame, Facing, float], dict[str, float]]
+
+_KEY_JOINTS = [Landmark.NOSE] + [
+    SIDE_JOINTS[s][j] for s in ("left", "right") for j in ("shoulder", "hip", "knee", "ankle")
+]
+
+
+def frame_quality(pose: PoseFrame, config: QualityConfig) -> FrameQuality:
+    p, vis = pose.landmarks_px, pose.visibility
+    if p is None or vis is None:
+        return FrameQuality(has_pose=False)
+    key = p[_KEY_JOINTS, :2]
+    margin = config.edge_margin_px
+    in_frame = bool(
+        np.all(key[:, 0] >= margin)
+        and np.all(key[:, 0] <= pose.image_width_px - margin)
+        and np.all(key[:, 1] >= margin)
+        and np.all(key[:, 1] <= pose.image_height_px - margin)
+    )
+    height_px = float(np.ptp(p[:, 1]))
+    return FrameQuality(
+        has_pose=True,
+        in_frame=in_frame,
+        mean_visibility=float(np.mean(vis[_KEY_JOINTS])),
+        person_height_px=height_px,
+        too_small=height_px < config.min_person_height_px,
+    )
+
+
+class NearSideTracker:
+    """Which side faces the camera, voted over recent frames so it does not flicker."""
+
+    def __init__(self, memory_frames: float = 15.0) -> None:
+        self._vote = 0.0  # > 0 left, < 0 right
+        self._decay = 1.0 - 1.0 / memory_frames
+        self.side = "left"
+
+    def update(self, pose: PoseFrame) -> str:
+        self._vote = self._decay * self._vote + (1.0 if near_side(pose) == "left" else -1.0)
+        if self._vote > 0:
+            self.side = "left"
+        elif self._vote < 0:
+            self.side = "right"
+        return self.side
+
+
+class KinematicsStage:
+    """One per stream: keeps the facing and near-side state between frames."""
+
+    def __init__(
+        self,
+        quality: QualityConfig,
+        orientation: OrientationConfig | None = None,
+        spine: SpineMeasurer | None = None,
+    ) -> None:
+        self._quality = quality
+        self._orientation = orientation or OrientationConfig()
+        self._facing = FacingTracker(self._orientation)
+        self._near = NearSideTracker()
+        self._spine = spine
+
+    def orient(self, pose: PoseFrame) -> tuple[str, Facing, CameraView, float]:
+        """Update the orientation state with this frame: (near side, facing, view, yaw)."""
+        yaw_deg = camera_yaw_from_side_deg(pose)
+        view = classify_view(yaw_deg, self._orientation)
+        facing = self._facing.update(pose, view)
+        side = self._near.update(pose)
+        return side, facing, view, yaw_deg
+
+    def sample(
+        self,
+        pose: PoseFrame,
+        orientation: tuple[str, Facing, CameraView, float],
+        mm_per_px: float,
+        world_to_mm: float,
+    ) -> Sample:
+        """Measures of a frame whose orientation was found by ``orient``."""
+        quality = frame_quality(pose, self._quality)
+        if not pose.has_pose:
+            return Sample(
+                t_ms=pose.t_ms,
+                measures=dict.fromkeys(MEASURE_NAMES, math.nan),
+                facing=Facing.UNKNOWN,
+                view=CameraView.UNKNOWN,
+                quality=quality,
+                pose=pose,
+            )
+        side, facing, view, yaw_deg = orientation
+        measures = compute_measures(
+            pose,
+            side=side,
+            forward_x=forward_x(facing),
+            mm_per_px=mm_per_px,
+            world_to_mm=world_to_mm,
+        )
+        measures[n.CAMERA_YAW_FROM_SIDE_DEG] = yaw_deg
+        if self._spine is not None and math.isfinite(mm_per_px):
+            measures.update(self._spine(pose, facing, mm_per_px))
+        return Sample(
+            t_ms=pose.t_ms,
+            measures=measures,
+            facing=facing,
+            view=view,
+            quality=quality,
+            pose=pose,
+        )

@@ -1,0 +1,131 @@
+"""Offline analysis of a video file: the live pipeline replayed over a file's frames.
+
+video -> PoseEstimator -> MeasurePipeline -> (analyzer) -> measures.csv + report.json
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from formcheck import __version__
+from formcheck.config import PipelineConfig
+from formcheck.errors import NoPersonError
+from formcheck.pipeline import MeasurePipeline
+from formcheck.pose.estimator import PoseEstimator
+from formcheck.pose.model import ModelInfo, ensure_model
+from formcheck.report.files import MeasuresCsvWriter, write_report_json
+from formcheck.types import Sample, VideoInfo
+from formcheck.video import open_source
+
+# (frames done, frames expected or 0 when unknown)
+ProgressFn = Callable[[int, int], None]
+SampleSink = Callable[[Sample], None]
+
+MEASURES_CSV = "measures.csv"
+REPORT_JSON = "report.json"
+
+
+@dataclass
+class AnalysisRun:
+    """What one pass over a video produced (besides the files)."""
+
+    info: VideoInfo
+    frame_size_px: tuple[int, int]
+    model: ModelInfo
+    frames: int = 0
+    frames_with_pose: int = 0
+    first_t_ms: float = 0.0
+    last_t_ms: float = 0.0
+    report: dict[str, Any] = field(default_factory=dict)
+
+
+def analyze_video(
+    video: Path,
+    out_dir: Path,
+    *,
+    height_cm: float | None = None,
+    model: Path | None = None,
+    config: PipelineConfig | None = None,
+    progress: ProgressFn | None = None,
+    sinks: tuple[SampleSink, ...] = (),
+) -> AnalysisRun:
+    """Analyze one video and write ``measures.csv`` and ``report.json`` into ``out_dir``.
+
+    Raises VideoOpenError for unreadable input, ModelUnavailableError when no model can be
+    had and NoPersonError when nobody was found in any frame (no files are left behind).
+    """
+    config = config or PipelineConfig()
+    model_info = ensure_model(model)
+    pipeline = MeasurePipeline(config, stated_height_cm=height_cm)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    csv_path = out_dir / MEASURES_CSV
+    with (
+        open_source(video, max_side_px=config.max_inference_side_px) as source,
+        PoseEstimator(
+            model_info.path, segmentation=config.segmentation, num_poses=config.num_poses
+        ) as estimator,
+        MeasuresCsvWriter(csv_path) as csv_writer,
+    ):
+        run = AnalysisRun(info=source.info, frame_size_px=source.frame_size_px, model=model_info)
+
+        def emit(samples: list[Sample]) -> None:
+            for sample in samples:
+                csv_writer.write(sample)
+                for sink in sinks:
+                    sink(sample)
+
+        for frame in source:
+            pose = estimator.process(frame)
+            if run.frames == 0:
+                run.first_t_ms = frame.t_ms
+            run.frames += 1
+            run.last_t_ms = frame.t_ms
+            run.frames_with_pose += int(pose.has_pose)
+            emit(pipeline.push(pose))
+            if progress is not None:
+                progress(run.frames, source.info.frame_count)
+        emit(pipeline.finish())
+
+    if run.frames_with_pose == 0:
+        with contextlib.suppress(OSError):
+            csv_path.unlink()
+        raise NoPersonError(
+            f"No person was found in any of the {run.frames} frames of {video}; film the whole "
+            "body from the side, in good light, with the person at least a third of the "
+            "frame's height."
+        )
+    run.report = build_report(video, run, pipeline, height_cm)
+    write_report_json(run.report, out_dir / REPORT_JSON)
+    return run
+
+
+def build_report(
+    video: Path, run: AnalysisRun, pipeline: MeasurePipeline, height_cm: float | None
+) -> dict[str, Any]:
+    info = run.info
+    calibration = pipeline.calibration
+    return {
+        "formcheck_version": __version__,
+        "video": {
+            "path": str(video),
+            "frames": run.frames,
+            "frames_with_pose": run.frames_with_pose,
+            "pose_rate": run.frames_with_pose / run.frames if run.frames else 0.0,
+            "fps": info.fps,
+            "width": info.width_px,
+            "height": info.height_px,
+            "rotation_deg": info.rotation_deg,
+            "duration_s": info.duration_s,
+            "first_frame_t_s": run.first_t_ms / 1000.0,
+            "last_frame_t_s": run.last_t_ms / 1000.0,
+            "inference_size_px": list(run.frame_size_px),
+        },
+        "model": {"path": str(run.model.path), "source": run.model.source,
+                  "sha256": run.model.sha256},
+        "calibration": calibration.to_report_dict() if calibration else None,
+        "noise_floor": dict(calibration.noise_floor) if calibration else {},
+    }

@@ -1,0 +1,125 @@
+"""The streaming measure pipeline: PoseFrame -> smoothed -> Sample, calibrated on the fly.
+
+The same object serves a file, a camera and browser frames: push one PoseFrame at a time,
+get back the Samples that are ready. Until the first still second has been found the
+frames are held back (the person is asked to stand still), then released with the locked
+millimetre scale, so every Sample of a run uses one scale.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections import Counter
+
+from formcheck.config import PipelineConfig
+from formcheck.kinematics.calibration import (
+    Calibration,
+    baseline_and_noise,
+    find_still_window,
+    scale_from_poses,
+)
+from formcheck.kinematics.orientation import OrientationConfig
+from formcheck.kinematics.stage import KinematicsStage, SpineMeasurer
+from formcheck.smoothing.smoother import PoseSmoother
+from formcheck.types import CameraView, Facing, PoseFrame, Sample
+
+Orientation = tuple[str, Facing, CameraView, float]
+_NO_ORIENTATION: Orientation = ("left", Facing.UNKNOWN, CameraView.UNKNOWN, math.nan)
+
+
+class MeasurePipeline:
+    def __init__(
+        self,
+        config: PipelineConfig | None = None,
+        *,
+        stated_height_cm: float | None = None,
+        spine: SpineMeasurer | None = None,
+        orientation: OrientationConfig | None = None,
+    ) -> None:
+        self.config = config or PipelineConfig()
+        self._stated_height_cm = stated_height_cm
+        self._smoother = PoseSmoother(self.config.smoothing)
+        self._kinematics = KinematicsStage(self.config.quality, orientation, spine)
+        self.calibration: Calibration | None = None
+        self._pending: list[tuple[PoseFrame, Orientation]] = []
+
+    @property
+    def calibrating(self) -> bool:
+        return self.calibration is None
+
+    def push(self, pose: PoseFrame) -> list[Sample]:
+        smoothed = self._smoother(pose)
+        orientation = self._kinematics.orient(smoothed) if smoothed.has_pose else _NO_ORIENTATION
+        if self.calibration is not None:
+            return [self._sample(smoothed, orientation, self.calibration)]
+        if not self._pending and not smoothed.has_pose:
+            # Nothing to calibrate on yet: frames before the person appears pass straight on.
+            return [self._sample(smoothed, orientation, None)]
+        self._pending.append((smoothed, orientation))
+        if self._try_lock(final=False):
+            return self._drain()
+        return []
+
+    def finish(self) -> list[Sample]:
+        """End of stream: calibrate on whatever was seen and release the held frames."""
+        if self.calibration is None and self._pending:
+            self._try_lock(final=True)
+        return self._drain()
+
+    # -- calibration ------------------------------------------------------------------------
+
+    def _try_lock(self, *, final: bool) -> bool:
+        cfg = self.config.calibration
+        posed = [(p, o) for p, o in self._pending if p.has_pose]
+        if not posed:
+            return False
+        span_s = (posed[-1][0].t_ms - posed[0][0].t_ms) / 1000.0
+        if span_s < cfg.still_window_s and not final:
+            return False
+        poses = [p for p, _ in posed]
+        if not final and span_s < cfg.search_window_s:
+            # Is the latest still_window_s still? Lock as soon as it is.
+            recent = [p for p in poses if p.t_ms >= poses[-1].t_ms - cfg.still_window_s * 1000.0]
+            start, end, motion = find_still_window(recent, cfg)
+            if not motion <= cfg.still_max_spread_body:
+                return False
+            offset = len(poses) - len(recent)
+            start, end = start + offset, end + offset
+        else:
+            start, end, motion = find_still_window(poses, cfg)
+        self._lock([posed[i] for i in range(start, end)], motion)
+        return True
+
+    def _lock(self, window: list[tuple[PoseFrame, Orientation]], motion: float) -> None:
+        side = Counter(o[0] for _, o in window).most_common(1)[0][0]
+        poses = [p for p, _ in window]
+        source, mm_per_px, world_to_mm, height_cm = scale_from_poses(
+            poses, side, self._stated_height_cm
+        )
+        provisional = Calibration(
+            scale_source=source,
+            mm_per_px=mm_per_px,
+            world_to_mm=world_to_mm,
+            stated_height_cm=self._stated_height_cm,
+            estimated_height_cm=height_cm,
+            still_start_s=poses[0].t_ms / 1000.0,
+            still_end_s=poses[-1].t_ms / 1000.0,
+            found_still=motion <= self.config.calibration.still_max_spread_body,
+            motion_body=motion,
+        )
+        samples = [self._sample(p, o, provisional) for p, o in window]
+        baseline, noise = baseline_and_noise([s.measures for s in samples])
+        self.calibration = dataclasses.replace(provisional, baseline=baseline, noise_floor=noise)
+
+    def _drain(self) -> list[Sample]:
+        out = [self._sample(p, o, self.calibration) for p, o in self._pending]
+        self._pending = []
+        return out
+
+    def _sample(
+        self, pose: PoseFrame, orientation: Orientation, calibration: Calibration | None
+    ) -> Sample:
+        mm_per_px = calibration.mm_per_px if calibration else math.nan
+        world_to_mm = calibration.world_to_mm if calibration else math.nan
+        return self._kinematics.sample(pose, orientation, mm_per_px, world_to_mm)

@@ -1,0 +1,191 @@
+"""MediaPipe Tasks pose estimation (stage 2). The only module that imports MediaPipe."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import numpy as np
+
+from formcheck.errors import ModelUnavailableError
+from formcheck.pose.landmarks import NUM_LANDMARKS, Landmark
+from formcheck.pose.native_log import quiet_native_stderr
+from formcheck.types import PoseFrame, VideoFrame
+
+L = Landmark
+_TORSO = [L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_HIP, L.RIGHT_HIP]
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    landmarks_px: np.ndarray
+    world_m: np.ndarray
+    visibility: np.ndarray
+    index: int
+
+    @property
+    def centre_px(self) -> np.ndarray:
+        return np.asarray(self.landmarks_px[_TORSO, :2].mean(axis=0))
+
+    @property
+    def size_px(self) -> float:
+        """Height of the landmark bounding box: a stand-in for how big the person looks."""
+        return float(np.ptp(self.landmarks_px[:, 1]) + np.ptp(self.landmarks_px[:, 0])) / 2.0
+
+
+class PersonLock:
+    """Chooses one person when several are visible and keeps them.
+
+    At the start the lock takes the largest, most central person; afterwards the candidate
+    nearest to the last position of the locked person, as long as they are within
+    ``max_jump_body`` body sizes of it.
+    """
+
+    def __init__(self, max_jump_body: float = 0.5) -> None:
+        self._max_jump_body = max_jump_body
+        self._last: Candidate | None = None
+
+    def choose(self, candidates: list[Candidate], width_px: int, height_px: int) -> Candidate | None:
+        if not candidates:
+            return None
+        if self._last is None:
+            centre = np.array([width_px / 2.0, height_px / 2.0])
+            diagonal = math.hypot(width_px, height_px)
+
+            def start_score(c: Candidate) -> float:
+                off_centre = float(np.linalg.norm(c.centre_px - centre)) / diagonal
+                return c.size_px * (1.0 - off_centre)
+
+            chosen = max(candidates, key=start_score)
+        else:
+            last = self._last
+            chosen = min(candidates, key=lambda c: float(np.linalg.norm(c.centre_px - last.centre_px)))
+            jump = float(np.linalg.norm(chosen.centre_px - last.centre_px))
+            if jump > self._max_jump_body * max(last.size_px, 1.0):
+                return None
+        self._last = chosen
+        return chosen
+
+    def release(self) -> None:
+        """Forget the locked person (e.g. after they have been gone a long time)."""
+        self._last = None
+
+
+class PoseEstimator:
+    """Wraps a MediaPipe PoseLandmarker; one instance per stream (it keeps tracking state).
+
+    MediaPipe's VIDEO mode serves files and live frames alike: it is synchronous and takes
+    each frame's timestamp (from the video, or from the client's clock when live).
+
+    Timestamps must increase; a repeated or earlier timestamp is nudged forward by 1 ms, as
+    MediaPipe rejects them.
+    """
+
+    def __init__(
+        self,
+        model_path: Path,
+        *,
+        segmentation: bool = True,
+        num_poses: int = 2,
+        min_detection_confidence: float = 0.5,
+        min_presence_confidence: float = 0.5,
+        min_tracking_confidence: float = 0.5,
+        lost_after_ms: float = 1000.0,
+    ) -> None:
+        from mediapipe.tasks.python import vision
+        from mediapipe.tasks.python.core.base_options import BaseOptions
+
+        options = vision.PoseLandmarkerOptions(
+            base_options=BaseOptions(model_asset_path=str(model_path)),
+            running_mode=vision.RunningMode.VIDEO,
+            num_poses=num_poses,
+            min_pose_detection_confidence=min_detection_confidence,
+            min_pose_presence_confidence=min_presence_confidence,
+            min_tracking_confidence=min_tracking_confidence,
+            output_segmentation_masks=segmentation,
+        )
+        try:
+            with quiet_native_stderr():
+                self._landmarker = vision.PoseLandmarker.create_from_options(options)
+        except (RuntimeError, ValueError) as exc:
+            raise ModelUnavailableError(
+                f"The pose model {model_path} could not be loaded ({exc}); run "
+                "`formcheck models` to rebuild it or pass --model with an official bundle."
+            ) from exc
+        self._segmentation = segmentation
+        self._lock = PersonLock()
+        self._last_ts_ms = -1
+        self._last_seen_ms: float | None = None
+        self._lost_after_ms = lost_after_ms
+        self._first_frame = True
+
+    def process(self, frame: VideoFrame) -> PoseFrame:
+        import mediapipe as mp
+
+        height_px, width_px = frame.rgb.shape[:2]
+        ts_ms = max(int(round(frame.t_ms)), self._last_ts_ms + 1)
+        self._last_ts_ms = ts_ms
+        image = mp.Image(image_format=mp.ImageFormat.SRGB, data=frame.rgb)
+        if self._first_frame:
+            with quiet_native_stderr():  # MediaPipe logs graph warnings on the first frame
+                result = self._landmarker.detect_for_video(image, ts_ms)
+            self._first_frame = False
+        else:
+            result = self._landmarker.detect_for_video(image, ts_ms)
+        candidates = [
+            _candidate(i, lms, result.pose_world_landmarks[i], width_px, height_px)
+            for i, lms in enumerate(result.pose_landmarks)
+        ]
+        if (
+            self._last_seen_ms is not None
+            and frame.t_ms - self._last_seen_ms > self._lost_after_ms
+        ):
+            self._lock.release()
+        chosen = self._lock.choose(candidates, width_px, height_px)
+        if chosen is None:
+            return PoseFrame(frame.t_ms, width_px, height_px, people_detected=len(candidates))
+        self._last_seen_ms = frame.t_ms
+        mask = None
+        if self._segmentation and result.segmentation_masks:
+            mask = np.array(result.segmentation_masks[chosen.index].numpy_view(), dtype=np.float32)
+            if mask.ndim == 3:
+                mask = mask[:, :, 0]
+        return PoseFrame(
+            t_ms=frame.t_ms,
+            image_width_px=width_px,
+            image_height_px=height_px,
+            landmarks_px=chosen.landmarks_px,
+            world_m=chosen.world_m,
+            visibility=chosen.visibility,
+            mask=mask,
+            people_detected=len(candidates),
+        )
+
+    def close(self) -> None:
+        self._landmarker.close()
+
+    def __enter__(self) -> PoseEstimator:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _candidate(index: int, lms: Any, world: Any, width_px: int, height_px: int) -> Candidate:
+    px = np.empty((NUM_LANDMARKS, 3), dtype=np.float64)
+    wm = np.empty((NUM_LANDMARKS, 3), dtype=np.float64)
+    vis = np.empty(NUM_LANDMARKS, dtype=np.float64)
+    for k, (lm, wl) in enumerate(zip(lms, world, strict=True)):
+        # MediaPipe's z uses roughly the same scale as x (normalised by image width).
+        px[k] = (lm.x * width_px, lm.y * height_px, lm.z * width_px)
+        wm[k] = (wl.x, wl.y, wl.z)
+        vis[k] = lm.visibility if lm.visibility is not None else 0.0
+    return Candidate(landmarks_px=px, world_m=wm, visibility=vis, index=index)
