@@ -46,7 +46,9 @@ DEFAULT_CLIPS = (
     "hinge/0016h_1.mp4",
 )
 ASSUMED_STATURE_MM = 1700.0
-STANDING_WINDOW_S = (0.0, 1.0)  # "first still second"
+STANDING_WINDOW_S = (0.0, 1.0)  # the first second (scale; these clips open with a hand wave)
+LOCKOUT_WITHIN_DEG = 3.0  # lockout: trunk inclination within this of the rep's lowest
+LOCKOUT_REPS = 2  # the standing reference: lockout frames of the first reps
 BOTTOM_WITHIN_DEG = 5.0  # bottom phase: trunk inclination within this of the rep's peak
 MASK_LEVELS = 255.0
 DENSE = SpineConfig(station_start_frac=0.0, station_stop_frac=1.0, station_count=41)
@@ -83,7 +85,8 @@ def _frames(path: Path) -> object:
         base = float(stream.time_base) if stream.time_base is not None else 0.0
         for index, frame in enumerate(container.decode(stream)):
             t_ms = float(frame.pts) * base * 1000.0 if frame.pts is not None else math.nan
-            yield VideoFrame(index, t_ms, frame.to_ndarray(format="rgb24"))
+            rgb = np.ascontiguousarray(frame.to_ndarray(format="rgb24"))  # rows are padded
+            yield VideoFrame(index, t_ms, rgb)
 
 
 def extract(clip: str) -> None:
@@ -104,15 +107,22 @@ def extract(clip: str) -> None:
             pose = estimator.process(frame)
             shape = (pose.image_height_px, pose.image_width_px)
             t_ms.append(frame.t_ms)
-            lms.append(pose.landmarks_px if pose.landmarks_px is not None
-                       else np.full((NUM_LANDMARKS, 3), np.nan))
-            vis.append(pose.visibility if pose.visibility is not None
-                       else np.zeros(NUM_LANDMARKS))
+            lms.append(
+                pose.landmarks_px
+                if pose.landmarks_px is not None
+                else np.full((NUM_LANDMARKS, 3), np.nan)
+            )
+            vis.append(pose.visibility if pose.visibility is not None else np.zeros(NUM_LANDMARKS))
             mask = pose.mask if pose.mask is not None else np.zeros(shape, np.float32)
             masks.append(np.round(mask * MASK_LEVELS).astype(np.uint8))
     elapsed = time.perf_counter() - start
-    np.savez(out_dir / "poses.npz", t_ms=np.array(t_ms), landmarks_px=np.array(lms),
-             visibility=np.array(vis), shape=np.array(shape))
+    np.savez(
+        out_dir / "poses.npz",
+        t_ms=np.array(t_ms),
+        landmarks_px=np.array(lms),
+        visibility=np.array(vis),
+        shape=np.array(shape),
+    )
     np.save(out_dir / "masks_u8.npy", np.array(masks))
     print(f"{clip}: {len(t_ms)} frames in {elapsed:.1f} s -> {out_dir}")
 
@@ -149,8 +159,16 @@ class Cached:
 ProfileMeasure = Callable[[np.ndarray, np.ndarray], float]
 
 
-def _mve(start: float, stop: float) -> ProfileMeasure:
-    return lambda t, d: mid_vs_ends_px(t, d, start, stop, 0.1, 0.1, 1)
+def _mve(start: float, stop: float, end_band: float = 0.1) -> ProfileMeasure:
+    return lambda t, d: mid_vs_ends_px(t, d, start, stop, end_band, 0.1, 1)
+
+
+def _level(start: float, stop: float) -> ProfileMeasure:
+    def f(t: np.ndarray, d: np.ndarray) -> float:
+        sel = (t >= start - 1e-9) & (t <= stop + 1e-9) & np.isfinite(d)
+        return float(d[sel].mean()) if sel.sum() >= 3 else math.nan
+
+    return f
 
 
 def _quad(start: float, stop: float) -> ProfileMeasure:
@@ -167,6 +185,8 @@ VARIANTS: dict[str, ProfileMeasure] = {
     "curve_q_.35-.85": _quad(0.35, 0.85),
     "curve_q_.45-.90": _quad(0.45, 0.90),
     "curve_q_.20-.60": _quad(0.20, 0.60),
+    "bulge_mve_0-1_e.05": _mve(0.0, 1.0, 0.05),
+    "level_.30-.70": _level(0.30, 0.70),
 }
 
 
@@ -226,7 +246,16 @@ def frame_table(data: Cached, facing: Facing, side: SideChoice) -> FrameTable:
         for key, fn in VARIANTS.items():
             values[key][i] = fn(o.fractions, o.offsets_px)
     return FrameTable(
-        data.t_ms / 1000.0, inc, chord, values, profiles, vf, conf, arm, head, chin,
+        data.t_ms / 1000.0,
+        inc,
+        chord,
+        values,
+        profiles,
+        vf,
+        conf,
+        arm,
+        head,
+        chin,
         1000.0 * spent / max(1, int(np.isfinite(inc).sum())),
     )
 
@@ -234,8 +263,9 @@ def frame_table(data: Cached, facing: Facing, side: SideChoice) -> FrameTable:
 def stature_scale_mm_per_px(data: Cached) -> float:
     """mm per px assuming ASSUMED_STATURE_MM for the mask height in the standing window."""
     heights = []
-    for i in np.flatnonzero((data.t_ms / 1000.0 >= STANDING_WINDOW_S[0])
-                            & (data.t_ms / 1000.0 < STANDING_WINDOW_S[1])):
+    for i in np.flatnonzero(
+        (data.t_ms / 1000.0 >= STANDING_WINDOW_S[0]) & (data.t_ms / 1000.0 < STANDING_WINDOW_S[1])
+    ):
         rows = np.flatnonzero((data.masks[i] >= 128).any(axis=1))
         if rows.size:
             heights.append(rows[-1] - rows[0] + 1)
@@ -250,8 +280,19 @@ def bottom_frames(table: FrameTable, rep: tuple[float, float]) -> np.ndarray:
     return np.flatnonzero(in_rep & (table.inclination_deg >= peak - BOTTOM_WITHIN_DEG))
 
 
-def standing_frames(table: FrameTable) -> np.ndarray:
+def first_second_frames(table: FrameTable) -> np.ndarray:
     return np.flatnonzero((table.t_s >= STANDING_WINDOW_S[0]) & (table.t_s < STANDING_WINDOW_S[1]))
+
+
+def standing_frames(table: FrameTable, label: Label) -> np.ndarray:
+    """Lockout frames (upright, holding the weight) of the first reps: the standing reference."""
+    out = []
+    for rep in label.reps_s[:LOCKOUT_REPS]:
+        in_rep = (table.t_s >= rep[0]) & (table.t_s < rep[1]) & np.isfinite(table.inclination_deg)
+        if in_rep.any():
+            low = float(np.nanmin(table.inclination_deg[in_rep]))
+            out.append(np.flatnonzero(in_rep & (table.inclination_deg <= low + LOCKOUT_WITHIN_DEG)))
+    return np.concatenate(out) if out else np.zeros(0, dtype=np.intp)
 
 
 # --- report ----------------------------------------------------------------------------------
@@ -273,22 +314,30 @@ def report(clips: list[str], side: SideChoice) -> None:
         data = Cached(clip)
         tables[clip] = frame_table(data, labels[clip].facing, side)
         scales[clip] = stature_scale_mm_per_px(data)
-    print(f"side={side.value}; mm assume a {ASSUMED_STATURE_MM:.0f} mm person; "
-          f"bottom = inclination within {BOTTOM_WITHIN_DEG} deg of the rep's peak")
-    print("\nclip             fault           frames  pose%  usable%  conf  arm%  mm/px  "
-          "chord_px(stand)  ms/frame")
+    print(
+        f"side={side.value}; mm assume a {ASSUMED_STATURE_MM:.0f} mm person; "
+        f"bottom = inclination within {BOTTOM_WITHIN_DEG} deg of the rep's peak"
+    )
+    print(
+        "\nclip             fault           frames  pose%  usable%  conf  arm%  mm/px  "
+        "chord_px(stand)  ms/frame"
+    )
     for clip, tb in tables.items():
         usable = np.isfinite(tb.values_px["back_curve"])
         st = standing_frames(tb)
-        print(f"{Path(clip).stem:16s} {labels[clip].faults or '-':15s} {len(tb.t_s):6d} "
-              f"{100 * np.isfinite(tb.inclination_deg).mean():5.0f} {100 * usable.mean():7.0f} "
-              f"{np.nanmedian(tb.confidence):5.2f} {100 * np.nanmean(tb.arm_frac):4.1f} "
-              f"{scales[clip]:6.2f} {np.nanmedian(tb.chord_px[st]):10.1f} "
-              f"{tb.ms_per_frame:12.2f}")
+        print(
+            f"{Path(clip).stem:16s} {labels[clip].faults or '-':15s} {len(tb.t_s):6d} "
+            f"{100 * np.isfinite(tb.inclination_deg).mean():5.0f} {100 * usable.mean():7.0f} "
+            f"{np.nanmedian(tb.confidence):5.2f} {100 * np.nanmean(tb.arm_frac):4.1f} "
+            f"{scales[clip]:6.2f} {np.nanmedian(tb.chord_px[st]):10.1f} "
+            f"{tb.ms_per_frame:12.2f}"
+        )
     keys = ["back_bulge", "back_curve", *VARIANTS]
     for unit in ("mm", "%chord"):
-        print(f"\nPer-rep bottom value ({unit}), mean +- sd over reps; then its change from the "
-              "standing reference (first still second)")
+        print(
+            f"\nPer-rep bottom value ({unit}), mean +- sd over reps; then its change from the "
+            "standing reference (first still second)"
+        )
         print(f"{'measure':20s} " + " ".join(f"{Path(c).stem:>17s}" for c in clips))
         for key in keys:
             cells, deltas = [], []
@@ -300,21 +349,60 @@ def report(clips: list[str], side: SideChoice) -> None:
                 deltas.append(_ms([r - stand for r in reps]))
             print(f"{key:20s} " + " ".join(f"{c:>17s}" for c in cells))
             print(f"{'  - standing':20s} " + " ".join(f"{c:>17s}" for c in deltas))
-    print("\nNoise floor per frame (mm): sd over the standing second | median within-rep sd "
-          "over bottom frames")
+    print(
+        "\nNoise floor per frame (mm): sd over the standing second | median within-rep sd "
+        "over bottom frames"
+    )
     for key in ["back_bulge", "back_curve", "curve_q_.15-.85"]:
         cells = []
         for clip in clips:
             tb = tables[clip]
             v = tb.values_px[key] * scales[clip]
-            st = v[standing_frames(tb)]
-            within = [np.nanstd(v[b], ddof=1) for b in
-                      (bottom_frames(tb, r) for r in labels[clip].reps_s)
-                      if np.isfinite(v[b]).sum() > 2]
+            st = v[standing_frames(tb, labels[clip])]
+            within = [
+                np.nanstd(v[b], ddof=1)
+                for b in (bottom_frames(tb, r) for r in labels[clip].reps_s)
+                if np.isfinite(v[b]).sum() > 2
+            ]
             cells.append(f"{np.nanstd(st, ddof=1):4.2f} | {np.median(within):4.2f}")
         print(f"{key:20s} " + " ".join(f"{c:>17s}" for c in cells))
     _reference_table(clips, tables, scales, labels, side)
     _head_table(clips, tables, scales, labels)
+
+
+def _auc(pos: np.ndarray, neg: np.ndarray) -> float:
+    """P(a rounded rep scores above a neutral one)."""
+    if pos.size == 0 or neg.size == 0:
+        return math.nan
+    greater = (pos[:, None] > neg[None, :]).mean()
+    ties = (pos[:, None] == neg[None, :]).mean()
+    return float(greater + 0.5 * ties)
+
+
+def _separation_table(
+    clips: list[str], tables: dict[str, FrameTable], scales: dict[str, float],
+    labels: dict[str, Label], keys: list[str],
+) -> None:
+    """How well each measure splits reps of clips labelled spine_rounded from the others."""
+    print("\nSeparation, rounded reps vs the other clips' reps: d' (mean gap / pooled sd) and "
+          "AUC; raw bottom value | change from the standing reference; mm")
+    for key in keys:
+        cells = []
+        for use_delta in (False, True):
+            pos: list[float] = []
+            neg: list[float] = []
+            for clip in clips:
+                reps, stand = _rep_values(tables[clip], labels[clip], key, scales[clip])
+                vals = [r - stand for r in reps] if use_delta else reps
+                (pos if "spine_rounded" in labels[clip].faults else neg).extend(
+                    v for v in vals if math.isfinite(v))
+            p, n = np.array(pos), np.array(neg)
+            if p.size < 2 or n.size < 2:
+                cells.append("   n/a")
+                continue
+            pooled = math.sqrt(0.5 * (p.var(ddof=1) + n.var(ddof=1)))
+            cells.append(f"d'={(p.mean() - n.mean()) / pooled:+5.2f} AUC={_auc(p, n):4.2f}")
+        print(f"{key:20s} " + " | ".join(cells))
 
 
 def _rep_values(
@@ -322,35 +410,48 @@ def _rep_values(
 ) -> tuple[list[float], float]:
     v = tb.values_px[key]
     v = v * scale if scale is not None else 100.0 * v / tb.chord_px
-    reps = [float(np.nanmean(v[b])) if np.isfinite(v[b]).any() else math.nan
-            for b in (bottom_frames(tb, r) for r in label.reps_s)]
-    stand = float(np.nanmean(v[standing_frames(tb)]))
+    reps = [
+        float(np.nanmean(v[b])) if np.isfinite(v[b]).any() else math.nan
+        for b in (bottom_frames(tb, r) for r in label.reps_s)
+    ]
+    stand = float(np.nanmean(v[standing_frames(tb, label)]))
     return reps, stand
 
 
 def _reference_table(
-    clips: list[str], tables: dict[str, FrameTable], scales: dict[str, float],
-    labels: dict[str, Label], side: SideChoice,
+    clips: list[str],
+    tables: dict[str, FrameTable],
+    scales: dict[str, float],
+    labels: dict[str, Label],
+    side: SideChoice,
 ) -> None:
     """SpineReference built from the bottoms of the first reps of a reference clip."""
-    print("\nSpineReference deviation (mm, curve of outline minus reference, default band): "
-          "reference = bottom frames of reps 1-2 of the same clip | of 0016c_1 reps 1-3")
+    print(
+        "\nSpineReference deviation (mm, curve of outline minus reference, default band): "
+        "reference = bottom frames of reps 1-2 of the same clip | of 0016c_1 reps 1-3"
+    )
     cfg = replace(SpineConfig(), side=side)
     ref_clip = "hinge/0016c_1.mp4"
-    cross = _build_reference(ref_clip, tables, scales, labels, cfg, range(3)) \
-        if ref_clip in tables else None
+    cross = (
+        _build_reference(ref_clip, tables, scales, labels, cfg, range(3))
+        if ref_clip in tables
+        else None
+    )
     for clip in clips:
         own = _build_reference(clip, tables, scales, labels, cfg, range(2))
         own_dev = _deviations(clip, tables, scales, labels, cfg, own, skip=2)
-        cross_dev = (_deviations(clip, tables, scales, labels, cfg, cross,
-                                 skip=3 if clip == ref_clip else 0)
-                     if cross is not None else [])
-        print(f"{Path(clip).stem:16s} own: {_ms(own_dev)} (noise {own.noise_mm():4.1f})"
-              f"   vs 0016c_1: {_ms(cross_dev)}")
+        cross_dev = (
+            _deviations(clip, tables, scales, labels, cfg, cross, skip=3 if clip == ref_clip else 0)
+            if cross is not None
+            else []
+        )
+        print(
+            f"{Path(clip).stem:16s} own: {_ms(own_dev)} (noise {own.noise_mm():4.1f})"
+            f"   vs 0016c_1: {_ms(cross_dev)}"
+        )
 
 
-def _outlines_at(clip: str, labels: dict[str, Label], frames: np.ndarray,
-                 cfg: SpineConfig) -> list:  # type: ignore[type-arg]
+def _outlines_at(clip: str, labels: dict[str, Label], frames: np.ndarray, cfg: SpineConfig) -> list:  # type: ignore[type-arg]
     data = Cached(clip)
     out = []
     for i in frames:
@@ -360,30 +461,48 @@ def _outlines_at(clip: str, labels: dict[str, Label], frames: np.ndarray,
     return out
 
 
-def _build_reference(clip: str, tables: dict[str, FrameTable], scales: dict[str, float],
-                     labels: dict[str, Label], cfg: SpineConfig,
-                     reps: range) -> SpineReference:
+def _build_reference(
+    clip: str,
+    tables: dict[str, FrameTable],
+    scales: dict[str, float],
+    labels: dict[str, Label],
+    cfg: SpineConfig,
+    reps: range,
+) -> SpineReference:
     ref = SpineReference(cfg)
     for r in reps:
-        for o in _outlines_at(clip, labels, bottom_frames(tables[clip], labels[clip].reps_s[r]),
-                              cfg):
+        for o in _outlines_at(
+            clip, labels, bottom_frames(tables[clip], labels[clip].reps_s[r]), cfg
+        ):
             ref.add(o, scales[clip])
     return ref
 
 
-def _deviations(clip: str, tables: dict[str, FrameTable], scales: dict[str, float],
-                labels: dict[str, Label], cfg: SpineConfig, ref: SpineReference,
-                skip: int) -> list[float]:
+def _deviations(
+    clip: str,
+    tables: dict[str, FrameTable],
+    scales: dict[str, float],
+    labels: dict[str, Label],
+    cfg: SpineConfig,
+    ref: SpineReference,
+    skip: int,
+) -> list[float]:
     out = []
     for rep in labels[clip].reps_s[skip:]:
-        devs = [ref.deviation_mm(o, scales[clip]) for o in
-                _outlines_at(clip, labels, bottom_frames(tables[clip], rep), cfg)]
+        devs = [
+            ref.deviation_mm(o, scales[clip])
+            for o in _outlines_at(clip, labels, bottom_frames(tables[clip], rep), cfg)
+        ]
         out.append(float(np.nanmean(devs)) if devs else math.nan)
     return out
 
 
-def _head_table(clips: list[str], tables: dict[str, FrameTable], scales: dict[str, float],
-                labels: dict[str, Label]) -> None:
+def _head_table(
+    clips: list[str],
+    tables: dict[str, FrameTable],
+    scales: dict[str, float],
+    labels: dict[str, Label],
+) -> None:
     print("\nHead at the rep bottoms: head_forward_mm | chin_drop_deg (mean +- sd over reps)")
     for clip in clips:
         tb = tables[clip]

@@ -127,9 +127,7 @@ def test_pts_clock_spaces_frames_without_pts_by_nominal_period() -> None:
 def test_rotation_metadata_gives_upright_frames(tmp_path: Path, rotation_ccw_deg: int) -> None:
     upright = marker_image(96, 160)  # portrait, as a phone held upright sees it
     stored = stored_for_display(upright, rotation_ccw_deg)
-    clip = write_clip(
-        tmp_path / "rot.mp4", [stored] * 5, rotation_ccw_deg=rotation_ccw_deg or None
-    )
+    clip = write_clip(tmp_path / "rot.mp4", [stored] * 5, rotation_ccw_deg=rotation_ccw_deg or None)
     info = probe_video(clip)
     assert (info.width_px, info.height_px) == (96, 160)
     assert info.rotation_deg == upright_rotation_cw_deg(rotation_ccw_deg)
@@ -267,7 +265,9 @@ def test_corrupt_packets_mid_file_keep_frames_and_warn(
     clip = write_clip(tmp_path / "fs.mp4", noise_images(60, 128, 96), faststart=True)
     data = bytearray(clip.read_bytes())
     middle = len(data) // 2
-    data[middle : middle + 3000] = np.random.default_rng(1).integers(0, 256, 3000).astype(np.uint8).tobytes()
+    data[middle : middle + 3000] = (
+        np.random.default_rng(1).integers(0, 256, 3000).astype(np.uint8).tobytes()
+    )
     path = tmp_path / "corrupt.mp4"
     path.write_bytes(bytes(data))
     with caplog.at_level(logging.WARNING, logger="formcheck.video"):
@@ -329,10 +329,12 @@ def test_decoder_exceptions_reach_the_consumer(
 
     monkeypatch.setattr(file_source_module, "rotate_upright", failing_rotate)
     received = []
-    with open_source(noise_clip, prefetch_frames=2) as source:
-        with pytest.raises(RuntimeError, match="boom in the decode thread"):
-            for frame in source:
-                received.append(frame.index)
+    with (
+        open_source(noise_clip, prefetch_frames=2) as source,
+        pytest.raises(RuntimeError, match="boom in the decode thread"),
+    ):
+        for frame in source:
+            received.append(frame.index)
     assert received == [0, 1, 2]
 
 

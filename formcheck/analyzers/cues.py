@@ -45,6 +45,7 @@ class Persistence:
 
     persistence_s: float
     _runs: dict[str, _Run] = field(default_factory=dict)
+    _peaks: dict[str, float] = field(default_factory=dict)
 
     def update(self, t_s: float, condition: Condition) -> Condition | None:
         """The condition (with the worst value of the run) when it first persists, else None."""
@@ -57,18 +58,22 @@ class Persistence:
         if math.isnan(run.since_s):
             run.since_s = t_s
         run.worst = _worse(run.worst, condition.value, condition.threshold)
+        self._peaks[condition.code] = _worse(
+            self._peaks.get(condition.code, math.nan), condition.value, condition.threshold
+        )
         if run.fired or t_s - run.since_s < self.persistence_s:
             return None
         run.fired = True
         return Condition(condition.code, True, run.worst, condition.threshold, condition.unit)
 
     def worst(self, code: str) -> float:
-        run = self._runs.get(code)
-        return run.worst if run else math.nan
+        """The value furthest beyond the threshold while active, since the last reset."""
+        return self._peaks.get(code, math.nan)
 
     def reset(self) -> None:
         """Start a new rep: every code may fire again."""
         self._runs.clear()
+        self._peaks.clear()
 
 
 def _worse(current: float, value: float, threshold: float) -> float:

@@ -92,9 +92,13 @@ class Analyzer:
         try:
             self.checks = self.checks_model.model_validate(spec.checks)
         except ValidationError as exc:
-            raise SpecError(f"The [checks] of exercise spec {spec.name} are not valid: {exc}.") from exc
+            raise SpecError(
+                f"The [checks] of exercise spec {spec.name} are not valid: {exc}."
+            ) from exc
         self.avoided_codes = {
-            code for d in (prescription.avoid if prescription else []) for code in spec.avoid_codes[d]
+            code
+            for d in (prescription.avoid if prescription else [])
+            for code in spec.avoid_codes[d]
         }
         noise_defaults = spec.calibration.default_noise_floor
         if baseline is None:
@@ -236,7 +240,11 @@ class Analyzer:
 
     def _frame_checks(self, t_s: float, depth: float, rep_no: int) -> list[Event]:
         ctx = FrameContext(
-            t_s, self._machine.phase, depth, self._rest, self._buffer,
+            t_s,
+            self._machine.phase,
+            depth,
+            self._rest,
+            self._buffer,
             self.spec.phase.smoothing_window_s,
         )
         new: list[Finding] = []
@@ -259,6 +267,22 @@ class Analyzer:
             message=self.describe(condition, rep_no),
         )
 
+    def _settle(self, finding: Finding, rep_no: int) -> Finding:
+        """A live finding restated at the rep's end: its worst value over the rep."""
+        worst = self._persistence.worst(finding.code)
+        value = worst if math.isfinite(worst) else finding.value
+        cond = Condition(finding.code, True, value, finding.threshold, finding.unit)
+        return Finding(
+            finding.code,
+            finding.severity,
+            rep_no,
+            finding.t_s,
+            value,
+            finding.threshold,
+            finding.unit,
+            self.describe(cond, rep_no),
+        )
+
     def _maybe_finalize(self, t_s: float, leaving: bool) -> list[Event]:
         if self._pending is None:
             return []
@@ -269,6 +293,9 @@ class Analyzer:
     def _finalize_pending(self) -> list[Event]:
         cycle, self._pending = self._pending, None
         if cycle is None:
+            return []
+        if not cycle.reached(self.spec.phase.attempt_min_depth_deg):
+            self._rep_findings = []  # a sway, not a movement: nothing to report
             return []
         counted = cycle.reached(self.spec.phase.rep_min_depth_deg)
         index = len(self.summary.reps) + 1 if counted else len(self.summary.attempts) + 1
@@ -281,9 +308,7 @@ class Analyzer:
             for c in self.rep_conditions(window, metrics)
             if c.active and c.code not in found
         ]
-        findings = [
-            f if counted else _relabel(f, 0) for f in self._rep_findings
-        ] + new
+        findings = [self._settle(f, index if counted else 0) for f in self._rep_findings] + new
         record = RepRecord(
             index=index,
             start_s=window.timing.start_s,
@@ -317,14 +342,25 @@ class Analyzer:
         depth = self._orient_array(primary) - self.start_value()
         sig = moving_average(t, fill_gaps(t, depth, spec.max_gap_s), spec.smoothing_window_s)
         timing = self._timing(t, sig, cycle)
-        before = (t < cycle.leave_s) & (t >= cycle.leave_s - self.spec.calibration.rest_window_s)
+        cal = self.spec.calibration
+        rest_end = min(timing.start_s, cycle.leave_s) - cal.rest_margin_s
+        before = (t < rest_end) & (t >= rest_end - cal.rest_window_s)
+        if before.sum() < _REST_MIN_SAMPLES:
+            before = (t < cycle.leave_s) & (t >= cycle.leave_s - cal.rest_window_s)
         after = t > cycle.return_s
         use = after if cycle.from_bottom or not before.any() else before
         rest = {n: robust_median(v[use]) for n, v in raw.items()}
         return RepWindow(
-            index=index, counted=counted, from_bottom=cycle.from_bottom, timing=timing, t_s=t,
-            raw=raw, rest=rest, views=tuple(buf.views[first:]),
-            smoothing_window_s=spec.smoothing_window_s, max_gap_s=spec.max_gap_s,
+            index=index,
+            counted=counted,
+            from_bottom=cycle.from_bottom,
+            timing=timing,
+            t_s=t,
+            raw=raw,
+            rest=rest,
+            views=tuple(buf.views[first:]),
+            smoothing_window_s=spec.smoothing_window_s,
+            max_gap_s=spec.max_gap_s,
         )
 
     def _orient_array(self, values: np.ndarray) -> np.ndarray:
@@ -332,17 +368,25 @@ class Analyzer:
 
     def _timing(self, t: np.ndarray, sig: np.ndarray, cycle: Cycle) -> RepTiming:
         spec = self.spec.phase
-        fr, ex = spec.onset_fractions, (spec.onset_exponent_min, spec.onset_exponent_max)
+        fr, ex = spec.onset_fit_fractions, (spec.onset_exponent_min, spec.onset_exponent_max)
         inside = (t >= cycle.leave_s) & (t <= cycle.return_s) & np.isfinite(sig)
         if not inside.any():
-            return RepTiming(cycle.leave_s, cycle.peak_s, cycle.peak_s, cycle.return_s,
-                             cycle.peak_s, cycle.peak_deg)
+            return RepTiming(
+                cycle.leave_s,
+                cycle.peak_s,
+                cycle.peak_s,
+                cycle.return_s,
+                cycle.peak_s,
+                cycle.peak_deg,
+            )
         i_peak = int(np.nonzero(inside)[0][np.argmax(sig[inside])])
         peak, t_peak = float(sig[i_peak]), float(t[i_peak])
-        pre = (t < cycle.leave_s) & (t >= cycle.leave_s - self.spec.calibration.rest_window_s)
+        # the start position: a low percentile of the smoothed signal, since the samples just
+        # before the threshold crossing already belong to a slow descent
+        pre = t < cycle.leave_s
         post = t > cycle.return_s
-        rest_after = robust_median(sig[post]) if post.any() else spec.return_start_deg
-        rest_before = robust_median(sig[pre]) if pre.any() else rest_after
+        rest_after = _low(sig[post]) if post.any() else spec.return_start_deg
+        rest_before = _low(sig[pre]) if pre.any() else rest_after
         down, up = slice(0, i_peak + 1), slice(i_peak, None)
         if cycle.from_bottom:
             start = bottom_in = float(t[np.isfinite(sig)][0])
@@ -399,13 +443,19 @@ class _HoldTimer:
         return self.in_position
 
 
+_REST_MIN_SAMPLES = 3  # fewer samples than this cannot give a median start position
+
+
+def _low(values: np.ndarray) -> float:
+    finite = values[np.isfinite(values)]
+    return float(np.percentile(finite, _REST_PERCENTILE)) if finite.size else math.nan
+
+
+_REST_PERCENTILE = 10.0
+
+
 def _finite_or(value: float, fallback: float) -> float:
     return value if math.isfinite(value) else fallback
-
-
-def _relabel(finding: Finding, rep: int) -> Finding:
-    return Finding(finding.code, finding.severity, rep, finding.t_s, finding.value,
-                   finding.threshold, finding.unit, finding.message)
 
 
 __all__ = ["Analyzer", "AnalyzerInfo", "FrameContext", "SetupHint", "SetupHintCode"]

@@ -6,6 +6,7 @@ from the video's own timestamps.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import TypeVar
@@ -107,7 +108,7 @@ class RepRecord:
 
 def _round(value: float, digits: int = 3) -> float | None:
     """JSON-safe number: NaN becomes None (null)."""
-    if value != value:  # NaN
+    if not math.isfinite(value):
         return None
     return round(float(value), digits)
 

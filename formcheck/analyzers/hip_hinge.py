@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict
 from formcheck.analyzers.cues import Condition
 from formcheck.analyzers.engine import Analyzer, FrameContext
 from formcheck.analyzers.events import Phase, Severity
-from formcheck.analyzers.signals import Array, onset_time, robust_median
+from formcheck.analyzers.signals import Array, BoolArray, onset_time, robust_median
 from formcheck.analyzers.window import RepWindow
 from formcheck.kinematics import names as m
 from formcheck.types import CameraView
@@ -35,12 +35,22 @@ TEMPO_UP_FAST = "tempo_up_fast"
 DEPTH_SHORT = "depth_short"
 
 FAULT_CODES = (
-    SPINE_ROUNDED, SPINE_ARCHED, KNEE_FIRST, KNEE_DOMINANT, HIPS_RISE_FIRST, HEAD_FORWARD,
-    TEMPO_DOWN_FAST, TEMPO_UP_FAST, DEPTH_SHORT,
+    SPINE_ROUNDED,
+    SPINE_ARCHED,
+    KNEE_FIRST,
+    KNEE_DOMINANT,
+    HIPS_RISE_FIRST,
+    HEAD_FORWARD,
+    TEMPO_DOWN_FAST,
+    TEMPO_UP_FAST,
+    DEPTH_SHORT,
 )
 _SEVERITY = {
-    SPINE_ROUNDED: Severity.SAFETY, SPINE_ARCHED: Severity.SAFETY,
-    TEMPO_DOWN_FAST: Severity.INFO, TEMPO_UP_FAST: Severity.INFO, DEPTH_SHORT: Severity.INFO,
+    SPINE_ROUNDED: Severity.SAFETY,
+    SPINE_ARCHED: Severity.SAFETY,
+    TEMPO_DOWN_FAST: Severity.INFO,
+    TEMPO_UP_FAST: Severity.INFO,
+    DEPTH_SHORT: Severity.INFO,
 }
 _MS_PER_S = 1000.0
 _PERCENT = 100.0
@@ -59,6 +69,8 @@ class HipHingeChecks(BaseModel):
     head_forward_max_mm: float = 40.0
     knee_first_lead_min_ms: float = 100.0
     knee_onset_range_min_deg: float = 8.0
+    knee_onset_fit_fractions: tuple[float, float] = (0.1, 0.5)
+    hip_onset_fit_fractions: tuple[float, float] = (0.1, 0.5)
     hip_knee_ratio_min: float = 1.2
     trunk_at_depth_min_deg: float = 40.0
     knee_range_squat_min_deg: float = 45.0
@@ -97,11 +109,14 @@ class HipHingeAnalyzer(Analyzer):
         c = self.c
         return {
             SPINE_ROUNDED: self.noise_gate(
-                m.BACK_BULGE_MM, c.bulge_rounded_min_mm * self.threshold_scale(SPINE_ROUNDED)),
+                m.BACK_BULGE_MM, c.bulge_rounded_min_mm * self.threshold_scale(SPINE_ROUNDED)
+            ),
             SPINE_ARCHED: self.noise_gate(
-                m.BACK_BULGE_MM, c.bulge_arched_min_mm * self.threshold_scale(SPINE_ARCHED)),
+                m.BACK_BULGE_MM, c.bulge_arched_min_mm * self.threshold_scale(SPINE_ARCHED)
+            ),
             HEAD_FORWARD: self.noise_gate(
-                m.HEAD_FORWARD_MM, c.head_forward_max_mm * self.threshold_scale(HEAD_FORWARD)),
+                m.HEAD_FORWARD_MM, c.head_forward_max_mm * self.threshold_scale(HEAD_FORWARD)
+            ),
         }
 
     # ----- per-frame checks (live cues) -----------------------------------------------------
@@ -132,8 +147,10 @@ class HipHingeAnalyzer(Analyzer):
     def rep_metrics(self, window: RepWindow) -> dict[str, float]:
         tm = window.timing
         during = window.mask(tm.start_s, tm.end_s)
-        hip, knee, trunk = (window.series(n) for n in
-                            (m.HIP_FLEXION_DEG, m.KNEE_FLEXION_DEG, m.TRUNK_INCLINATION_DEG))
+        hip, knee, trunk = (
+            window.series(n)
+            for n in (m.HIP_FLEXION_DEG, m.KNEE_FLEXION_DEG, m.TRUNK_INCLINATION_DEG)
+        )
         hip_range = _max(hip[during]) - window.rest_value(m.HIP_FLEXION_DEG)
         knee_range = _max(knee[during]) - window.rest_value(m.KNEE_FLEXION_DEG)
         trunk_depth = _max(trunk[during]) - window.rest_value(m.TRUNK_INCLINATION_DEG)
@@ -160,10 +177,23 @@ class HipHingeAnalyzer(Analyzer):
             return math.nan
         hip_rest = window.rest_value(m.HIP_FLEXION_DEG)
         ex = (ph.onset_exponent_min, ph.onset_exponent_max)
-        t_hip = onset_time(window.t_s[down], hip[down], hip_rest, _max(hip[down]),
-                           ph.onset_fractions, ex).t_s
-        t_knee = onset_time(window.t_s[down], knee[down], knee_rest, knee_far,
-                            ph.onset_fractions, ex).t_s
+        hip_onset = onset_time(
+            window.t_s[down], hip[down], hip_rest, _max(hip[down]), self.c.hip_onset_fit_fractions, ex
+        )
+        # the knee's smaller range is noisier: reuse the hip's fitted exponent, so that two
+        # movements of the same shape give exactly their time shift
+        shared = (hip_onset.exponent, hip_onset.exponent)
+        if not math.isfinite(hip_onset.exponent):
+            shared = ex
+        t_hip = hip_onset.t_s
+        t_knee = onset_time(
+            window.t_s[down],
+            knee[down],
+            knee_rest,
+            knee_far,
+            self.c.knee_onset_fit_fractions,
+            shared,
+        ).t_s
         return (t_hip - t_knee) * _MS_PER_S
 
     def _rise_metrics(self, window: RepWindow, knee: Array, trunk: Array) -> dict[str, float]:
@@ -174,14 +204,16 @@ class HipHingeAnalyzer(Analyzer):
         if math.isnan(lead[0]):
             hips = window.series(m.HIP_HEIGHT_MM)[seg]
             shoulders = window.series(m.SHOULDER_HEIGHT_MM)[seg]
-            lead = _progress_lead(window.t_s[seg], -hips, -shoulders,
-                                  self.c.rise_height_range_min_mm)
+            lead = _progress_lead(
+                window.t_s[seg], -hips, -shoulders, self.c.rise_height_range_min_mm
+            )
         return {"rise_lead_pct": lead[0], "rise_lag_ms": lead[1]}
 
     def _spine_metrics(self, window: RepWindow) -> dict[str, float]:
         tm = window.timing
-        deep = window.mask(tm.start_s, tm.end_s) & (self._depth(window) >= 
-                                                     self.c.spine_check_min_depth_deg)
+        deep = window.mask(tm.start_s, tm.end_s) & (
+            self._depth(window) >= self.c.spine_check_min_depth_deg
+        )
         bottom = window.mask(tm.bottom_in_s, tm.bottom_out_s)
         bulge = window.series(m.BACK_BULGE_MM)
         chord = window.series(m.SPINE_CHORD_MM)
@@ -285,10 +317,14 @@ class HipHingeAnalyzer(Analyzer):
         }
         if condition.code == KNEE_DOMINANT:
             if condition.unit == "deg":
-                return (f"Hinge, don't squat: your chest stayed up at {v:.0f} deg in {where}; "
-                        "push your hips back and let your chest come forward.")
-            return (f"Hinge, don't squat: your hips bent only {v:.1f} times as much as your "
-                    f"knees in {where} (aim for over {thr:.1f}).")
+                return (
+                    f"Hinge, don't squat: your chest stayed up at {v:.0f} deg in {where}; "
+                    "push your hips back and let your chest come forward."
+                )
+            return (
+                f"Hinge, don't squat: your hips bent only {v:.1f} times as much as your "
+                f"knees in {where} (aim for over {thr:.1f})."
+            )
         return texts.get(condition.code, super().describe(condition, rep))
 
 
@@ -303,7 +339,7 @@ def _max(x: Array) -> float:
     return float(finite.max()) if finite.size else math.nan
 
 
-def _longest_run_s(t_s: Array, flags: Array) -> float:
+def _longest_run_s(t_s: Array, flags: BoolArray) -> float:
     """Longest time span over which ``flags`` stays true (sample to sample)."""
     best, start = 0.0, math.nan
     for t, flag in zip(t_s, flags, strict=True):

@@ -14,6 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 Array = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
 
 
 def moving_average(t_s: Array, x: Array, window_s: float) -> Array:
@@ -94,40 +95,46 @@ def onset_time(
     x: Array,
     rest: float,
     far: float,
-    fractions: tuple[float, ...],
+    fractions: tuple[float, float],
     exponent_range: tuple[float, float],
 ) -> Onset:
     """Onset of a movement of x from ``rest`` towards ``far`` (either sign).
 
-    The crossing times of ``fractions`` of the way from rest to far are fitted with
-    ``t_f = t0 + c * f**(1/p)`` (the start of a smooth movement is ``x ~ (t - t0)**p``); the
-    exponent p is searched within ``exponent_range``. The onset is clamped between the first
-    sample and the earliest crossing. NaN when fewer than two levels are crossed.
+    The samples before x last rises through ``fractions[1]`` of the way are fitted by least
+    squares with ``rest`` before t0 and ``rest + c * (t - t0)**p`` after it (a smooth start),
+    searching t0 on a fine grid (sub-frame) and p within ``exponent_range``. Using every
+    sample, not a single threshold crossing, keeps the estimate steady on slow, noisy
+    movements. NaN when x never gets that far.
     """
     span = far - rest
     if not math.isfinite(span) or span == 0:
         return Onset(math.nan, math.nan)
     y = (x - rest) / span
-    crossings = [(f, last_rise_through(t_s, y, f)) for f in fractions]
-    pts = [(f, t) for f, t in crossings if math.isfinite(t)]
-    if len(pts) < 2:
-        return Onset(pts[0][1] if pts else math.nan, math.nan)
-    fs = np.array([p[0] for p in pts])
-    ts = np.array([p[1] for p in pts])
-    best = (math.inf, math.nan, math.nan)
-    for p in np.linspace(exponent_range[0], exponent_range[1], _EXPONENT_STEPS):
-        basis = fs ** (1.0 / p)
-        design = np.vstack([np.ones_like(basis), basis]).T
-        coef, *_ = np.linalg.lstsq(design, ts, rcond=None)
-        if coef[1] <= 0:
-            continue
-        resid = float(np.sum((design @ coef - ts) ** 2))
-        if resid < best[0] - _RESIDUAL_TIE:
-            best = (resid, float(coef[0]), float(p))
-    if not math.isfinite(best[1]):
-        return Onset(float(ts.min()), math.nan)
-    first_t = float(t_s[np.isfinite(x)][0])
-    return Onset(min(max(best[1], first_t), float(ts.min())), best[2])
+    smooth = moving_average(t_s, y, _CROSSING_SMOOTHING_S)
+    t_lo = last_rise_through(t_s, smooth, fractions[0])
+    t_hi = last_rise_through(t_s, smooth, fractions[1])
+    if not (math.isfinite(t_lo) and math.isfinite(t_hi)):
+        return Onset(t_lo if math.isfinite(t_lo) else math.nan, math.nan)
+    lookback = max(_LOOKBACK_RISES * (t_hi - t_lo), _LOOKBACK_MIN_S)
+    use = (t_s >= t_hi - lookback) & (t_s <= t_hi) & np.isfinite(y)
+    tt, yy = t_s[use], y[use]
+    t0s = np.arange(max(t_hi - lookback, float(t_s[0])), t_lo, _ONSET_GRID_S)
+    if t0s.size == 0 or tt.size < _FIT_MIN_SAMPLES:
+        return Onset(t_lo, math.nan)
+    lag = np.clip(tt[None, :] - t0s[:, None], 0.0, None)
+    best = (math.inf, t_lo, math.nan)
+    steps = max(1, round((exponent_range[1] - exponent_range[0]) / _EXPONENT_STEP))
+    for p in np.linspace(exponent_range[0], exponent_range[1], steps + 1):
+        basis = lag**p
+        energy = np.sum(basis * basis, axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            gain = (basis @ yy) / energy
+        resid = np.sum((yy[None, :] - gain[:, None] * basis) ** 2, axis=1)
+        resid[~(energy > 0) | ~(gain > 0)] = math.inf
+        i = int(np.argmin(resid))
+        if resid[i] < best[0]:
+            best = (float(resid[i]), float(t0s[i]), float(p))
+    return Onset(best[1], best[2])
 
 
 def onset_backward(
@@ -135,7 +142,7 @@ def onset_backward(
     x: Array,
     rest: float,
     far: float,
-    fractions: tuple[float, ...],
+    fractions: tuple[float, float],
     exponent_range: tuple[float, float],
 ) -> Onset:
     """Like :func:`onset_time` with time reversed: when a movement *ended* at ``rest``."""
@@ -148,5 +155,9 @@ def robust_median(x: Array) -> float:
     return float(np.median(ok)) if ok.size else math.nan
 
 
-_EXPONENT_STEPS = 61
-_RESIDUAL_TIE = 1e-12
+_CROSSING_SMOOTHING_S = 0.12  # smoothing used only to find the fit window
+_LOOKBACK_RISES = 3.0  # fit window: three times the 10%-to-30% rise time before the 30% level
+_LOOKBACK_MIN_S = 0.3
+_ONSET_GRID_S = 0.004  # onset search step (sub-frame at any video rate)
+_EXPONENT_STEP = 0.25
+_FIT_MIN_SAMPLES = 4

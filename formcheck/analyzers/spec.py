@@ -27,7 +27,7 @@ from pydantic import (
 from formcheck.analyzers.errors import PrescriptionError, SpecError
 
 SPEC_DIR = Path(__file__).parent / "specs"
-CheckValue = float | int | bool | str | list[str]
+CheckValue = float | int | bool | str | list[str] | list[float]
 
 
 class _Strict(BaseModel):
@@ -44,13 +44,14 @@ class PhaseSpec(_Strict):
     leave_start_deg: float = 15.0
     return_start_deg: float = 10.0
     rep_min_depth_deg: float = 40.0
+    attempt_min_depth_deg: float = 25.0
     reverse_deg: float = 6.0
     bottom_speed_max_deg_s: float = 20.0
     speed_window_s: float = 0.15
     settle_wait_s: float = 0.4
     max_gap_s: float = 0.5
     smoothing_window_s: float = 0.12
-    onset_fractions: tuple[float, ...] = (0.05, 0.15, 0.3)
+    onset_fit_fractions: tuple[float, float] = (0.1, 0.3)
     onset_exponent_min: float = 1.0
     onset_exponent_max: float = 4.0
     preroll_max_s: float = 3.0
@@ -66,8 +67,8 @@ class PhaseSpec(_Strict):
     def _hysteresis(self) -> PhaseSpec:
         if self.return_start_deg >= self.leave_start_deg:
             raise ValueError("return_start_deg must be below leave_start_deg (hysteresis)")
-        if self.rep_min_depth_deg <= self.leave_start_deg:
-            raise ValueError("rep_min_depth_deg must exceed leave_start_deg")
+        if not self.leave_start_deg <= self.attempt_min_depth_deg <= self.rep_min_depth_deg:
+            raise ValueError("need leave_start_deg <= attempt_min_depth_deg <= rep_min_depth_deg")
         return self
 
 
@@ -76,6 +77,7 @@ class CalibrationSpec(_Strict):
     still_max_std_deg: float = 1.5
     min_valid_fraction: float = 0.6
     rest_window_s: float = 1.0
+    rest_margin_s: float = 0.3
     reference_reps: int = 2
     default_noise_floor: dict[str, float] = Field(default_factory=dict)
 
@@ -103,10 +105,15 @@ class ScoringSpec(_Strict):
     fray_min_reps: int = 2
 
 
+ViewName = Literal["side", "front", "oblique"]
+
+
+def _side_views() -> list[ViewName]:
+    return ["side", "oblique"]
+
+
 class SetupSpec(_Strict):
-    accepted_views: list[Literal["side", "front", "oblique"]] = Field(
-        default_factory=lambda: ["side", "oblique"]
-    )
+    accepted_views: list[ViewName] = Field(default_factory=_side_views)
     view_hint: Literal["turn_sideways", "face_camera"] = "turn_sideways"
     view_hint_message: str = "Turn sideways to the camera."
     hint_persistence_s: float = 1.0
@@ -209,7 +216,9 @@ def prescription_from_mapping(data: dict[str, Any], origin: str) -> Prescription
     try:
         return Prescription.model_validate(data)
     except ValidationError as exc:
-        raise PrescriptionError(f"Prescription {origin} is not valid: {_first_error(exc)}.") from exc
+        raise PrescriptionError(
+            f"Prescription {origin} is not valid: {_first_error(exc)}."
+        ) from exc
 
 
 def apply_prescription(spec: ExerciseSpec, prescription: Prescription) -> ExerciseSpec:

@@ -42,11 +42,21 @@ def make_sample(
     view: CameraView = CameraView.SIDE,
     usable: bool = True,
 ) -> Sample:
-    quality = FrameQuality(has_pose=usable, in_frame=usable, mean_visibility=0.9 if usable else 0.0,
-                           person_height_px=300.0)
+    quality = FrameQuality(
+        has_pose=usable,
+        in_frame=usable,
+        mean_visibility=0.9 if usable else 0.0,
+        person_height_px=300.0,
+    )
     pose = PoseFrame(t_ms=t_ms, image_width_px=_IMAGE_W_PX, image_height_px=_IMAGE_H_PX)
-    return Sample(t_ms=t_ms, measures=dict(measures), facing=Facing.LEFT, view=view,
-                  quality=quality, pose=pose)
+    return Sample(
+        t_ms=t_ms,
+        measures=dict(measures),
+        facing=Facing.LEFT,
+        view=view,
+        quality=quality,
+        pose=pose,
+    )
 
 
 def ease(tau: float) -> float:
@@ -103,8 +113,14 @@ class HingeSet:
         out, t = [], self.lead_in_s
         for rep in self.reps:
             start = t + rep.top_s
-            out.append(RepTruth(start, start + rep.down_s, start + rep.down_s + rep.pause_s,
-                                start + rep.down_s + rep.pause_s + rep.up_s))
+            out.append(
+                RepTruth(
+                    start,
+                    start + rep.down_s,
+                    start + rep.down_s + rep.pause_s,
+                    start + rep.down_s + rep.pause_s + rep.up_s,
+                )
+            )
             t = out[-1].end_s
         return out
 
@@ -122,8 +138,13 @@ class HingeSet:
             x = _excursion(t, tr.start_s, rep.down_s, rep.pause_s, rep.up_s)
             wait = rep.hips_first_fraction * rep.up_s
             x_chest = _excursion(t, tr.start_s, rep.down_s, rep.pause_s + wait, rep.up_s - wait)
-            x_knee = _excursion(t, tr.start_s - rep.knee_lead_s, rep.down_s,
-                                rep.pause_s + rep.knee_lead_s, rep.up_s - wait)
+            x_knee = _excursion(
+                t,
+                tr.start_s - rep.knee_lead_s,
+                rep.down_s,
+                rep.pause_s + rep.knee_lead_s,
+                rep.up_s - wait,
+            )
             hip, trunk = rep.hip_deg * x_chest, rep.trunk_deg * x_chest
             knee = rep.knee_deg * x_knee
             bulge, head, chord = rep.bulge_mm * x, rep.head_mm * x, rep.chord_loss_mm * x
@@ -142,8 +163,9 @@ class HingeSet:
         }
 
 
-def frame_times(duration_s: float, fps: float, jitter_fraction: float = 0.0,
-                seed: int = 0) -> list[float]:
+def frame_times(
+    duration_s: float, fps: float, jitter_fraction: float = 0.0, seed: int = 0
+) -> list[float]:
     """Sample times in seconds; ``jitter_fraction`` of the frame period makes them uneven."""
     rng = np.random.default_rng(seed)
     period = 1.0 / fps

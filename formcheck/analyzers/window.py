@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from formcheck.analyzers.events import PhaseTimes
-from formcheck.analyzers.signals import Array, fill_gaps, moving_average, robust_median
+from formcheck.analyzers.signals import Array, BoolArray, fill_gaps, moving_average, robust_median
 from formcheck.types import CameraView
 
 
@@ -95,10 +95,11 @@ class RepWindow:
         raw = self.raw.get(name)
         if raw is None:
             return np.full(self.t_s.shape, math.nan)
-        return moving_average(self.t_s, fill_gaps(self.t_s, raw, self.max_gap_s),
-                              self.smoothing_window_s)
+        return moving_average(
+            self.t_s, fill_gaps(self.t_s, raw, self.max_gap_s), self.smoothing_window_s
+        )
 
-    def mask(self, t0_s: float, t1_s: float) -> Array:
+    def mask(self, t0_s: float, t1_s: float) -> BoolArray:
         return (self.t_s >= t0_s) & (self.t_s <= t1_s)
 
     def median_between(self, name: str, t0_s: float, t1_s: float) -> float:

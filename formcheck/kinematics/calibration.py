@@ -27,6 +27,8 @@ MM_PER_M = 1000.0
 MM_PER_CM = 10.0
 # A window at the end of the data may be this much shorter than still_window_s.
 _MIN_WINDOW_FILL = 0.9
+# Share of those joints that must be still (percent).
+_SPREAD_QUANTILE_PCT = 80.0
 # Joints whose stillness defines "standing still" (hands may move).
 _STILL_JOINTS = [
     SIDE_JOINTS[s][j] for s in ("left", "right") for j in ("shoulder", "hip", "knee", "ankle", "ear")
@@ -43,7 +45,7 @@ class Calibration:
     still_start_s: float
     still_end_s: float
     found_still: bool  # False when the stillest window was still moving more than allowed
-    motion_body: float  # median joint spread in that window, in torso lengths
+    motion_body: float  # joint spread (80th percentile) in that window, in torso lengths
     baseline: dict[str, float] = field(default_factory=dict)
     noise_floor: dict[str, float] = field(default_factory=dict)
 
@@ -67,9 +69,9 @@ def _finite_or_none(value: float) -> float | None:
 def window_spread_body(poses: list[PoseFrame]) -> float:
     """How much the body moved within a window, in torso lengths.
 
-    The median over the key joints of each joint's positional standard deviation: robust to
-    a hand being raised, and (unlike frame-to-frame speed) not inflated by jitter at high
-    frame rates.
+    A high quantile over the trunk and leg joints (hands may move) of each joint's positional
+    standard deviation, so a trunk sway about still hips counts as movement; unlike
+    frame-to-frame speed it is not inflated by jitter at high frame rates.
     """
     points = np.stack([p.landmarks_px[_STILL_JOINTS, :2] for p in poses if p.landmarks_px is not None])
     if points.shape[0] < 2:
@@ -77,7 +79,7 @@ def window_spread_body(poses: list[PoseFrame]) -> float:
     torso_px = float(np.median([torso_length(p.landmarks_px) for p in poses
                                 if p.landmarks_px is not None]))
     spread_px = np.linalg.norm(points.std(axis=0), axis=1)
-    return float(np.median(spread_px)) / max(torso_px, 1.0)
+    return float(np.percentile(spread_px, _SPREAD_QUANTILE_PCT)) / max(torso_px, 1.0)
 
 
 def find_still_window(

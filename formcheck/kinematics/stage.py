@@ -25,7 +25,9 @@ from formcheck.types import CameraView, Facing, FrameQuality, PoseFrame, Sample
 SpineMeasurer = Callable[[PoseFrame, Facing, float], dict[str, float]]
 
 _KEY_JOINTS = [Landmark.NOSE] + [
-    SIDE_JOINTS[s][j] for s in ("left", "right") for j in ("shoulder", "hip", "knee", "ankle")
+    SIDE_JOINTS[s][j]
+    for s in ("left", "right")
+    for j in ("shoulder", "hip", "knee", "ankle", "heel", "foot_index")
 ]
 
 

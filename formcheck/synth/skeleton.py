@@ -50,6 +50,8 @@ class BodyPose:
 
     root_deg: Angles = ZERO
     joints: Mapping[str, Angles] = field(default_factory=dict)
+    root_twist_deg: float = 0.0  # turn of the pelvis about its own long (up) axis
+
 
     def angle(self, joint: str) -> Angles:
         return self.joints.get(joint, ZERO)
@@ -77,9 +79,9 @@ class Skeleton:
         return self.points[origin] + self.frames[frame] @ offset_m
 
 
-def root_rotation(root_deg: Angles) -> Mat:
+def root_rotation(root_deg: Angles, twist_deg: float = 0.0) -> Mat:
     yaw, pitch, roll = root_deg
-    return rot_y(yaw) @ rot_z(-pitch) @ rot_x(roll)
+    return rot_y(yaw) @ rot_z(-pitch) @ rot_x(roll) @ rot_y(twist_deg)
 
 
 def spine_joint_rotation(angles: Angles, neutral_flex_deg: float = 0.0) -> Mat:
@@ -103,7 +105,7 @@ def forward_kinematics(shape: BodyShape, pose: BodyPose, root_pos_m: Vec | None 
     """Joint positions and frames for ``pose``, with the pelvis centre at ``root_pos_m``."""
     pts: dict[str, Vec] = {}
     frm: dict[str, Mat] = {}
-    pelvis_rot = root_rotation(pose.root_deg)
+    pelvis_rot = root_rotation(pose.root_deg, pose.root_twist_deg)
     pelvis = np.zeros(3) if root_pos_m is None else np.asarray(root_pos_m, dtype=np.float64)
     pts["pelvis"] = pelvis
     frm["pelvis"] = pelvis_rot

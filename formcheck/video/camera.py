@@ -91,7 +91,7 @@ class CameraFrameSource(FrameSource):
             self._finalizer = weakref.finalize(self, self._frames.stop)
         else:
             self._frames = InlineFrames(produce)
-            self._finalizer = weakref.finalize(self, _stop_inline, self._frames, capture)
+            self._finalizer = weakref.finalize(self, partial(_stop_inline, self._frames, capture))
 
     @property
     def frame_size_px(self) -> tuple[int, int]:
@@ -138,7 +138,8 @@ def _camera_frames(
                 continue  # timestamps must increase
             last_ns = now_ns
             t_ms = (now_ns - first_ns) / NS_PER_MS
-            yield VideoFrame(index=frame_index, t_ms=t_ms, rgb=_to_rgb(bgr, frame_size_px))
+            rgb = _to_rgb(np.asarray(bgr, dtype=np.uint8), frame_size_px)
+            yield VideoFrame(index=frame_index, t_ms=t_ms, rgb=rgb)
             frame_index += 1
     finally:
         capture.release()

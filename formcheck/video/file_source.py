@@ -17,6 +17,7 @@ from functools import partial
 from itertools import chain
 from pathlib import Path
 
+import numpy as np
 from av.video.reformatter import Interpolation, VideoReformatter
 
 from formcheck.types import VideoFrame
@@ -109,7 +110,7 @@ class FileFrameSource(FrameSource):
             self._finalizer = weakref.finalize(self, self._frames.stop)
         else:
             self._frames = InlineFrames(produce)
-            self._finalizer = weakref.finalize(self, _stop_inline, self._frames, opened)
+            self._finalizer = weakref.finalize(self, partial(_stop_inline, self._frames, opened))
 
     @property
     def frame_size_px(self) -> tuple[int, int]:
@@ -148,7 +149,8 @@ def _delivered_frames(opened: OpenedVideo, frame_size_px: tuple[int, int]) -> It
             rgb_frame = reformatter.reformat(
                 frame, width=width_px, height=height_px, format="rgb24", interpolation=interpolation
             )
-            rgb = rotate_upright(rgb_frame.to_ndarray(), opened.rotation_cw_deg)
+            rgb = np.asarray(rgb_frame.to_ndarray(), dtype=np.uint8)  # rgb24: a view, no copy
+            rgb = rotate_upright(rgb, opened.rotation_cw_deg)
             yield VideoFrame(index=index, t_ms=t_ms, rgb=rgb)
             index += 1
     finally:

@@ -45,9 +45,7 @@ def swaps_axes(rotation_cw_deg: int) -> bool:
     return rotation_cw_deg % (2 * QUARTER_TURN_DEG) != 0
 
 
-def rotate_upright(
-    image: npt.NDArray[np.uint8], rotation_cw_deg: int
-) -> npt.NDArray[np.uint8]:
+def rotate_upright(image: npt.NDArray[np.uint8], rotation_cw_deg: int) -> npt.NDArray[np.uint8]:
     """Turn ``image`` clockwise by ``rotation_cw_deg``; always returns a C-contiguous array."""
     code = _CV2_ROTATE_CODES.get(rotation_cw_deg)
     if code is None:

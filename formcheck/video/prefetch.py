@@ -11,6 +11,7 @@ owns (an open container, a camera) are released there, never concurrently with t
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
@@ -117,13 +118,14 @@ class Prefetcher(Generic[T]):
         may_drop = self._drop_oldest and not isinstance(item, (_End, _Failure))
         while not self._stop_requested.is_set():
             try:
-                self._queue.put(item, timeout=QUEUE_POLL_S)
+                if may_drop:
+                    self._queue.put_nowait(item)
+                else:
+                    self._queue.put(item, timeout=QUEUE_POLL_S)
             except queue.Full:
                 if may_drop:
-                    try:
+                    with contextlib.suppress(queue.Empty):
                         self._queue.get_nowait()
-                    except queue.Empty:
-                        pass
                 continue
             return True
         return False
@@ -136,14 +138,14 @@ class Prefetcher(Generic[T]):
                 if not self._put(item):
                     return
             self._put(_END)
-        except BaseException as error:  # noqa: BLE001 - handed to the consumer, re-raised there
+        except BaseException as error:  # handed to the consumer, re-raised there
             self._put(_Failure(error))
         finally:
             close = getattr(items, "close", None)
             if close is not None:
                 try:
                     close()
-                except Exception:  # noqa: BLE001 - cleanup must not mask the real outcome
+                except Exception:  # cleanup must not mask the real outcome
                     log.exception("Closing the prefetch producer failed.")
 
 

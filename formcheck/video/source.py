@@ -1,5 +1,7 @@
 """Open a frame source from what the user typed: a video file path or a camera index.
 
+Example::
+
     with open_source("clip.mp4", max_side_px=1280) as source:
         width_px, height_px = source.frame_size_px
         for frame in source:  # VideoFrame(index, t_ms, rgb), upright RGB uint8
@@ -47,4 +49,5 @@ def open_source(
     index = camera_index(spec)
     if index is not None:
         return CameraFrameSource(index, max_side_px=max_side_px, prefetch_frames=prefetch_frames)
-    return FileFrameSource(spec, max_side_px=max_side_px, prefetch_frames=prefetch_frames)
+    path = spec if isinstance(spec, Path) else Path(str(spec))
+    return FileFrameSource(path, max_side_px=max_side_px, prefetch_frames=prefetch_frames)

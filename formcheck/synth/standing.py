@@ -1,0 +1,250 @@
+"""Standing and seated exercises: hip hinge, squat, sit-to-stand, standing posture."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from formcheck.synth.faults import Fault
+from formcheck.synth.motion import MS_PER_S, Motion
+from formcheck.synth.placement import Support, place
+from formcheck.synth.posture import SagittalPosture
+from formcheck.synth.raycast import Box
+from formcheck.synth.skeleton import BodyPose, Skeleton
+from formcheck.synth.surface import Capsule, Ellipsoid, Primitive
+from formcheck.synth.timeline import RepWindow
+
+FEET = Support(anchor=("ankle_left", "ankle_right"))
+MM_PER_M = 1000.0
+LUMBAR_PELVIS_COMPENSATION = 0.5  # share of a rounded back's flexion the pelvis gives back
+KNEE_DOMINANT_SHANK = 0.45  # extra shin tilt per degree of extra knee flexion
+KNEE_DOMINANT_TRUNK = 0.6  # less pelvis tilt per degree of extra knee flexion
+DOWEL_RADIUS_M = 0.014
+DOWEL_HALF_LENGTH_M = 0.6
+KETTLEBELL_RADIUS_M = 0.095
+KETTLEBELL_DROP_M = 0.13
+HANDLE_RADIUS_M = 0.012
+PROP = "prop"
+CHAIR = "chair"
+CHAIR_BACK_M = 0.22  # seat extends this far behind the hip joints
+CHAIR_FRONT_FRACTION = 0.55  # ... and this share of the thigh in front of them
+CHAIR_HALF_WIDTH_M = 0.24
+
+
+def forward_head_deltas(size_mm: float, neck_m: float) -> SagittalPosture:
+    """Neck flexion with head extension that moves the ear forward by about ``size_mm``."""
+    ratio = max(-0.9, min(0.9, size_mm / MM_PER_M / neck_m))
+    neck = math.degrees(math.asin(ratio))
+    return SagittalPosture(neck_deg=neck, head_deg=-neck)
+
+
+def stance_abduction_deg(width_mm: float, leg_m: float) -> float:
+    """Hip abduction per side that widens the stance by ``width_mm``."""
+    return math.degrees(math.asin(max(-0.9, min(0.9, width_mm / MM_PER_M / (2.0 * leg_m)))))
+
+
+class StandingRepMotion(Motion):
+    """Reps between a ``top`` and a ``bottom`` sagittal posture; the knee group (knee, shin)
+    and the trunk group (pelvis, spine, arms) have their own timing for timing faults."""
+
+    def top(self) -> SagittalPosture:
+        return SagittalPosture()
+
+    def bottom(self) -> SagittalPosture:
+        return SagittalPosture()
+
+    def bump(self) -> SagittalPosture | None:
+        """Added with weight sin(pi * progress): a path that leaves the straight line."""
+        return None
+
+    def fault_delta(self, fault: Fault) -> SagittalPosture:
+        """The posture change of a fault at full size."""
+        k = fault.size
+        if fault.kind == "lumbar_flexion":
+            return SagittalPosture(lumbar_deg=k, pelvis_tilt_deg=-LUMBAR_PELVIS_COMPENSATION * k)
+        if fault.kind == "lumbar_extension":
+            return SagittalPosture(lumbar_deg=-k, pelvis_tilt_deg=LUMBAR_PELVIS_COMPENSATION * k)
+        if fault.kind == "knee_dominant":
+            return SagittalPosture(knee_deg=k, shank_deg=KNEE_DOMINANT_SHANK * k, pelvis_tilt_deg=-KNEE_DOMINANT_TRUNK * k)
+        if fault.kind == "forward_head":
+            return forward_head_deltas(k, self.shape.neck_m)
+        if fault.kind == "stance_width":
+            leg = self.shape.thigh_m + self.shape.shank_m
+            base = self.top().stance_abduction_deg
+            base_width = 2 * leg * math.sin(math.radians(base)) * MM_PER_M
+            return SagittalPosture(stance_abduction_deg=stance_abduction_deg(base_width + k, leg) - base)
+        return SagittalPosture()
+
+    def support_at(self, t_s: float) -> Support:
+        return FEET
+
+    def _delays(self, rep: RepWindow) -> tuple[float, float]:
+        down = up = 0.0
+        for f in self.faults:
+            if f.affects(rep.index) and f.kind == "knee_first":
+                down = f.size / MS_PER_S
+            if f.affects(rep.index) and f.kind == "hips_rise_first":
+                up = f.size / MS_PER_S
+        return down, up
+
+    def posture_at(self, t_s: float, with_faults: bool = True) -> SagittalPosture:
+        top, bottom = self.top(), self.bottom()
+        rep = self.rep_at(t_s)
+        posture = top
+        if rep is not None:
+            trunk_down, trunk_up = self._delays(rep) if with_faults else (0.0, 0.0)
+            s_knee = rep.progress(t_s)
+            s_trunk = rep.progress(t_s, trunk_down, trunk_up)
+            posture = top.blend(bottom, s_trunk).with_knees_from(top.blend(bottom, s_knee))
+            bump = self.bump()
+            if bump is not None:
+                posture = posture + bump.scale(math.sin(math.pi * s_trunk))
+        if with_faults:
+            for fault, w in self.active_faults(t_s):
+                posture = posture + self.fault_delta(fault).scale(w)
+        return posture
+
+    def pose_at(self, t_s: float, with_faults: bool = True) -> BodyPose:
+        return self.posture_at(t_s, with_faults).to_pose()
+
+
+class HipHinge(StandingRepMotion):
+    """Hip hinge / Romanian deadlift: knees soft, hips back, trunk towards horizontal."""
+
+    exercise = "hip_hinge"
+    phase_names = ("descent", "bottom", "ascent", "top")
+    supported_faults = ("lumbar_flexion", "lumbar_extension", "knee_first", "hips_rise_first",
+                        "knee_dominant", "tempo", "stance_width", "forward_head")
+    variants = ("bodyweight", "dowel", "kettlebell")
+    defaults = {
+        "bottom_pelvis_tilt_deg": 70.0,
+        "bottom_knee_deg": 20.0,
+        "bottom_thoracic_deg": 4.0,
+        "stance_abduction_deg": 3.0,
+    }
+    ranges = {
+        "bottom_pelvis_tilt_deg": (60.0, 78.0),
+        "bottom_knee_deg": (12.0, 26.0),
+        "bottom_thoracic_deg": (0.0, 8.0),
+        "stance_abduction_deg": (1.0, 6.0),
+    }
+
+    def _arms(self) -> tuple[float, float]:
+        """(forward angle, abduction) of the arms: hands together for a kettlebell."""
+        return (8.0, -10.0) if self.variant == "kettlebell" else (0.0, 0.0)
+
+    def top(self) -> SagittalPosture:
+        arm, abd = self._arms()
+        return SagittalPosture(knee_deg=3.0, shank_deg=1.0, arm_deg=arm, arm_abduction_deg=abd,
+                               stance_abduction_deg=self.params["stance_abduction_deg"])
+
+    def bottom(self) -> SagittalPosture:
+        knee = self.params["bottom_knee_deg"]
+        _, abd = self._arms()
+        return SagittalPosture(
+            knee_deg=knee,
+            shank_deg=0.35 * knee,
+            pelvis_tilt_deg=self.params["bottom_pelvis_tilt_deg"],
+            thoracic_deg=self.params["bottom_thoracic_deg"],
+            arm_abduction_deg=abd,
+            stance_abduction_deg=self.params["stance_abduction_deg"],
+        )
+
+    def props(self, skel: Skeleton) -> list[Primitive]:
+        hands = (skel.points["wrist_left"] + skel.points["wrist_right"]) / 2.0
+        grip = hands + np.array([0.0, -0.05 * self.shape.height_m, 0.0])
+        lateral = skel.frames["pelvis"][:, 2]
+        if self.variant == "dowel":
+            half = DOWEL_HALF_LENGTH_M * lateral
+            return [Capsule(grip - half, grip + half, DOWEL_RADIUS_M, PROP, PROP)]
+        if self.variant == "kettlebell":
+            bell = grip + np.array([0.0, -KETTLEBELL_DROP_M, 0.0])
+            r = KETTLEBELL_RADIUS_M
+            return [
+                Ellipsoid(bell, np.eye(3), np.array([r, r, r]), PROP, PROP),
+                Capsule(grip - 0.06 * lateral, grip + 0.06 * lateral, HANDLE_RADIUS_M, PROP, PROP),
+            ]
+        return []
+
+
+class Squat(StandingRepMotion):
+    exercise = "squat"
+    phase_names = ("descent", "bottom", "ascent", "top")
+    supported_faults = ("lumbar_flexion", "knee_first", "hips_rise_first", "tempo", "stance_width", "forward_head")
+    defaults = {
+        "bottom_knee_deg": 105.0,
+        "bottom_shank_deg": 32.0,
+        "bottom_pelvis_tilt_deg": 40.0,
+        "stance_abduction_deg": 10.0,
+    }
+    ranges = {
+        "bottom_knee_deg": (90.0, 115.0),
+        "bottom_shank_deg": (25.0, 36.0),
+        "bottom_pelvis_tilt_deg": (32.0, 48.0),
+        "stance_abduction_deg": (6.0, 14.0),
+    }
+
+    def top(self) -> SagittalPosture:
+        return SagittalPosture(knee_deg=2.0, shank_deg=1.0, stance_abduction_deg=self.params["stance_abduction_deg"])
+
+    def bottom(self) -> SagittalPosture:
+        return SagittalPosture(
+            knee_deg=self.params["bottom_knee_deg"],
+            shank_deg=self.params["bottom_shank_deg"],
+            pelvis_tilt_deg=self.params["bottom_pelvis_tilt_deg"],
+            arm_deg=80.0,
+            stance_abduction_deg=self.params["stance_abduction_deg"],
+        )
+
+
+class SitToStand(StandingRepMotion):
+    """From seated on a box to standing and back; the still period is seated."""
+
+    exercise = "sit_to_stand"
+    phase_names = ("rise", "stand", "sit", "seated")
+    supported_faults = ("lumbar_flexion", "tempo", "forward_head")
+    defaults = {"seated_knee_deg": 90.0, "lean_deg": 38.0, "arm_deg": 30.0}
+    ranges = {"seated_knee_deg": (80.0, 100.0), "lean_deg": (30.0, 45.0), "arm_deg": (0.0, 60.0)}
+
+    def top(self) -> SagittalPosture:
+        knee = self.params["seated_knee_deg"]
+        return SagittalPosture(knee_deg=knee, shank_deg=knee - 85.0, pelvis_tilt_deg=5.0,
+                               arm_deg=self.params["arm_deg"], elbow_deg=40.0, stance_abduction_deg=4.0)
+
+    def bottom(self) -> SagittalPosture:
+        return SagittalPosture(knee_deg=2.0, shank_deg=1.0, arm_deg=self.params["arm_deg"], elbow_deg=40.0,
+                               stance_abduction_deg=4.0)
+
+    def bump(self) -> SagittalPosture:
+        return SagittalPosture(pelvis_tilt_deg=self.params["lean_deg"], shank_deg=6.0)
+
+    def rep_fault_weight(self, fault: Fault, rep: RepWindow, t_s: float) -> float:
+        if fault.kind == "lumbar_flexion":
+            return math.sin(math.pi * rep.progress(t_s))
+        return super().rep_fault_weight(fault, rep, t_s)
+
+    def setup(self) -> None:
+        seated = place(self.shape, self.top().to_pose(), FEET)
+        buttocks = min(p.lowest_y_m() for p in seated.prims if p.part == "pelvis")
+        hip = seated.skeleton.points["pelvis"]
+        front = hip[0] + CHAIR_FRONT_FRACTION * self.shape.thigh_m
+        self._chair = Box(np.array([hip[0] - CHAIR_BACK_M, 0.0, -CHAIR_HALF_WIDTH_M]),
+                          np.array([front, buttocks, CHAIR_HALF_WIDTH_M]), CHAIR)
+
+    def scenery(self) -> list[Box]:
+        return [self._chair]
+
+
+class StandingPosture(StandingRepMotion):
+    """Quiet standing held for a while; faults (forward head) ramp in during the hold."""
+
+    exercise = "standing_posture"
+    is_hold = True
+    supported_faults = ("forward_head", "stance_width")
+    defaults = {"thoracic_deg": 0.0, "stance_abduction_deg": 3.0}
+    ranges = {"thoracic_deg": (-3.0, 6.0), "stance_abduction_deg": (1.0, 6.0)}
+
+    def top(self) -> SagittalPosture:
+        return SagittalPosture(knee_deg=2.0, shank_deg=1.0, thoracic_deg=self.params["thoracic_deg"],
+                               stance_abduction_deg=self.params["stance_abduction_deg"])

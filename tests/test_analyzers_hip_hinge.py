@@ -1,0 +1,322 @@
+"""hip_hinge fed hand-made sample streams frame by frame: counts, timing, faults, cues."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+
+import pytest
+
+from formcheck.analyzers import (
+    Baseline,
+    Cue,
+    PartialRep,
+    Phase,
+    PhaseChanged,
+    RepCompleted,
+    SetSummary,
+    SetupHint,
+    SetupHintCode,
+    get_analyzer,
+)
+from formcheck.analyzers.events import Event
+from formcheck.analyzers.spec import prescription_from_mapping
+from formcheck.analyzers.testing import (
+    STANDING,
+    HingeRep,
+    HingeSet,
+    frame_times,
+    make_sample,
+    run,
+    samples_at,
+)
+from formcheck.kinematics import names as m
+from formcheck.types import CameraView
+
+NOISE = {
+    m.HIP_FLEXION_DEG: 0.5,
+    m.KNEE_FLEXION_DEG: 0.5,
+    m.TRUNK_INCLINATION_DEG: 0.5,
+    m.BACK_BULGE_MM: 1.0,
+    m.HEAD_FORWARD_MM: 2.0,
+}
+
+
+def analyse(
+    reps: Sequence[HingeRep],
+    fps: float = 30.0,
+    noise: dict[str, float] | None = None,
+    seed: int = 0,
+    prescription: dict[str, object] | None = None,
+    baseline: Baseline | None = None,
+    standing: dict[str, float] | None = None,
+    **sample_kwargs: object,
+) -> tuple[list[Event], SetSummary, HingeSet]:
+    hinge = HingeSet(reps, lead_in_s=1.0, standing=standing or dict(STANDING))
+    presc = prescription_from_mapping({"exercise": "hip_hinge", **prescription}, "test") if (
+        prescription) else None  # fmt: skip
+    analyzer = get_analyzer("hip_hinge", prescription=presc, baseline=baseline)
+    times = frame_times(hinge.duration_s, fps, seed=seed,
+                        jitter_fraction=float(sample_kwargs.pop("jitter", 0.0)))  # type: ignore[arg-type]  # fmt: skip
+    samples = samples_at(hinge.measures, times, noise=NOISE if noise is None else noise,
+                         seed=seed, **sample_kwargs)  # type: ignore[arg-type]  # fmt: skip
+    events, summary = run(analyzer, samples)
+    return events, summary, hinge
+
+
+def faults(summary: SetSummary) -> list[tuple[str, ...]]:
+    return [r.faults for r in summary.reps]
+
+
+def cues(events: Sequence[Event]) -> list[Cue]:
+    return [e for e in events if isinstance(e, Cue)]
+
+
+# ----- counting and timing ------------------------------------------------------------------------
+@pytest.mark.parametrize("fps", [30.0, 60.0])
+def test_counts_reps_and_times_phases(fps: float) -> None:
+    reps = [HingeRep(down_s=d, pause_s=p, up_s=u) for d, p, u in
+            [(1.5, 0.5, 1.5), (3.0, 1.0, 2.0), (1.0, 0.0, 1.0), (2.0, 0.3, 1.2)]]  # fmt: skip
+    events, summary, hinge = analyse(reps, fps=fps)
+    assert len(summary.reps) == 4 and not summary.attempts
+    assert sum(isinstance(e, RepCompleted) for e in events) == 4
+    for rep, truth in zip(summary.reps, hinge.truth(), strict=True):
+        assert rep.start_s == pytest.approx(truth.start_s, abs=0.15)
+        assert rep.end_s == pytest.approx(truth.end_s, abs=0.15)
+        expected = (truth.bottom_in_s - truth.start_s, truth.bottom_out_s - truth.bottom_in_s,
+                    truth.end_s - truth.bottom_out_s)  # fmt: skip
+        got = (rep.phases.down_s, rep.phases.pause_s, rep.phases.up_s)
+        assert got == pytest.approx(expected, abs=0.15)
+        assert not rep.faults and rep.score == 100.0
+    phases = [e.phase for e in events if isinstance(e, PhaseChanged)]
+    assert phases[:5] == [Phase.TOP, Phase.DOWN, Phase.BOTTOM, Phase.UP, Phase.TOP]
+
+
+def test_same_result_at_30_and_60_fps_and_uneven_frames() -> None:
+    reps = [HingeRep(), HingeRep(down_s=2.5, pause_s=1.0), HingeRep(knee_lead_s=0.25)]
+    results = [analyse(reps, fps=f, jitter=j)[1] for f, j in [(30, 0), (60, 0), (30, 0.5)]]
+    counts = {len(s.reps) for s in results}
+    assert counts == {3}
+    for a, b in zip(results[0].reps, results[1].reps, strict=True):
+        assert a.phases.down_s == pytest.approx(b.phases.down_s, abs=0.15)
+        assert a.phases.up_s == pytest.approx(b.phases.up_s, abs=0.15)
+        assert a.faults == b.faults
+    assert [r.faults for r in results[2].reps] == [r.faults for r in results[0].reps]
+
+
+def test_hysteresis_ignores_sway_near_the_threshold() -> None:
+    def sway(t: float) -> dict[str, float]:
+        values = dict(STANDING)
+        # wobbles up to 17 deg: crosses the 15 deg start line, never the rep depth
+        values[m.HIP_FLEXION_DEG] += 13.0 + 4.0 * math.sin(2 * math.pi * 1.5 * t)
+        return values
+
+    samples = samples_at(sway, frame_times(6.0, 30.0), noise=NOISE)
+    events, summary = run(get_analyzer("hip_hinge"), samples)
+    assert not summary.reps and not summary.attempts
+    assert not cues(events)
+
+
+def test_partial_reps_are_attempts_not_reps() -> None:
+    reps = [HingeRep(), HingeRep(hip_deg=28.0, trunk_deg=25.0), HingeRep()]
+    events, summary, _ = analyse(reps)
+    assert [r.index for r in summary.reps] == [1, 2]
+    assert len(summary.attempts) == 1 and not summary.attempts[0].counted
+    assert sum(isinstance(e, PartialRep) for e in events) == 1
+    assert summary.to_report_dict()["summary"] == {"reps": 2, "attempts": 1,
+                                                   "form_frays_at_rep": None}  # fmt: skip
+
+
+def test_nan_gaps_and_unusable_frames_do_not_break_counting() -> None:
+    reps = [HingeRep() for _ in range(3)]
+
+    def missing(t: float) -> bool:  # 0.3 s with no measures in mid-descent of rep 2
+        return 7.2 <= t < 7.5
+
+    def unusable(t: float) -> bool:  # person lost briefly at the bottom of rep 3
+        return 12.6 <= t < 12.8
+
+    _, summary, hinge = analyse(reps, missing=missing, unusable=unusable)
+    assert len(summary.reps) == 3
+    for rep, truth in zip(summary.reps, hinge.truth(), strict=True):
+        assert rep.phases.down_s == pytest.approx(truth.bottom_in_s - truth.start_s, abs=0.2)
+        assert not rep.faults
+
+
+def test_set_starting_at_the_bottom_counts_the_first_lift() -> None:
+    def floor_start(t: float) -> dict[str, float]:
+        lift = HingeSet([HingeRep(top_s=0.0, down_s=0.01, pause_s=1.0)], lead_in_s=0.0)
+        return lift.measures(t + 0.02)
+
+    _, summary = run(get_analyzer("hip_hinge"), samples_at(floor_start, frame_times(4.0, 30.0)))
+    assert len(summary.reps) == 1
+    assert summary.reps[0].phases.down_s == 0.0
+
+
+# ----- timing faults ------------------------------------------------------------------------------
+@pytest.mark.parametrize("fps", [30.0, 60.0])
+def test_knee_first_lead_is_measured(fps: float) -> None:
+    small = {name: 0.1 for name in NOISE}
+    _, summary, _ = analyse([HingeRep(knee_lead_s=0.2), HingeRep(knee_lead_s=0.0)], fps=fps,
+                            noise=small)  # fmt: skip
+    lead, none = summary.reps
+    assert lead.metrics["onset_lag_ms"] == pytest.approx(200.0, abs=20.0)
+    assert "knee_first" in lead.faults
+    assert abs(none.metrics["onset_lag_ms"]) < 20.0
+    assert "knee_first" not in none.faults
+
+
+def test_knee_first_with_noise_separates_150_ms_lead_from_none() -> None:
+    reps = [HingeRep(knee_lead_s=0.15), HingeRep()] * 4
+    _, summary, _ = analyse(reps, seed=3, noise={name: 0.3 for name in NOISE})
+    flagged = ["knee_first" in r.faults for r in summary.reps]
+    assert flagged == [True, False] * 4
+
+
+def test_hips_rise_first() -> None:
+    _, summary, _ = analyse([HingeRep(), HingeRep(hips_first_fraction=0.4), HingeRep()])
+    assert faults(summary) == [(), ("hips_rise_first",), ()]
+    assert summary.reps[1].metrics["rise_lead_pct"] > 30.0
+
+
+def test_knee_dominant_squat_pattern() -> None:
+    squat = HingeRep(hip_deg=95.0, knee_deg=95.0, trunk_deg=25.0)
+    ratio_only = HingeRep(hip_deg=60.0, knee_deg=60.0, trunk_deg=50.0)
+    _, summary, _ = analyse([HingeRep(), squat, ratio_only])
+    assert faults(summary) == [(), ("knee_dominant",), ("knee_dominant",)]
+    assert summary.reps[0].metrics["hip_knee_ratio"] > 3.0
+
+
+# ----- spine faults against the person's own reference -------------------------------------------
+@pytest.mark.parametrize("standing_bulge_mm", [-60.0, -12.0, 10.0])
+def test_spine_rounded_is_relative_to_own_standing_outline(standing_bulge_mm: float) -> None:
+    standing = {**STANDING, m.BACK_BULGE_MM: standing_bulge_mm}
+    reps = [HingeRep(), HingeRep(bulge_mm=15.0), HingeRep(bulge_mm=-15.0)]
+    _, summary, _ = analyse(reps, standing=standing)
+    assert faults(summary) == [(), ("spine_rounded",), ("spine_arched",)]
+    assert summary.reps[1].metrics["bulge_peak_mm"] == pytest.approx(15.0, abs=2.0)
+    finding = next(f for f in summary.findings if f.code == "spine_rounded")
+    assert finding.rep == 2 and finding.unit == "mm" and "rep 2" in finding.message
+
+
+def test_spine_reference_from_first_reps() -> None:
+    # the outline shifts 10 mm at the bottom of every rep for this person: not a fault
+    reps = [HingeRep(bulge_mm=10.0)] * 3 + [HingeRep(bulge_mm=25.0)]
+    presc = {"overrides": {"checks.spine_reference": "first_reps"}}
+    _, summary, _ = analyse(reps, prescription=presc)
+    assert faults(summary) == [(), (), (), ("spine_rounded",)]
+    # with the standing reference the same set flags every rep
+    _, standing, _ = analyse(reps)
+    assert all("spine_rounded" in f for f in faults(standing))
+
+
+def test_noise_floor_gates_small_changes() -> None:
+    reps = [HingeRep(bulge_mm=10.0)]
+    quiet = Baseline(values=dict(STANDING), noise_floor={m.BACK_BULGE_MM: 1.0})
+    jittery = Baseline(values=dict(STANDING), noise_floor={m.BACK_BULGE_MM: 5.0})
+    _, flagged, _ = analyse(reps, baseline=quiet)
+    _, gated, _ = analyse(reps, baseline=jittery)  # 10 mm < 3 x 5 mm
+    assert faults(flagged) == [("spine_rounded",)]
+    assert faults(gated) == [()]
+    finding = flagged.findings[0]
+    assert finding.threshold == pytest.approx(8.0)
+
+
+def test_noise_floor_is_measured_from_the_still_start() -> None:
+    events, summary, _ = analyse([HingeRep()], noise={**NOISE, m.BACK_BULGE_MM: 4.0})
+    assert summary.baseline is not None
+    assert summary.baseline.noise(m.BACK_BULGE_MM) == pytest.approx(4.0, rel=0.3)
+    assert summary.baseline.source.value == "still_start"
+
+
+def test_head_forward() -> None:
+    _, summary, _ = analyse([HingeRep(head_mm=60.0), HingeRep()])
+    assert faults(summary) == [("head_forward",), ()]
+
+
+# ----- cue policy in the analyzer -----------------------------------------------------------------
+def test_cue_needs_persistence() -> None:
+    def blip(t: float, seconds: float) -> dict[str, float]:
+        values = HingeSet([HingeRep()], lead_in_s=1.0).measures(t)
+        if 3.6 <= t < 3.6 + seconds:  # at the bottom
+            values[m.BACK_BULGE_MM] += 20.0
+        return values
+
+    for seconds, expected in [(0.1, ()), (0.3, ("spine_rounded",))]:
+        samples = samples_at(lambda t, s=seconds: blip(t, s), frame_times(7.0, 30.0))
+        events, summary = run(get_analyzer("hip_hinge"), samples)
+        assert faults(summary) == [expected], seconds
+        assert len(cues(events)) == len(expected)
+
+
+def test_one_spoken_cue_per_rep_spine_first() -> None:
+    events, summary, _ = analyse([HingeRep(bulge_mm=20.0, knee_lead_s=0.3)])
+    assert set(faults(summary)[0]) == {"spine_rounded", "knee_first"}
+    said = [c.code for c in cues(events) if c.spoken]
+    assert said == ["spine_rounded"]
+    assert len(cues(events)) == 2
+
+
+def test_cooldown_keeps_repeated_cues_quiet() -> None:
+    reps = [HingeRep(bulge_mm=20.0)] * 3
+    events, _, _ = analyse(reps, prescription={"overrides": {"cues.cooldown_s": 20.0}})
+    assert [c.spoken for c in cues(events)] == [True, False, False]
+    events, _, _ = analyse(reps)  # reps 4.5 s apart, default cool-down 4 s
+    assert [c.spoken for c in cues(events)] == [True, True, True]
+
+
+def test_form_fray_detection() -> None:
+    reps = [HingeRep()] * 4 + [HingeRep(bulge_mm=20.0)] * 4
+    _, summary, _ = analyse(reps)
+    assert summary.form_frays_at_rep == 5
+    assert [r.score for r in summary.reps][:4] == [100.0] * 4
+
+
+# ----- prescription-driven checks and setup --------------------------------------------------------
+def test_tempo_from_prescription() -> None:
+    reps = [HingeRep(down_s=1.0, pause_s=1.0, up_s=2.0), HingeRep(down_s=3.0, up_s=0.8)]
+    _, summary, _ = analyse(reps, prescription={"tempo": "3-1-2"})
+    assert faults(summary) == [("tempo_down_fast",), ("tempo_up_fast",)]
+    _, no_tempo, _ = analyse(reps)
+    assert faults(no_tempo) == [(), ()]
+
+
+def test_depth_short_when_prescribed() -> None:
+    reps = [HingeRep(hip_deg=55.0, trunk_deg=45.0), HingeRep()]
+    _, summary, _ = analyse(reps, prescription={"depth_deg": 70.0})
+    assert faults(summary) == [("depth_short",), ()]
+
+
+def test_front_view_asks_for_a_side_view() -> None:
+    events, summary, _ = analyse([HingeRep(bulge_mm=20.0)], view=CameraView.FRONT)
+    hints = [e for e in events if isinstance(e, SetupHint)]
+    assert hints and hints[0].code is SetupHintCode.TURN_SIDEWAYS
+    assert "side" in hints[0].message
+    assert faults(summary) == [()]  # no back verdict from the front
+    side_events, _, _ = analyse([HingeRep()])
+    assert not any(isinstance(e, SetupHint) for e in side_events)
+
+
+def test_lost_person_hint() -> None:
+    samples = [make_sample(t * 1000, {}, usable=False) for t in frame_times(3.0, 30.0)]
+    events, summary = run(get_analyzer("hip_hinge"), samples)
+    assert [e.code for e in events if isinstance(e, SetupHint)] == [SetupHintCode.NO_PERSON]
+    assert not summary.reps
+
+
+def test_report_dict_shape() -> None:
+    _, summary, _ = analyse([HingeRep(), HingeRep(bulge_mm=20.0)])
+    report = json.loads(json.dumps(summary.to_report_dict()))
+    assert report["exercise"] == "hip_hinge"
+    rep = report["reps"][1]
+    assert set(rep) == {"index", "start_s", "end_s", "phases", "metrics", "faults", "score"}
+    assert set(rep["phases"]) == {"down_s", "pause_s", "up_s"}
+    for key in ("depth_deg", "trunk_depth_deg", "hip_range_deg", "knee_range_deg",
+                "hip_knee_ratio", "onset_lag_ms", "bulge_peak_mm", "chord_loss_mm",
+                "head_offset_mm"):  # fmt: skip
+        assert key in rep["metrics"]
+    finding = report["findings"][0]
+    assert set(finding) == {"code", "severity", "rep", "t_s", "value", "threshold", "unit",
+                            "message"}  # fmt: skip
+    assert report["summary"]["reps"] == 2
