@@ -8,7 +8,8 @@ Prints frames per second for
 and the same with a simulated per-frame inference of ``--work-ms`` (a sleep, which releases
 the GIL as MediaPipe's inference does), where the prefetch thread overlaps decoding with work.
 
-Usage: python bench/bench_decode.py [clip ...] [--max-side-px 1280] [--work-ms 10] [--repeats 3]
+Usage: python bench/bench_decode.py [clip ...] [--max-side-px 1280] [--work-ms 10]
+       [--repeats 3] [--max-frames 150]
 Without clips it uses ../shared/videos/other/lena_bird-dog.mp4 (1280x720) and the vertical
 phone clip when present, else renders a 1280x720 clip into a temporary folder.
 """
@@ -21,13 +22,19 @@ import tempfile
 import time
 from collections.abc import Callable
 from fractions import Fraction
+from functools import partial
 from pathlib import Path
 
 import av
 import cv2
 import numpy as np
 
-from formcheck.video import DEFAULT_MAX_SIDE_PX, open_source, probe_video
+from formcheck.video import (
+    DEFAULT_MAX_SIDE_PX,
+    DEFAULT_PREFETCH_FRAMES,
+    open_source,
+    probe_video,
+)
 from formcheck.video.geometry import delivered_size_px
 
 SHARED_OTHER = Path(__file__).resolve().parents[2] / "shared" / "videos" / "other"
@@ -42,8 +49,8 @@ def render_clip(path: Path) -> Path:
     """A 1280x720 H.264 clip with moving texture (hard enough to encode to be realistic)."""
     width_px, height_px = RENDER_SIZE_PX
     rng = np.random.default_rng(0)
-    texture = rng.integers(0, 256, (height_px, width_px * 2, 3), dtype=np.uint8)
-    texture = cv2.GaussianBlur(texture, (0, 0), 3)
+    noise = rng.integers(0, 256, (height_px, width_px * 2, 3), dtype=np.uint8)
+    texture = np.asarray(cv2.GaussianBlur(noise, (0, 0), 3), dtype=np.uint8)
     with av.open(str(path), mode="w") as container:
         stream = container.add_stream("libx264", rate=RENDER_FPS)
         stream.width, stream.height, stream.pix_fmt = width_px, height_px, "yuv420p"
@@ -58,11 +65,11 @@ def render_clip(path: Path) -> Path:
     return path
 
 
-def cv2_loop(path: Path, max_side_px: int | None, work_s: float) -> int:
+def cv2_loop(path: Path, max_side_px: int | None, work_s: float, max_frames: int) -> int:
     capture = cv2.VideoCapture(str(path))
     frames = 0
     try:
-        while True:
+        while frames < max_frames:
             ok, bgr = capture.read()
             if not ok:
                 break
@@ -80,13 +87,17 @@ def cv2_loop(path: Path, max_side_px: int | None, work_s: float) -> int:
     return frames
 
 
-def source_loop(path: Path, max_side_px: int | None, work_s: float, prefetch_frames: int) -> int:
+def source_loop(
+    path: Path, max_side_px: int | None, work_s: float, max_frames: int, prefetch_frames: int
+) -> int:
     frames = 0
     with open_source(path, max_side_px=max_side_px, prefetch_frames=prefetch_frames) as source:
         for _frame in source:
             if work_s:
                 time.sleep(work_s)
             frames += 1
+            if frames >= max_frames:
+                break
     return frames
 
 
@@ -101,7 +112,9 @@ def frames_per_s(run: Callable[[], int], repeats: int) -> tuple[float, int]:
     return statistics.median(rates), frames
 
 
-def bench_clip(path: Path, max_side_px: int | None, work_ms: float, repeats: int) -> None:
+def bench_clip(
+    path: Path, max_side_px: int | None, work_ms: float, repeats: int, max_frames: int
+) -> None:
     info = probe_video(path)
     out_w, out_h = delivered_size_px(info.width_px, info.height_px, max_side_px)
     print(
@@ -114,10 +127,13 @@ def bench_clip(path: Path, max_side_px: int | None, work_ms: float, repeats: int
     ):
         if label != "decode only" and not work_ms:
             continue
+        common = (path, max_side_px, work_s, max_frames)
         runs: dict[str, Callable[[], int]] = {
-            "cv2 read+cvtColor": lambda w=work_s: cv2_loop(path, max_side_px, w),
-            "formcheck (prefetch 8)": lambda w=work_s: source_loop(path, max_side_px, w, 8),
-            "formcheck (inline)": lambda w=work_s: source_loop(path, max_side_px, w, 0),
+            "cv2 read+cvtColor": partial(cv2_loop, *common),
+            f"formcheck (prefetch {DEFAULT_PREFETCH_FRAMES})": partial(
+                source_loop, *common, DEFAULT_PREFETCH_FRAMES
+            ),
+            "formcheck (inline)": partial(source_loop, *common, 0),
         }
         results = {name: frames_per_s(run, repeats) for name, run in runs.items()}
         baseline = results["cv2 read+cvtColor"][0]
@@ -132,6 +148,7 @@ def main() -> None:
     parser.add_argument("--max-side-px", type=int, default=DEFAULT_MAX_SIDE_PX)
     parser.add_argument("--work-ms", type=float, default=10.0, help="simulated inference")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--max-frames", type=int, default=150, help="frames per run, at most")
     args = parser.parse_args()
     print(f"OpenCV {cv2.__version__}, PyAV {av.__version__}, cv2 threads {cv2.getNumThreads()}")
     with tempfile.TemporaryDirectory() as scratch:
@@ -139,7 +156,7 @@ def main() -> None:
         if not clips:
             clips = [render_clip(Path(scratch) / "rendered_720p.mp4")]
         for clip in clips:
-            bench_clip(clip, args.max_side_px, args.work_ms, args.repeats)
+            bench_clip(clip, args.max_side_px, args.work_ms, args.repeats, args.max_frames)
 
 
 if __name__ == "__main__":

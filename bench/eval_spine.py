@@ -89,6 +89,12 @@ def _frames(path: Path) -> object:
             yield VideoFrame(index, t_ms, rgb)
 
 
+def clip_path(clip: str) -> Path:
+    """A LABELS.tsv name, or a path to any video (e.g. a rendered synthetic clip)."""
+    path = Path(clip)
+    return path if path.is_absolute() else VIDEOS / clip
+
+
 def extract(clip: str) -> None:
     from formcheck.pose.estimator import PoseEstimator
     from formcheck.pose.model import ensure_model
@@ -103,7 +109,7 @@ def extract(clip: str) -> None:
     shape = (0, 0)
     start = time.perf_counter()
     with PoseEstimator(model.path, segmentation=True, num_poses=1) as estimator:
-        for frame in _frames(VIDEOS / clip):  # type: ignore[attr-defined]
+        for frame in _frames(clip_path(clip)):  # type: ignore[attr-defined]
             pose = estimator.process(frame)
             shape = (pose.image_height_px, pose.image_width_px)
             t_ms.append(frame.t_ms)
@@ -324,7 +330,7 @@ def report(clips: list[str], side: SideChoice) -> None:
     )
     for clip, tb in tables.items():
         usable = np.isfinite(tb.values_px["back_curve"])
-        st = standing_frames(tb)
+        st = standing_frames(tb, labels[clip])
         print(
             f"{Path(clip).stem:16s} {labels[clip].faults or '-':15s} {len(tb.t_s):6d} "
             f"{100 * np.isfinite(tb.inclination_deg).mean():5.0f} {100 * usable.mean():7.0f} "
@@ -350,22 +356,27 @@ def report(clips: list[str], side: SideChoice) -> None:
             print(f"{key:20s} " + " ".join(f"{c:>17s}" for c in cells))
             print(f"{'  - standing':20s} " + " ".join(f"{c:>17s}" for c in deltas))
     print(
-        "\nNoise floor per frame (mm): sd over the standing second | median within-rep sd "
-        "over bottom frames"
+        "\nNoise floor per frame (mm): sd over the first second (hand wave) | over the lockout "
+        "frames of reps 1-2 | median within-rep sd over bottom frames"
     )
-    for key in ["back_bulge", "back_curve", "curve_q_.15-.85"]:
+    for key in keys:
         cells = []
         for clip in clips:
             tb = tables[clip]
             v = tb.values_px[key] * scales[clip]
+            first = v[first_second_frames(tb)]
             st = v[standing_frames(tb, labels[clip])]
             within = [
                 np.nanstd(v[b], ddof=1)
                 for b in (bottom_frames(tb, r) for r in labels[clip].reps_s)
                 if np.isfinite(v[b]).sum() > 2
             ]
-            cells.append(f"{np.nanstd(st, ddof=1):4.2f} | {np.median(within):4.2f}")
+            cells.append(
+                f"{np.nanstd(first, ddof=1):4.1f}|{np.nanstd(st, ddof=1):4.1f}|"
+                f"{np.median(within):4.1f}"
+            )
         print(f"{key:20s} " + " ".join(f"{c:>17s}" for c in cells))
+    _separation_table(clips, tables, scales, labels, keys)
     _reference_table(clips, tables, scales, labels, side)
     _head_table(clips, tables, scales, labels)
 
@@ -514,9 +525,85 @@ def _head_table(
         print(f"{Path(clip).stem:16s} {_ms(hf)} | {_ms(cd)}")
 
 
+# --- synthetic clips (formcheck.synth) -------------------------------------------------------
+
+SYNTH_KEYS = ("back_bulge", "back_curve", "curve_q_.25-.85", "curve_q_.20-.60", "level_.30-.70")
+
+
+def _facing_from_landmarks(lm: np.ndarray) -> Facing:
+    ears_x = 0.5 * (lm[:, Landmark.LEFT_EAR, 0] + lm[:, Landmark.RIGHT_EAR, 0])
+    return Facing.LEFT if np.nanmedian(lm[:, Landmark.NOSE, 0] - ears_x) < 0 else Facing.RIGHT
+
+
+def _true_masks(video: Path) -> np.ndarray:
+    packed = np.load(video.with_suffix(".mask.npz"))
+    _, height, width = (int(v) for v in packed["shape_px"])
+    return np.unpackbits(packed["mask_bits"], axis=-1)[:, :, :width].astype(np.float32)
+
+
+def synth_report(videos: list[str], side: SideChoice) -> None:
+    """Per-rep bottom values on rendered hinges, with the model's mask and with the true mask."""
+    import json
+
+    print("Synthetic hinges: per-rep mean over the bottom phase (truth's bottom_start..up_start);"
+          " mm from the true depth; 'true mask' = model landmarks on the renderer's mask")
+    for video_name in videos:
+        video = Path(video_name)
+        doc = json.loads(video.with_suffix(".json").read_text())
+        truth = np.load(video.with_suffix(".npz"))
+        data = Cached(video_name)
+        true_masks = _true_masks(video)
+        facing = _facing_from_landmarks(data.landmarks_px)
+        focal_px = float(doc["camera"]["focal_px"])
+        cam = truth["landmarks_camera_m"]
+        depth_m = 0.25 * (cam[:, Landmark.LEFT_SHOULDER, 2] + cam[:, Landmark.RIGHT_SHOULDER, 2]
+                          + cam[:, Landmark.LEFT_HIP, 2] + cam[:, Landmark.RIGHT_HIP, 2])
+        mm_per_px = 1000.0 * depth_m / focal_px
+        table = frame_table(data, facing, side)
+        cfg = replace(SpineConfig(), side=side)
+        faults = {f["rep"]: f"{f['kind'][:6]} {f['size']:.0f}" for f in doc["faults"]}
+        print(f"\n{video.stem}: yaw {doc['camera']['yaw_deg']} deg, facing {facing.value}, "
+              f"{doc['body']['height_m']} m, usable {100 * np.isfinite(table.values_px['back_curve']).mean():.0f}%")
+        header = " ".join(f"{k:>16s}" for k in SYNTH_KEYS)
+        print(f"rep fault        truth_bulge {header} | true mask: bulge  curve")
+        rows = []
+        for rep in doc["reps"]:
+            b = np.flatnonzero((table.t_s >= rep["bottom_start_s"]) & (table.t_s < rep["up_start_s"]))
+            true_bulge = float(np.mean(truth["back_bulge_mean_mm"][b]))
+            vals = [float(np.nanmean(table.values_px[k][b] * mm_per_px[b])) for k in SYNTH_KEYS]
+            tm = []
+            for i in b:
+                pose = replace(data.pose(int(i)), mask=true_masks[i])
+                m = measure_back(pose, facing, float(mm_per_px[i]), cfg)
+                tm.append((m.back_bulge_mm, m.back_curve_mm))
+            tmv = np.nanmean(np.array(tm), axis=0)
+            rows.append((rep["index"], true_bulge, vals, tmv))
+            cells = " ".join(f"{v:16.1f}" for v in vals)
+            print(f"{rep['index']:3d} {faults.get(rep['index'], 'neutral'):12s} {true_bulge:11.1f} "
+                  f"{cells} | {tmv[0]:13.1f} {tmv[1]:6.1f}")
+        neutral = [r for r in rows if r[0] not in faults]
+        if neutral:
+            base_t = np.mean([r[1] for r in neutral])
+            base_v = np.mean([r[2] for r in neutral], axis=0)
+            base_m = np.mean([r[3] for r in neutral], axis=0)
+            print("change from the neutral reps' mean:")
+            for r in rows:
+                if r[0] in faults:
+                    cells = " ".join(f"{v:+16.1f}" for v in np.array(r[2]) - base_v)
+                    dm = r[3] - base_m
+                    print(f"{r[0]:3d} {faults[r[0]]:12s} {r[1] - base_t:+11.1f} {cells} | "
+                          f"{dm[0]:+13.1f} {dm[1]:+6.1f}")
+        within = {k: np.median([np.nanstd(table.values_px[k][b] * mm_per_px[b], ddof=1)
+                                for b in (np.flatnonzero((table.t_s >= r["bottom_start_s"])
+                                                         & (table.t_s < r["up_start_s"]))
+                                          for r in doc["reps"])]) for k in SYNTH_KEYS}
+        print("per-frame sd within the bottom (mm): "
+              + ", ".join(f"{k} {v:.1f}" for k, v in within.items()))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=["extract", "report"])
+    parser.add_argument("command", choices=["extract", "report", "synth"])
     parser.add_argument("clips", nargs="*", default=list(DEFAULT_CLIPS))
     parser.add_argument("--side", choices=[s.value for s in SideChoice], default="mean")
     args = parser.parse_args(argv)
@@ -526,6 +613,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "extract":
         for clip in args.clips:
             extract(clip)
+    elif args.command == "synth":
+        synth_report(args.clips, SideChoice(args.side))
     else:
         report(args.clips, SideChoice(args.side))
     return 0

@@ -12,7 +12,7 @@ from pathlib import Path
 os.environ.setdefault("GLOG_minloglevel", "2")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from formcheck.errors import FormcheckError  # noqa: E402
+from formcheck.errors import FormcheckError
 
 DEFAULT_OUT_ROOT = Path("out")
 

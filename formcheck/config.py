@@ -19,7 +19,9 @@ class OneEuroConfig(BaseModel):
 
     min_cutoff_hz: float = Field(0.5, gt=0, description="cutoff at rest: lower = smoother still")
     beta: float = Field(
-        200.0, ge=0, description="speed coefficient: higher = less lag when moving (per body size/s)"
+        200.0,
+        ge=0,
+        description="speed coefficient: higher = less lag when moving (per body size/s)",
     )
     derivative_cutoff_hz: float = Field(0.5, gt=0, description="cutoff of the speed estimate")
 
@@ -31,13 +33,17 @@ class QualityConfig(BaseModel):
         125.0, gt=0, description="smaller people are lost or swapped left/right (FACTS.md)"
     )
     min_visibility: float = Field(0.5, ge=0, le=1, description="a landmark counts as seen above it")
-    edge_margin_px: float = Field(2.0, ge=0, description="key joints this close to the edge are out")
+    edge_margin_px: float = Field(
+        2.0, ge=0, description="key joints this close to the edge are out"
+    )
 
 
 class CalibrationConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    still_window_s: float = Field(1.0, gt=0, description="length of the still period for the baseline")
+    still_window_s: float = Field(
+        1.0, gt=0, description="length of the still period for the baseline"
+    )
     search_window_s: float = Field(
         6.0, gt=0, description="look for the still period within this time from the start"
     )
@@ -55,8 +61,8 @@ class PipelineConfig(BaseModel):
         1280, ge=256, description="frames with a longer side are downscaled before inference"
     )
     segmentation: bool = Field(True, description="ask the model for a person mask (back outline)")
-    num_poses: int = Field(
-        2, ge=1, le=5, description="people the model may track; the pipeline locks onto one"
+    max_people: int = Field(
+        2, ge=1, le=5, description="people told apart at the start; the pipeline locks onto one"
     )
     smoothing: OneEuroConfig = OneEuroConfig()
     quality: QualityConfig = QualityConfig()

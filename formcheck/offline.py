@@ -52,6 +52,7 @@ def analyze_video(
     config: PipelineConfig | None = None,
     progress: ProgressFn | None = None,
     sinks: tuple[SampleSink, ...] = (),
+    max_frames: int | None = None,
 ) -> AnalysisRun:
     """Analyze one video and write ``measures.csv`` and ``report.json`` into ``out_dir``.
 
@@ -66,7 +67,7 @@ def analyze_video(
     with (
         open_source(video, max_side_px=config.max_inference_side_px) as source,
         PoseEstimator(
-            model_info.path, segmentation=config.segmentation, num_poses=config.num_poses
+            model_info.path, segmentation=config.segmentation, max_people=config.max_people
         ) as estimator,
         MeasuresCsvWriter(csv_path) as csv_writer,
     ):
@@ -88,6 +89,8 @@ def analyze_video(
             emit(pipeline.push(pose))
             if progress is not None:
                 progress(run.frames, source.info.frame_count)
+            if max_frames is not None and run.frames >= max_frames:
+                break
         emit(pipeline.finish())
 
     if run.frames_with_pose == 0:
@@ -124,8 +127,11 @@ def build_report(
             "last_frame_t_s": run.last_t_ms / 1000.0,
             "inference_size_px": list(run.frame_size_px),
         },
-        "model": {"path": str(run.model.path), "source": run.model.source,
-                  "sha256": run.model.sha256},
+        "model": {
+            "path": str(run.model.path),
+            "source": run.model.source,
+            "sha256": run.model.sha256,
+        },
         "calibration": calibration.to_report_dict() if calibration else None,
         "noise_floor": dict(calibration.noise_floor) if calibration else {},
     }

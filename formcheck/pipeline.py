@@ -20,12 +20,11 @@ from formcheck.kinematics.calibration import (
     scale_from_poses,
 )
 from formcheck.kinematics.orientation import OrientationConfig
-from formcheck.kinematics.stage import KinematicsStage, SpineMeasurer
+from formcheck.kinematics.stage import FrameOrientation, KinematicsStage, SpineMeasurer
 from formcheck.smoothing.smoother import PoseSmoother
-from formcheck.types import CameraView, Facing, PoseFrame, Sample
+from formcheck.types import PoseFrame, Sample
 
-Orientation = tuple[str, Facing, CameraView, float]
-_NO_ORIENTATION: Orientation = ("left", Facing.UNKNOWN, CameraView.UNKNOWN, math.nan)
+Orientation = FrameOrientation
 
 
 class MeasurePipeline:
@@ -50,13 +49,15 @@ class MeasurePipeline:
 
     def push(self, pose: PoseFrame) -> list[Sample]:
         smoothed = self._smoother(pose)
-        orientation = self._kinematics.orient(smoothed) if smoothed.has_pose else _NO_ORIENTATION
+        orientation = self._kinematics.orient(smoothed)
         if self.calibration is not None:
             return [self._sample(smoothed, orientation, self.calibration)]
         if not self._pending and not smoothed.has_pose:
             # Nothing to calibrate on yet: frames before the person appears pass straight on.
             return [self._sample(smoothed, orientation, None)]
-        self._pending.append((smoothed, orientation))
+        # Held frames drop their mask (read by orient already): a few seconds of full-size
+        # float masks would otherwise cost hundreds of megabytes.
+        self._pending.append((dataclasses.replace(smoothed, mask=None), orientation))
         if self._try_lock(final=False):
             return self._drain()
         return []
@@ -92,7 +93,7 @@ class MeasurePipeline:
         return True
 
     def _lock(self, window: list[tuple[PoseFrame, Orientation]], motion: float) -> None:
-        side = Counter(o[0] for _, o in window).most_common(1)[0][0]
+        side = Counter(o.side for _, o in window).most_common(1)[0][0]
         poses = [p for p, _ in window]
         source, mm_per_px, world_to_mm, height_cm = scale_from_poses(
             poses, side, self._stated_height_cm

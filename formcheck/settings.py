@@ -30,17 +30,23 @@ _SPEC_OVERRIDES = {
 class AnalysisSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    exercise: str = Field("hip_hinge", description="Exercise to analyse (see `exercises`).")
-    prescription: Path | None = Field(None, description="Prescription file (TOML or JSON).")
-    reps: int | None = Field(None, ge=1, description="Prescribed number of reps.")
-    hold_s: float | None = Field(None, gt=0, description="Prescribed hold time in seconds.")
-    tempo: str | None = Field(None, description="Tempo down-pause-up in seconds, e.g. 3-1-2.")
-    depth_deg: float | None = Field(None, description="Target depth (trunk angle) in degrees.")
+    exercise: str = Field(default="hip_hinge", description="Exercise to analyse (see `exercises`).")
+    prescription: Path | None = Field(default=None, description="Prescription file (TOML or JSON).")
+    reps: int | None = Field(default=None, ge=1, description="Prescribed number of reps.")
+    hold_s: float | None = Field(default=None, gt=0, description="Prescribed hold time in seconds.")
+    tempo: str | None = Field(
+        default=None, description="Tempo down-pause-up in seconds, e.g. 3-1-2."
+    )
+    depth_deg: float | None = Field(
+        default=None, description="Target depth (trunk angle) in degrees."
+    )
     avoid: list[str] = Field(default_factory=list, description="Movement directions to avoid.")
-    noise_k: float | None = Field(None, gt=0, description="Cue only above k x noise floor.")
-    cue_persistence_s: float | None = Field(None, ge=0, description="Fault must last this long.")
-    cue_cooldown_s: float | None = Field(None, ge=0, description="Quiet time per cue code.")
-    spoken_cues_per_rep: int | None = Field(None, ge=0, description="Spoken cues per rep.")
+    noise_k: float | None = Field(default=None, gt=0, description="Cue only above k x noise floor.")
+    cue_persistence_s: float | None = Field(
+        default=None, ge=0, description="Fault must last this long."
+    )
+    cue_cooldown_s: float | None = Field(default=None, ge=0, description="Quiet time per cue code.")
+    spoken_cues_per_rep: int | None = Field(default=None, ge=0, description="Spoken cues per rep.")
 
     @classmethod
     def from_toml(cls, path: Path) -> AnalysisSettings:

@@ -58,21 +58,48 @@ def stick_landmarks(p: StickPose) -> np.ndarray:
     for side in ("left", "right"):
         j = SIDE_JOINTS[side]
         for name, value in (
-            ("ear", ear), ("shoulder", shoulder), ("elbow", elbow), ("wrist", wrist),
-            ("hip", hip), ("knee", knee), ("ankle", ankle), ("heel", heel), ("foot_index", toe),
+            ("ear", ear),
+            ("shoulder", shoulder),
+            ("elbow", elbow),
+            ("wrist", wrist),
+            ("hip", hip),
+            ("knee", knee),
+            ("ankle", ankle),
+            ("heel", heel),
+            ("foot_index", toe),
         ):
             pts[j[name], :2] = value
-    for idx in (L.NOSE, L.LEFT_EYE, L.RIGHT_EYE, L.LEFT_EYE_INNER, L.RIGHT_EYE_INNER,
-                L.LEFT_EYE_OUTER, L.RIGHT_EYE_OUTER, L.MOUTH_LEFT, L.MOUTH_RIGHT):
+    for idx in (
+        L.NOSE,
+        L.LEFT_EYE,
+        L.RIGHT_EYE,
+        L.LEFT_EYE_INNER,
+        L.RIGHT_EYE_INNER,
+        L.LEFT_EYE_OUTER,
+        L.RIGHT_EYE_OUTER,
+        L.MOUTH_LEFT,
+        L.MOUTH_RIGHT,
+    ):
         pts[idx, :2] = nose
-    for idx in (L.LEFT_PINKY, L.RIGHT_PINKY, L.LEFT_INDEX, L.RIGHT_INDEX, L.LEFT_THUMB,
-                L.RIGHT_THUMB):
+    for idx in (
+        L.LEFT_PINKY,
+        L.RIGHT_PINKY,
+        L.LEFT_INDEX,
+        L.RIGHT_INDEX,
+        L.LEFT_THUMB,
+        L.RIGHT_THUMB,
+    ):
         pts[idx, :2] = pts[L.LEFT_WRIST, :2]
     return pts
 
 
-def stick_frame(p: StickPose, t_ms: float = 0.0, width_px: int = 640, height_px: int = 480,
-                yaw_from_side_deg: float = 0.0) -> PoseFrame:
+def stick_frame(
+    p: StickPose,
+    t_ms: float = 0.0,
+    width_px: int = 640,
+    height_px: int = 480,
+    yaw_from_side_deg: float = 0.0,
+) -> PoseFrame:
     """A PoseFrame of the figure seen from ``yaw_from_side_deg`` off the pure side view.
 
     The figure's left-right axis is turned towards the camera by that angle: its two sides
@@ -107,5 +134,11 @@ def mirrored(frame: PoseFrame) -> PoseFrame:
     assert frame.landmarks_px is not None
     px = frame.landmarks_px.copy()
     px[:, 0] = frame.image_width_px - px[:, 0]
-    return PoseFrame(frame.t_ms, frame.image_width_px, frame.image_height_px, landmarks_px=px,
-                     world_m=frame.world_m, visibility=frame.visibility)
+    return PoseFrame(
+        frame.t_ms,
+        frame.image_width_px,
+        frame.image_height_px,
+        landmarks_px=px,
+        world_m=frame.world_m,
+        visibility=frame.visibility,
+    )

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import partial
 
 import pytest
 
@@ -48,7 +50,7 @@ def analyse(
     fps: float = 30.0,
     noise: dict[str, float] | None = None,
     seed: int = 0,
-    prescription: dict[str, object] | None = None,
+    prescription: Mapping[str, object] | None = None,
     baseline: Baseline | None = None,
     standing: dict[str, float] | None = None,
     **sample_kwargs: object,
@@ -182,7 +184,7 @@ def test_hips_rise_first() -> None:
 
 def test_knee_dominant_squat_pattern() -> None:
     squat = HingeRep(hip_deg=95.0, knee_deg=95.0, trunk_deg=25.0)
-    ratio_only = HingeRep(hip_deg=60.0, knee_deg=60.0, trunk_deg=50.0)
+    ratio_only = HingeRep(hip_deg=60.0, knee_deg=70.0, trunk_deg=50.0)  # knees bend more
     _, summary, _ = analyse([HingeRep(), squat, ratio_only])
     assert faults(summary) == [(), ("knee_dominant",), ("knee_dominant",)]
     assert summary.reps[0].metrics["hip_knee_ratio"] > 3.0
@@ -223,8 +225,23 @@ def test_noise_floor_gates_small_changes() -> None:
     assert finding.threshold == pytest.approx(8.0)
 
 
+def test_baseline_from_the_pipeline_calibration() -> None:
+    @dataclass
+    class Cal:
+        baseline: dict[str, float]
+        noise_floor: dict[str, float]
+        found_still: bool
+
+    assert Baseline.from_calibration(Cal({}, {}, found_still=False)) is None
+    given = Baseline.from_calibration(Cal(dict(STANDING), {m.BACK_BULGE_MM: 5.0}, True))
+    assert given is not None
+    _, summary, _ = analyse([HingeRep(bulge_mm=10.0)], baseline=given)
+    assert faults(summary) == [()]  # 10 mm is within 3 x 5 mm of jitter
+    assert summary.baseline is not None and summary.baseline.source.value == "calibration"
+
+
 def test_noise_floor_is_measured_from_the_still_start() -> None:
-    events, summary, _ = analyse([HingeRep()], noise={**NOISE, m.BACK_BULGE_MM: 4.0})
+    _, summary, _ = analyse([HingeRep()], noise={**NOISE, m.BACK_BULGE_MM: 4.0})
     assert summary.baseline is not None
     assert summary.baseline.noise(m.BACK_BULGE_MM) == pytest.approx(4.0, rel=0.3)
     assert summary.baseline.source.value == "still_start"
@@ -244,7 +261,7 @@ def test_cue_needs_persistence() -> None:
         return values
 
     for seconds, expected in [(0.1, ()), (0.3, ("spine_rounded",))]:
-        samples = samples_at(lambda t, s=seconds: blip(t, s), frame_times(7.0, 30.0))
+        samples = samples_at(partial(blip, seconds=seconds), frame_times(7.0, 30.0))
         events, summary = run(get_analyzer("hip_hinge"), samples)
         assert faults(summary) == [expected], seconds
         assert len(cues(events)) == len(expected)
@@ -273,7 +290,7 @@ def test_form_fray_detection() -> None:
     assert [r.score for r in summary.reps][:4] == [100.0] * 4
 
 
-# ----- prescription-driven checks and setup --------------------------------------------------------
+# ----- prescription-driven checks and setup ---------------------------------------------------
 def test_tempo_from_prescription() -> None:
     reps = [HingeRep(down_s=1.0, pause_s=1.0, up_s=2.0), HingeRep(down_s=3.0, up_s=0.8)]
     _, summary, _ = analyse(reps, prescription={"tempo": "3-1-2"})

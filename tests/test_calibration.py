@@ -32,14 +32,16 @@ def _hip_at(t_s: float, move_until_s: float, still_until_s: float) -> float:
     return 90.0 * (1 - math.cos(2 * math.pi * 0.4 * (t_s - still_until_s))) / 2
 
 
-def _clip(move_until_s: float, still_until_s: float, end_s: float, noise_px: float = 0.0,
-          seed: int = 0) -> list[PoseFrame]:
+def _clip(
+    move_until_s: float, still_until_s: float, end_s: float, noise_px: float = 0.0, seed: int = 0
+) -> list[PoseFrame]:
     rng = np.random.default_rng(seed)
     frames = []
     for i in range(int(end_s * FPS)):
         t_s = i / FPS
-        f = stick_frame(StickPose(hip_flexion_deg=_hip_at(t_s, move_until_s, still_until_s)),
-                        t_ms=t_s * 1000.0)
+        f = stick_frame(
+            StickPose(hip_flexion_deg=_hip_at(t_s, move_until_s, still_until_s)), t_ms=t_s * 1000.0
+        )
         if noise_px:
             assert f.landmarks_px is not None
             f = dataclasses.replace(

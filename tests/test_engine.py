@@ -31,6 +31,7 @@ from formcheck.analyzers.spec import (
     Tempo,
     apply_prescription,
     load_spec,
+    prescription_from_mapping,
     spec_from_mapping,
 )
 from formcheck.analyzers.summary import form_frays_at
@@ -43,7 +44,8 @@ _UNITLESS_KEYS = {
     "name", "description", "camera_placement", "mode", "primary_signal", "direction",
     "noise_k", "spoken_per_rep_max", "priority", "reference_reps", "fray_min_reps",
     "onset_exponent_min", "onset_exponent_max", "hip_knee_ratio_min", "accepted_views",
-    "view_hint", "view_hint_message", "onset_fit_fractions", "knee_onset_fit_fractions", "spine_reference", "avoid_threshold_factor",
+    "view_hint", "view_hint_message", "onset_fit_fractions", "knee_onset_fit_fractions",
+    "hip_onset_fit_fractions", "spine_reference", "avoid_threshold_factor",
     "excess_factor_max", "min_valid_fraction", "tolerance_fraction",
 }  # fmt: skip
 _UNIT_SUFFIXES = ("_deg", "_mm", "_ms", "_s", "_deg_s", "_pct", "_points", "_fractions")
@@ -143,21 +145,14 @@ def test_prescription_from_toml_and_json(tmp_path: Path) -> None:
     "data",
     [
         {"exercise": "hip_hinge", "overrides": {"checks.no_such_mm": 1.0}},
+        {"exercise": "hip_hinge", "overrides": {"nowhere.at_all_s": 1.0}},
         {"exercise": "hip_hinge", "avoid": ["sideways"]},
         {"exercise": "squat"},
     ],
 )
 def test_prescription_errors(data: dict[str, object]) -> None:
     with pytest.raises(PrescriptionError):
-        get_analyzer("hip_hinge", prescription=AnalysisSettings.model_validate(
-            {k: v for k, v in data.items() if k != "overrides"}
-        ).resolve() if "overrides" not in data else _presc(data))  # fmt: skip
-
-
-def _presc(data: dict[str, object]):  # type: ignore[no-untyped-def]
-    from formcheck.analyzers.spec import prescription_from_mapping
-
-    return prescription_from_mapping(data, "test")
+        get_analyzer("hip_hinge", prescription=prescription_from_mapping(data, "test"))
 
 
 def test_settings_feed_prescription_and_list_fields(tmp_path: Path) -> None:
@@ -181,10 +176,12 @@ def test_settings_feed_prescription_and_list_fields(tmp_path: Path) -> None:
 def _profile(kind: str, tau: np.ndarray) -> np.ndarray:
     tau = np.clip(tau, 0.0, 1.0)
     if kind == "cosine":
-        return (1 - np.cos(np.pi * tau)) / 2
-    if kind == "min_jerk":
-        return 10 * tau**3 - 15 * tau**4 + 6 * tau**5
-    return tau
+        out: np.ndarray = (1 - np.cos(np.pi * tau)) / 2
+    elif kind == "min_jerk":
+        out = 10 * tau**3 - 15 * tau**4 + 6 * tau**5
+    else:
+        out = tau
+    return out
 
 
 @pytest.mark.parametrize("kind", ["cosine", "min_jerk", "linear"])

@@ -45,8 +45,9 @@ def test_angle_invariant_under_rigid_motion_and_scale(a, b, c, dx, dy, rot_deg, 
         return m @ np.asarray(p) + np.array([dx, dy])
 
     assume(np.linalg.norm(move(a) - move(b)) > 1e-3 and np.linalg.norm(move(c) - move(b)) > 1e-3)
-    assert math.isclose(angle_at_deg(a, b, c), angle_at_deg(move(a), move(b), move(c)),
-                        abs_tol=1e-6)
+    assert math.isclose(
+        angle_at_deg(a, b, c), angle_at_deg(move(a), move(b), move(c)), abs_tol=1e-6
+    )
 
 
 @given(point, angle, angle, length, length)
@@ -71,8 +72,9 @@ def test_signed_lean_matches_construction_and_mirror(start, lean_deg, ln):
     assert math.isclose(signed_lean_deg(start, end_right, 1.0), lean_deg, abs_tol=1e-6)
     # The same lean seen mirrored (person facing image left) gives the same signed value.
     assert math.isclose(signed_lean_deg(start, end_left, -1.0), lean_deg, abs_tol=1e-6)
-    assert math.isclose(inclination_from_vertical_deg(start, end_right), abs(lean_deg),
-                        abs_tol=1e-6)
+    assert math.isclose(
+        inclination_from_vertical_deg(start, end_right), abs(lean_deg), abs_tol=1e-6
+    )
 
 
 @given(point, point, point)

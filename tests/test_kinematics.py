@@ -26,8 +26,9 @@ MM_PER_PX = 2.0
 
 def _measures(pose: StickPose, **kw: float) -> dict[str, float]:
     frame = stick_frame(pose, **kw)
-    return compute_measures(frame, side="left", forward_x=pose.forward_x, mm_per_px=MM_PER_PX,
-                            world_to_mm=1000.0)
+    return compute_measures(
+        frame, side="left", forward_x=pose.forward_x, mm_per_px=MM_PER_PX, world_to_mm=1000.0
+    )
 
 
 @pytest.mark.parametrize("forward_x", [1.0, -1.0])
@@ -35,8 +36,11 @@ def _measures(pose: StickPose, **kw: float) -> dict[str, float]:
     ("shin", "knee", "hip"), [(0, 0, 0), (10, 20, 80), (25, 60, 95), (35, 90, 110), (5, 15, 45)]
 )
 def test_joint_angles_of_known_pose(forward_x, shin, knee, hip):
-    m = _measures(StickPose(shin_lean_deg=shin, knee_flexion_deg=knee, hip_flexion_deg=hip,
-                            forward_x=forward_x))
+    m = _measures(
+        StickPose(
+            shin_lean_deg=shin, knee_flexion_deg=knee, hip_flexion_deg=hip, forward_x=forward_x
+        )
+    )
     assert m[n.KNEE_FLEXION_DEG] == pytest.approx(knee, abs=1e-6)
     assert m[n.HIP_FLEXION_DEG] == pytest.approx(hip, abs=1e-6)
     assert m[n.SHIN_ANGLE_DEG] == pytest.approx(shin, abs=1e-6)
@@ -72,8 +76,7 @@ def test_hips_back_positive_when_hips_behind_ankles():
 
 def test_measures_stable_when_person_turns_around():
     """Mirroring the image (the person facing the other way) leaves every measure alone."""
-    pose = StickPose(shin_lean_deg=15, knee_flexion_deg=30, hip_flexion_deg=70,
-                     neck_flexion_deg=20)
+    pose = StickPose(shin_lean_deg=15, knee_flexion_deg=30, hip_flexion_deg=70, neck_flexion_deg=20)
     frame = stick_frame(pose)
     flipped = mirrored(frame)
     a = compute_measures(frame, side="left", forward_x=1.0, mm_per_px=1.0, world_to_mm=1000.0)
@@ -86,8 +89,9 @@ def test_measures_stable_when_person_turns_around():
 
 
 def test_no_pose_gives_all_nan():
-    m = compute_measures(PoseFrame(0.0, 640, 480), side="left", forward_x=1.0, mm_per_px=1.0,
-                         world_to_mm=1000.0)
+    m = compute_measures(
+        PoseFrame(0.0, 640, 480), side="left", forward_x=1.0, mm_per_px=1.0, world_to_mm=1000.0
+    )
     assert set(m) == set(MEASURE_NAMES)
     assert all(math.isnan(v) for v in m.values())
 

@@ -13,6 +13,7 @@ from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Protocol
 
 import numpy as np
 
@@ -21,6 +22,19 @@ class BaselineSource(Enum):
     CALIBRATION = "calibration"  # given by the pipeline's calibration phase
     STILL_START = "still_start"  # measured by the analyzer from its first still window
     DEFAULT = "default"  # spec defaults: nothing better was available
+
+
+class CalibrationLike(Protocol):
+    """What the pipeline's calibration provides (``formcheck.kinematics.calibration``)."""
+
+    @property
+    def baseline(self) -> dict[str, float]: ...
+
+    @property
+    def noise_floor(self) -> dict[str, float]: ...
+
+    @property
+    def found_still(self) -> bool: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +48,14 @@ class Baseline:
     values: Mapping[str, float] = field(default_factory=dict)
     noise_floor: Mapping[str, float] = field(default_factory=dict)
     source: BaselineSource = BaselineSource.CALIBRATION
+
+    @classmethod
+    def from_calibration(cls, calibration: CalibrationLike) -> Baseline | None:
+        """The calibration's baseline, or None when it found no still second (the analyzer
+        then measures its own from the set)."""
+        if not calibration.found_still:
+            return None
+        return cls(dict(calibration.baseline), dict(calibration.noise_floor))
 
     def value(self, name: str) -> float:
         return float(self.values.get(name, math.nan))

@@ -149,6 +149,10 @@ class Analyzer:
     def severity(self, code: str) -> Severity:
         return Severity.WARNING
 
+    def rep_side(self, window: RepWindow) -> str | None:
+        """For alternating exercises: which side ("left"/"right") this rep worked."""
+        return None
+
     # ----- helpers for exercises ------------------------------------------------------------
     def noise_gate(self, measure: str, threshold: float) -> float:
         """The effective limit for a change in ``measure``: max(threshold, k x noise floor)."""
@@ -318,6 +322,7 @@ class Analyzer:
             faults=tuple(dict.fromkeys(f.code for f in findings)),
             score=rep_score(findings, self.spec.scoring),
             counted=counted,
+            side=self.rep_side(window),
         )
         events: list[Event] = list(self._policy.decide(new))
         self.summary.findings += findings
@@ -380,7 +385,11 @@ class Analyzer:
                 cycle.peak_deg,
             )
         i_peak = int(np.nonzero(inside)[0][np.argmax(sig[inside])])
-        peak, t_peak = float(sig[i_peak]), float(t[i_peak])
+        t_peak = float(t[i_peak])
+        # the bottom level: median of the samples near the deepest one (the max is biased
+        # up by noise, which would shorten the pause)
+        near = inside & (sig >= sig[i_peak] - spec.plateau_band_deg)
+        peak = float(np.median(sig[near]))
         # the start position: a low percentile of the smoothed signal, since the samples just
         # before the threshold crossing already belong to a slow descent
         pre = t < cycle.leave_s

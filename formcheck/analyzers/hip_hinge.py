@@ -71,7 +71,7 @@ class HipHingeChecks(BaseModel):
     knee_onset_range_min_deg: float = 8.0
     knee_onset_fit_fractions: tuple[float, float] = (0.1, 0.5)
     hip_onset_fit_fractions: tuple[float, float] = (0.1, 0.5)
-    hip_knee_ratio_min: float = 1.2
+    hip_knee_ratio_min: float = 1.0
     trunk_at_depth_min_deg: float = 40.0
     knee_range_squat_min_deg: float = 45.0
     rise_lead_max_pct: float = 30.0
@@ -178,7 +178,12 @@ class HipHingeAnalyzer(Analyzer):
         hip_rest = window.rest_value(m.HIP_FLEXION_DEG)
         ex = (ph.onset_exponent_min, ph.onset_exponent_max)
         hip_onset = onset_time(
-            window.t_s[down], hip[down], hip_rest, _max(hip[down]), self.c.hip_onset_fit_fractions, ex
+            window.t_s[down],
+            hip[down],
+            hip_rest,
+            _max(hip[down]),
+            self.c.hip_onset_fit_fractions,
+            ex,
         )
         # the knee's smaller range is noisier: reuse the hip's fitted exponent, so that two
         # movements of the same shape give exactly their time shift

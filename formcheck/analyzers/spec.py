@@ -46,6 +46,7 @@ class PhaseSpec(_Strict):
     rep_min_depth_deg: float = 40.0
     attempt_min_depth_deg: float = 25.0
     reverse_deg: float = 6.0
+    plateau_band_deg: float = 2.0
     bottom_speed_max_deg_s: float = 20.0
     speed_window_s: float = 0.15
     settle_wait_s: float = 0.4

@@ -31,7 +31,9 @@ _MIN_WINDOW_FILL = 0.9
 _SPREAD_QUANTILE_PCT = 80.0
 # Joints whose stillness defines "standing still" (hands may move).
 _STILL_JOINTS = [
-    SIDE_JOINTS[s][j] for s in ("left", "right") for j in ("shoulder", "hip", "knee", "ankle", "ear")
+    SIDE_JOINTS[s][j]
+    for s in ("left", "right")
+    for j in ("shoulder", "hip", "knee", "ankle", "ear")
 ]
 
 
@@ -73,18 +75,19 @@ def window_spread_body(poses: list[PoseFrame]) -> float:
     standard deviation, so a trunk sway about still hips counts as movement; unlike
     frame-to-frame speed it is not inflated by jitter at high frame rates.
     """
-    points = np.stack([p.landmarks_px[_STILL_JOINTS, :2] for p in poses if p.landmarks_px is not None])
+    points = np.stack(
+        [p.landmarks_px[_STILL_JOINTS, :2] for p in poses if p.landmarks_px is not None]
+    )
     if points.shape[0] < 2:
         return math.inf
-    torso_px = float(np.median([torso_length(p.landmarks_px) for p in poses
-                                if p.landmarks_px is not None]))
+    torso_px = float(
+        np.median([torso_length(p.landmarks_px) for p in poses if p.landmarks_px is not None])
+    )
     spread_px = np.linalg.norm(points.std(axis=0), axis=1)
     return float(np.percentile(spread_px, _SPREAD_QUANTILE_PCT)) / max(torso_px, 1.0)
 
 
-def find_still_window(
-    poses: list[PoseFrame], config: CalibrationConfig
-) -> tuple[int, int, float]:
+def find_still_window(poses: list[PoseFrame], config: CalibrationConfig) -> tuple[int, int, float]:
     """Indices [start, end) of the first ``still_window_s`` in which the body is still.
 
     Returns the earliest window whose spread is under the limit, else the stillest one, with
@@ -113,10 +116,17 @@ def scale_from_poses(
     poses: list[PoseFrame], side: str, stated_height_cm: float | None
 ) -> tuple[ScaleSource, float, float, float]:
     """(source, mm_per_px, world_to_mm, estimated_height_cm) from the still frames."""
-    chain_px = float(np.median([sagittal_chain_px(p.landmarks_px, side) for p in poses
-                                if p.landmarks_px is not None]))
-    chain_world_m = float(np.median([sagittal_chain_px(p.world_m, side) for p in poses
-                                     if p.world_m is not None] or [math.nan]))
+    chain_px = float(
+        np.median(
+            [sagittal_chain_px(p.landmarks_px, side) for p in poses if p.landmarks_px is not None]
+        )
+    )
+    chain_world_m = float(
+        np.median(
+            [sagittal_chain_px(p.world_m, side) for p in poses if p.world_m is not None]
+            or [math.nan]
+        )
+    )
     if chain_px <= 0:
         return ScaleSource.NONE, math.nan, MM_PER_M, math.nan
     if stated_height_cm is not None:

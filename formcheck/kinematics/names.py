@@ -16,7 +16,9 @@ KNEE_FLEXION_DEG = "knee_flexion_deg"  # 180 - angle(hip, knee, ankle); 0 straig
 ANKLE_DORSIFLEXION_DEG = "ankle_dorsiflexion_deg"  # angle(shin, foot) - 90; + knee over toes
 TRUNK_INCLINATION_DEG = "trunk_inclination_deg"  # hip->shoulder from vertical; 0 upright, 90 flat
 SHIN_ANGLE_DEG = "shin_angle_deg"  # ankle->knee from vertical; + knee ahead of the ankle
-NECK_FLEXION_DEG = "neck_flexion_deg"  # shoulder->ear line against the trunk line; + chin down/forward
+NECK_FLEXION_DEG = (
+    "neck_flexion_deg"  # shoulder->ear line against the trunk line; + chin down/forward
+)
 
 CAMERA_YAW_FROM_SIDE_DEG = "camera_yaw_from_side_deg"  # 0 pure side view, 90 front or back view
 

@@ -60,13 +60,22 @@ def facing_score(pose: PoseFrame) -> float:
     p = pose.landmarks_px
     assert p is not None
     torso_px = max(
-        float(np.linalg.norm(_mid(p, L.LEFT_SHOULDER, L.RIGHT_SHOULDER)[:2]
-                             - _mid(p, L.LEFT_HIP, L.RIGHT_HIP)[:2])),
+        float(
+            np.linalg.norm(
+                _mid(p, L.LEFT_SHOULDER, L.RIGHT_SHOULDER)[:2]
+                - _mid(p, L.LEFT_HIP, L.RIGHT_HIP)[:2]
+            )
+        ),
         1.0,
     )
     head = float(p[L.NOSE, 0] - _mid(p, L.LEFT_EAR, L.RIGHT_EAR)[0])
     toes = float(
-        (p[L.LEFT_FOOT_INDEX, 0] - p[L.LEFT_HEEL, 0] + p[L.RIGHT_FOOT_INDEX, 0] - p[L.RIGHT_HEEL, 0])
+        (
+            p[L.LEFT_FOOT_INDEX, 0]
+            - p[L.LEFT_HEEL, 0]
+            + p[L.RIGHT_FOOT_INDEX, 0]
+            - p[L.RIGHT_HEEL, 0]
+        )
         / 2.0
     )
     return (head + toes) / torso_px
@@ -84,10 +93,17 @@ def camera_yaw_from_side_deg(pose: PoseFrame) -> float:
         return math.nan
     ratios = []
     for a, b in ((L.LEFT_SHOULDER, L.RIGHT_SHOULDER), (L.LEFT_HIP, L.RIGHT_HIP)):
-        torso_img = float(np.linalg.norm(_mid(p, L.LEFT_SHOULDER, L.RIGHT_SHOULDER)[:2]
-                                         - _mid(p, L.LEFT_HIP, L.RIGHT_HIP)[:2]))
-        torso_w = float(np.linalg.norm(_mid(w, L.LEFT_SHOULDER, L.RIGHT_SHOULDER)
-                                       - _mid(w, L.LEFT_HIP, L.RIGHT_HIP)))
+        torso_img = float(
+            np.linalg.norm(
+                _mid(p, L.LEFT_SHOULDER, L.RIGHT_SHOULDER)[:2]
+                - _mid(p, L.LEFT_HIP, L.RIGHT_HIP)[:2]
+            )
+        )
+        torso_w = float(
+            np.linalg.norm(
+                _mid(w, L.LEFT_SHOULDER, L.RIGHT_SHOULDER) - _mid(w, L.LEFT_HIP, L.RIGHT_HIP)
+            )
+        )
         width_w = float(np.linalg.norm(w[a] - w[b]))
         if torso_img <= 0 or torso_w <= 0 or width_w <= 0:
             continue

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -21,8 +22,23 @@ from formcheck.kinematics.orientation import (
 from formcheck.pose.landmarks import SIDE_JOINTS, Landmark
 from formcheck.types import CameraView, Facing, FrameQuality, PoseFrame, Sample
 
-# Extra measures from the person mask (kinematics.spine), merged into each Sample.
-SpineMeasurer = Callable[[PoseFrame, Facing, float], dict[str, float]]
+# Extra length measures from the person mask (kinematics.spine), in pixels; they are
+# converted to millimetres with the calibration's scale and merged into each Sample.
+SpineMeasurer = Callable[[PoseFrame, Facing], dict[str, float]]
+
+
+@dataclass(frozen=True, slots=True)
+class FrameOrientation:
+    """What a frame says before the scale is known: orientation and mask-derived lengths."""
+
+    side: str
+    facing: Facing
+    view: CameraView
+    yaw_from_side_deg: float
+    spine_px: dict[str, float] = field(default_factory=dict)
+
+
+NO_ORIENTATION = FrameOrientation("left", Facing.UNKNOWN, CameraView.UNKNOWN, math.nan)
 
 _KEY_JOINTS = [Landmark.NOSE] + [
     SIDE_JOINTS[s][j]
@@ -85,18 +101,25 @@ class KinematicsStage:
         self._near = NearSideTracker()
         self._spine = spine
 
-    def orient(self, pose: PoseFrame) -> tuple[str, Facing, CameraView, float]:
-        """Update the orientation state with this frame: (near side, facing, view, yaw)."""
+    def orient(self, pose: PoseFrame) -> FrameOrientation:
+        """Update the orientation state with this frame and read its mask.
+
+        After this the frame's mask is no longer needed, so frames held back during
+        calibration can drop it.
+        """
+        if not pose.has_pose:
+            return NO_ORIENTATION
         yaw_deg = camera_yaw_from_side_deg(pose)
         view = classify_view(yaw_deg, self._orientation)
         facing = self._facing.update(pose, view)
         side = self._near.update(pose)
-        return side, facing, view, yaw_deg
+        spine_px = self._spine(pose, facing) if self._spine is not None else {}
+        return FrameOrientation(side, facing, view, yaw_deg, spine_px)
 
     def sample(
         self,
         pose: PoseFrame,
-        orientation: tuple[str, Facing, CameraView, float],
+        orientation: FrameOrientation,
         mm_per_px: float,
         world_to_mm: float,
     ) -> Sample:
@@ -111,22 +134,21 @@ class KinematicsStage:
                 quality=quality,
                 pose=pose,
             )
-        side, facing, view, yaw_deg = orientation
         measures = compute_measures(
             pose,
-            side=side,
-            forward_x=forward_x(facing),
+            side=orientation.side,
+            forward_x=forward_x(orientation.facing),
             mm_per_px=mm_per_px,
             world_to_mm=world_to_mm,
         )
-        measures[n.CAMERA_YAW_FROM_SIDE_DEG] = yaw_deg
-        if self._spine is not None and math.isfinite(mm_per_px):
-            measures.update(self._spine(pose, facing, mm_per_px))
+        measures[n.CAMERA_YAW_FROM_SIDE_DEG] = orientation.yaw_from_side_deg
+        for name, value_px in orientation.spine_px.items():
+            measures[name] = value_px * mm_per_px
         return Sample(
             t_ms=pose.t_ms,
             measures=measures,
-            facing=facing,
-            view=view,
+            facing=orientation.facing,
+            view=orientation.view,
             quality=quality,
             pose=pose,
         )

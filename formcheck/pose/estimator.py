@@ -48,7 +48,9 @@ class PersonLock:
         self._max_jump_body = max_jump_body
         self._last: Candidate | None = None
 
-    def choose(self, candidates: list[Candidate], width_px: int, height_px: int) -> Candidate | None:
+    def choose(
+        self, candidates: list[Candidate], width_px: int, height_px: int
+    ) -> Candidate | None:
         if not candidates:
             return None
         if self._last is None:
@@ -62,7 +64,9 @@ class PersonLock:
             chosen = max(candidates, key=start_score)
         else:
             last = self._last
-            chosen = min(candidates, key=lambda c: float(np.linalg.norm(c.centre_px - last.centre_px)))
+            chosen = min(
+                candidates, key=lambda c: float(np.linalg.norm(c.centre_px - last.centre_px))
+            )
             jump = float(np.linalg.norm(chosen.centre_px - last.centre_px))
             if jump > self._max_jump_body * max(last.size_px, 1.0):
                 return None
@@ -75,13 +79,19 @@ class PersonLock:
 
 
 class PoseEstimator:
-    """Wraps a MediaPipe PoseLandmarker; one instance per stream (it keeps tracking state).
+    """Wraps MediaPipe PoseLandmarkers; one instance per stream (it keeps tracking state).
 
     MediaPipe's VIDEO mode serves files and live frames alike: it is synchronous and takes
     each frame's timestamp (from the video, or from the client's clock when live).
-
     Timestamps must increase; a repeated or earlier timestamp is nudged forward by 1 ms, as
     MediaPipe rejects them.
+
+    Several people: asking MediaPipe for ``max_people`` poses makes it run its person
+    detector on every frame (about twice the cost of tracking one). So the estimator starts
+    in multi-person mode, locks onto one person (``PersonLock``), and once nobody else has
+    been seen for ``single_person_confirm_ms`` it switches to a one-person landmarker that
+    only tracks. If that landmarker's pose ever jumps away from the locked person (someone
+    else took over), it switches back.
     """
 
     def __init__(
@@ -89,62 +99,86 @@ class PoseEstimator:
         model_path: Path,
         *,
         segmentation: bool = True,
-        num_poses: int = 2,
+        max_people: int = 2,
         min_detection_confidence: float = 0.5,
         min_presence_confidence: float = 0.5,
         min_tracking_confidence: float = 0.5,
         lost_after_ms: float = 1000.0,
+        single_person_confirm_ms: float = 1000.0,
     ) -> None:
-        from mediapipe.tasks.python import vision
-        from mediapipe.tasks.python.core.base_options import BaseOptions
-
-        options = vision.PoseLandmarkerOptions(
-            base_options=BaseOptions(model_asset_path=str(model_path)),
-            running_mode=vision.RunningMode.VIDEO,
-            num_poses=num_poses,
-            min_pose_detection_confidence=min_detection_confidence,
-            min_pose_presence_confidence=min_presence_confidence,
-            min_tracking_confidence=min_tracking_confidence,
-            output_segmentation_masks=segmentation,
+        self._model_path = model_path
+        self._confidences = (
+            min_detection_confidence,
+            min_presence_confidence,
+            min_tracking_confidence,
         )
-        try:
-            with quiet_native_stderr():
-                self._landmarker = vision.PoseLandmarker.create_from_options(options)
-        except (RuntimeError, ValueError) as exc:
-            raise ModelUnavailableError(
-                f"The pose model {model_path} could not be loaded ({exc}); run "
-                "`formcheck models` to rebuild it or pass --model with an official bundle."
-            ) from exc
         self._segmentation = segmentation
+        self._max_people = max_people
         self._lock = PersonLock()
         self._last_ts_ms = -1
         self._last_seen_ms: float | None = None
         self._lost_after_ms = lost_after_ms
-        self._first_frame = True
+        self._single_confirm_ms = single_person_confirm_ms
+        self._alone_since_ms: float | None = None
+        self._active: Any = None
+        self._active_num_poses = 0
+        self._fresh = True
+        self._switch_to(max_people)
+
+    @property
+    def tracking_one_person(self) -> bool:
+        return self._active_num_poses == 1
+
+    def _switch_to(self, num_poses: int) -> None:
+        from mediapipe.tasks.python import vision
+        from mediapipe.tasks.python.core.base_options import BaseOptions
+
+        detection, presence, tracking = self._confidences
+        options = vision.PoseLandmarkerOptions(
+            base_options=BaseOptions(model_asset_path=str(self._model_path)),
+            running_mode=vision.RunningMode.VIDEO,
+            num_poses=num_poses,
+            min_pose_detection_confidence=detection,
+            min_pose_presence_confidence=presence,
+            min_tracking_confidence=tracking,
+            output_segmentation_masks=self._segmentation,
+        )
+        try:
+            with quiet_native_stderr():
+                landmarker = vision.PoseLandmarker.create_from_options(options)
+        except (RuntimeError, ValueError) as exc:
+            raise ModelUnavailableError(
+                f"The pose model {self._model_path} could not be loaded ({exc}); run "
+                "`formcheck models` to rebuild it or pass --model with an official bundle."
+            ) from exc
+        if self._active is not None:
+            self._active.close()
+        self._active = landmarker
+        self._active_num_poses = num_poses
+        self._fresh = True
+        self._alone_since_ms = None
 
     def process(self, frame: VideoFrame) -> PoseFrame:
         import mediapipe as mp
 
         height_px, width_px = frame.rgb.shape[:2]
-        ts_ms = max(int(round(frame.t_ms)), self._last_ts_ms + 1)
+        ts_ms = max(round(frame.t_ms), self._last_ts_ms + 1)
         self._last_ts_ms = ts_ms
         image = mp.Image(image_format=mp.ImageFormat.SRGB, data=frame.rgb)
-        if self._first_frame:
+        if self._fresh:
             with quiet_native_stderr():  # MediaPipe logs graph warnings on the first frame
-                result = self._landmarker.detect_for_video(image, ts_ms)
-            self._first_frame = False
+                result = self._active.detect_for_video(image, ts_ms)
+            self._fresh = False
         else:
-            result = self._landmarker.detect_for_video(image, ts_ms)
+            result = self._active.detect_for_video(image, ts_ms)
         candidates = [
             _candidate(i, lms, result.pose_world_landmarks[i], width_px, height_px)
             for i, lms in enumerate(result.pose_landmarks)
         ]
-        if (
-            self._last_seen_ms is not None
-            and frame.t_ms - self._last_seen_ms > self._lost_after_ms
-        ):
+        if self._last_seen_ms is not None and frame.t_ms - self._last_seen_ms > self._lost_after_ms:
             self._lock.release()
         chosen = self._lock.choose(candidates, width_px, height_px)
+        self._adapt(frame.t_ms, candidates, chosen)
         if chosen is None:
             return PoseFrame(frame.t_ms, width_px, height_px, people_detected=len(candidates))
         self._last_seen_ms = frame.t_ms
@@ -164,8 +198,26 @@ class PoseEstimator:
             people_detected=len(candidates),
         )
 
+    def _adapt(self, t_ms: float, candidates: list[Candidate], chosen: Candidate | None) -> None:
+        """Switch between the multi-person and the cheaper one-person landmarker."""
+        if self._max_people <= 1:
+            return
+        if self.tracking_one_person:
+            if candidates and chosen is None:  # the one tracked pose is someone else now
+                self._switch_to(self._max_people)
+            return
+        if len(candidates) > 1 or chosen is None:
+            self._alone_since_ms = None
+            return
+        if self._alone_since_ms is None:
+            self._alone_since_ms = t_ms
+        elif t_ms - self._alone_since_ms >= self._single_confirm_ms:
+            self._switch_to(1)
+
     def close(self) -> None:
-        self._landmarker.close()
+        if self._active is not None:
+            self._active.close()
+            self._active = None
 
     def __enter__(self) -> PoseEstimator:
         return self

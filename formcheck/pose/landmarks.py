@@ -51,7 +51,17 @@ class Landmark(IntEnum):
 L = Landmark
 
 # Per-side joints, keyed by side name ("left"/"right"): the person's own left and right.
-_SIDE_JOINT_NAMES = ("ear", "shoulder", "elbow", "wrist", "hip", "knee", "ankle", "heel", "foot_index")
+_SIDE_JOINT_NAMES = (
+    "ear",
+    "shoulder",
+    "elbow",
+    "wrist",
+    "hip",
+    "knee",
+    "ankle",
+    "heel",
+    "foot_index",
+)
 SIDE_JOINTS: dict[str, dict[str, Landmark]] = {
     side: {joint: Landmark.__members__[f"{side}_{joint}".upper()] for joint in _SIDE_JOINT_NAMES}
     for side in ("left", "right")

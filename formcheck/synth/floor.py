@@ -54,6 +54,7 @@ class FloorRepMotion(Motion):
     """Reps blending a start pose into a working pose; faults add joint changes."""
 
     support: Support = Support(anchor=("pelvis",))
+    on_floor = True
 
     def start_pose(self) -> BodyPose:
         return BodyPose()

@@ -68,6 +68,7 @@ class Motion(ABC):
     variants: ClassVar[tuple[str, ...]] = ("",)
     is_hold: ClassVar[bool] = False
     camera_view: ClassVar[str] = "side"  # "side": camera looks at the person's side; "front"
+    on_floor: ClassVar[bool] = False  # lying or kneeling: filmed from a lower camera
 
     def __init__(self, shape: BodyShape, config: MotionConfig, faults: Sequence[Fault] = ()) -> None:
         self.shape = shape

@@ -48,6 +48,7 @@ SACRAL_TIP_DOWN_FRAC = 0.015
 BUTTOCK_OFFSET_FRAC = (-0.040, -0.022, 0.045)
 SHOULDER_GIRDLE_RADIUS_FRAC = 0.038
 DELTOID_RADIUS_FRAC = 0.034
+TOP_DROP_OF_RADIUS = 0.7
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,13 +123,16 @@ def trunk_pieces(shape: BodyShape, skel: Skeleton) -> list[tuple[Vec, Vec, Mat, 
 
 def _trunk(shape: BodyShape, skel: Skeleton, clothing: Clothing) -> list[Primitive]:
     prims: list[Primitive] = []
-    for start, end, f0, f1, sec, part in trunk_pieces(shape, skel):
+    pieces = trunk_pieces(shape, skel)
+    for i, (start, end, f0, f1, sec, part) in enumerate(pieces):
         material = PANTS if part == "pelvis" else SHIRT
         fwd = sec.half_depth_m - sec.back_depth_m
         lat = max(sec.half_width_m - sec.half_depth_m, 0.0)
+        # The top piece ends below C7 so the trunk does not rise above the shoulders.
+        drop = TOP_DROP_OF_RADIUS * sec.half_depth_m if i == len(pieces) - 1 else 0.0
         for sign in (-1.0, 1.0):
-            off = np.array([fwd, 0.0, sign * lat])
-            prims.append(Capsule(start + f0 @ off, end + f1 @ off, sec.half_depth_m, material, part))
+            off = np.array([fwd, -drop, sign * lat])
+            prims.append(Capsule(start + f0 @ np.array([fwd, 0.0, sign * lat]), end + f1 @ off, sec.half_depth_m, material, part))
     h = shape.height_m
     for sign in (-1.0, 1.0):
         bx, by, bz = BUTTOCK_OFFSET_FRAC

@@ -6,7 +6,8 @@ onto the body's sagittal plane (the pelvis's forward-up plane):
 * hip flexion = 180 - angle(shoulder, hip, knee); 0 standing, signed (negative = extension);
 * knee flexion = 180 - angle(hip, knee, ankle); signed (negative = hyperextension);
 * ankle dorsiflexion = angle(knee->ankle, heel->foot_index) - 90;
-* trunk inclination = angle of hip->shoulder from world vertical, in 3D (0 upright, 90 flat).
+* trunk inclination = angle of hip->shoulder (projected on the sagittal plane) from world
+  vertical (0 upright, 90 flat).
 
 The back bulge (mm) is measured on the dorsal outline of the trunk seen from the side
 (orthographic projection along the pelvis's lateral axis): stations run from the mid-hip to
@@ -60,7 +61,9 @@ def joint_angles(lm: F64, skel: Skeleton) -> dict[str, float]:
         shin_p = shin - np.dot(shin, lateral) * lateral
         foot_p = foot - np.dot(foot, lateral) * lateral
         out[f"{side}_ankle_dorsiflexion_deg"] = angle_between_deg(shin_p, foot_p) - 90.0
-        out[f"{side}_trunk_inclination_deg"] = angle_between_deg(sh - hip, np.array([0.0, 1.0, 0.0]))
+        trunk = sh - hip
+        trunk_p = trunk - np.dot(trunk, lateral) * lateral
+        out[f"{side}_trunk_inclination_deg"] = angle_between_deg(trunk_p, np.array([0.0, 1.0, 0.0]))
     return out
 
 

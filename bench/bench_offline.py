@@ -1,0 +1,182 @@
+"""Offline throughput: formcheck's file pipeline against a plain single-threaded loop.
+
+Each variant runs in its own process (so its peak memory is its own), the variants
+alternate for ``--rounds`` rounds, and the best round of each is reported:
+
+  plain          cv2.VideoCapture -> cvtColor BGR->RGB -> detect_for_video, one thread
+                 (one pose, no mask): the baseline the issue names
+  plain_masks    the same loop asking for segmentation masks, as formcheck does
+  source+pose    formcheck's FrameSource (decode-ahead thread, RGB straight from the
+                 decoder) + PoseEstimator with the baseline's model work (one pose, no mask)
+  full           `formcheck analyze` as users run it: masks, person lock, smoothing,
+                 kinematics, calibration and measures.csv
+
+Usage: .venv/bin/python bench/bench_offline.py [--video CLIP_720p.mp4] [--frames N] [--rounds R]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_VIDEO = ROOT.parent / "shared" / "videos" / "other" / "lena_bird-dog.mp4"
+VARIANTS = ("plain", "plain_masks", "source+pose", "full")
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _landmarker(model: Path, masks: bool):  # type: ignore[no-untyped-def]
+    from mediapipe.tasks.python import vision
+    from mediapipe.tasks.python.core.base_options import BaseOptions
+
+    return vision.PoseLandmarker.create_from_options(
+        vision.PoseLandmarkerOptions(
+            base_options=BaseOptions(model_asset_path=str(model)),
+            running_mode=vision.RunningMode.VIDEO,
+            num_poses=1,
+            output_segmentation_masks=masks,
+        )
+    )
+
+
+def run_plain(video: Path, model: Path, max_frames: int, masks: bool) -> int:
+    import cv2
+    import mediapipe as mp
+
+    landmarker = _landmarker(model, masks)
+    cap = cv2.VideoCapture(str(video))
+    frames = 0
+    while frames < max_frames:
+        ok, bgr = cap.read()
+        if not ok:
+            break
+        rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+        t_ms = int(cap.get(cv2.CAP_PROP_POS_MSEC))
+        landmarker.detect_for_video(
+            mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb), max(t_ms, frames)
+        )
+        frames += 1
+    landmarker.close()
+    return frames
+
+
+def run_source_pose(video: Path, model: Path, max_frames: int) -> int:
+    from formcheck.pose.estimator import PoseEstimator
+    from formcheck.video import open_source
+
+    frames = 0
+    with (
+        open_source(video) as source,
+        PoseEstimator(model, segmentation=False, max_people=1) as estimator,
+    ):
+        for frame in source:
+            estimator.process(frame)
+            frames += 1
+            if frames >= max_frames:
+                break
+    return frames
+
+
+def run_full(video: Path, max_frames: int) -> int:
+    from formcheck.offline import analyze_video
+
+    with tempfile.TemporaryDirectory() as out:
+        run = analyze_video(video, Path(out), max_frames=max_frames)
+    return run.frames
+
+
+def child(variant: str, video: Path, max_frames: int) -> None:
+    from formcheck.pose.model import ensure_model
+
+    model = ensure_model().path
+    start = time.perf_counter()
+    if variant == "plain":
+        frames = run_plain(video, model, max_frames, masks=False)
+    elif variant == "plain_masks":
+        frames = run_plain(video, model, max_frames, masks=True)
+    elif variant == "source+pose":
+        frames = run_source_pose(video, model, max_frames)
+    else:
+        frames = run_full(video, max_frames)
+    seconds = time.perf_counter() - start
+    print(json.dumps({"frames": frames, "seconds": seconds, "peak_rss_mb": _peak_rss_mb()}))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--video", type=Path, default=DEFAULT_VIDEO)
+    parser.add_argument("--frames", type=int, default=600, help="at most this many frames")
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--child", choices=VARIANTS, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if not args.video.is_file():
+        print(f"no video at {args.video}: pass --video with a 720p clip", file=sys.stderr)
+        return 2
+    if args.child:
+        child(args.child, args.video, args.frames)
+        return 0
+
+    from formcheck.video import probe_video
+
+    info = probe_video(args.video)
+    print(
+        f"clip: {args.video.name} {info.width_px}x{info.height_px} {info.fps:.2f} fps, "
+        f"cores: {os.cpu_count()}, rounds: {args.rounds}"
+    )
+    best: dict[str, dict[str, float]] = {}
+    env = {**os.environ, "GLOG_minloglevel": "2"}
+    for _ in range(args.rounds):
+        for variant in VARIANTS:
+            out = (
+                subprocess.run(
+                    [
+                        sys.executable,
+                        __file__,
+                        "--video",
+                        str(args.video),
+                        "--frames",
+                        str(args.frames),
+                        "--child",
+                        variant,
+                    ],
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                    env=env,
+                )
+                .stdout.strip()
+                .splitlines()[-1]
+            )
+            result = json.loads(out)
+            result["fps"] = result["frames"] / result["seconds"]
+            if variant not in best or result["fps"] > best[variant]["fps"]:
+                best[variant] = result
+    base = best["plain"]["fps"]
+    base_masks = best["plain_masks"]["fps"]
+    print(
+        f"{'variant':12} {'frames':>6} {'frames/s':>9} {'ms/frame':>9} {'peak MB':>8} "
+        f"{'x plain':>8} {'x plain_masks':>13}"
+    )
+    for variant in VARIANTS:
+        r = best[variant]
+        print(
+            f"{variant:12} {int(r['frames']):6d} {r['fps']:9.1f} {1000 / r['fps']:9.2f} "
+            f"{r['peak_rss_mb']:8.0f} {r['fps'] / base:8.2f} {r['fps'] / base_masks:13.2f}"
+        )
+    print(f"ratio source+pose / plain (same model work): {best['source+pose']['fps'] / base:.2f}")
+    print(f"ratio full / plain_masks (same model outputs): {best['full']['fps'] / base_masks:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,220 @@
+"""Render a clip with its ground truth: ``<name>.mp4``, ``<name>.npz``, ``<name>.json`` and
+(optionally) ``<name>.mask.npz``. See the package docstring for the file formats."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from formcheck.pose.landmarks import NUM_LANDMARKS
+from formcheck.synth.body import BodyShape, make_body
+from formcheck.synth.camera import Camera
+from formcheck.synth.exercises import motion_class
+from formcheck.synth.faults import FaultEvent
+from formcheck.synth.landmarks import landmarks_world
+from formcheck.synth.motion import FAULT_MEASURES, Motion, make_event
+from formcheck.synth.output import Mp4Writer, save_npz
+from formcheck.synth.placement import PlacedBody, place
+from formcheck.synth.raycast import HitBuffer, RayCaster
+from formcheck.synth.scene import render_background, shade
+from formcheck.synth.spec import ClipSpec
+from formcheck.synth.truth import BULGE_STATIONS, all_measures
+
+FORMAT_VERSION = 1
+FRAMING_SAMPLES = 24  # poses sampled to find the centre of the movement
+MS_PER_S = 1000.0
+JSON_DIGITS = 4
+
+
+@dataclass(frozen=True, slots=True)
+class ClipTruth:
+    """Summary of a rendered clip (the JSON file holds the same, the NPZ the per-frame data)."""
+
+    name: str
+    video_path: Path
+    truth_path: Path
+    json_path: Path
+    mask_path: Path | None
+    exercise: str
+    frames: int
+    duration_s: float
+    fps: float
+    reps: list[dict[str, float]]
+    phases: list[dict[str, object]]
+    faults: list[FaultEvent]
+    still_s: tuple[float, float]
+    frames_in_frame: int
+
+
+def _camera(spec: ClipSpec, motion: Motion, shape: BodyShape) -> tuple[Camera, npt.NDArray[np.float64]]:
+    pts = []
+    for k in range(FRAMING_SAMPLES):
+        t = motion.duration_s * k / (FRAMING_SAMPLES - 1)
+        placed = place(shape, motion.pose_at(t), motion.support_at(t))
+        pts.append(landmarks_world(shape, placed.skeleton))
+    allp = np.concatenate(pts)
+    target = (allp.min(axis=0) + allp.max(axis=0)) / 2.0
+    cam = spec.camera
+    yaw = math.radians(cam.yaw_deg)
+    if motion.camera_view == "front":
+        direction = np.array([math.cos(yaw), 0.0, math.sin(yaw)])
+    else:
+        side = -1.0 if cam.side == "left" else 1.0
+        direction = np.array([math.sin(yaw), 0.0, side * math.cos(yaw)])
+    position = target + cam.distance_m * direction
+    position[1] = cam.height_m
+    return Camera.look_at(position, target, cam.vertical_fov_deg, cam.width_px, cam.height_px), target
+
+
+def _measured_size(motion: Motion, shape: BodyShape, event_times: tuple[float, float, float, float], kind: str) -> float:
+    measure = FAULT_MEASURES[kind]
+    if measure is None:
+        return float("nan")
+    t = (event_times[1] + event_times[2]) / 2.0
+    values = []
+    for with_faults in (True, False):
+        placed = place(shape, motion.pose_at(t, with_faults), motion.support_at(t))
+        lm = landmarks_world(shape, placed.skeleton)
+        values.append(all_measures(lm, placed.skeleton, placed.prims)[0][measure])
+    return round(values[0] - values[1], JSON_DIGITS)
+
+
+def _rounded(value: object) -> object:
+    if isinstance(value, float):
+        return round(value, JSON_DIGITS) if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_rounded(v) for v in value]
+    return value
+
+
+def render_clip(spec: ClipSpec, out_dir: Path, name: str) -> ClipTruth:
+    """Render ``spec`` into ``out_dir/<name>.*``; frames stream to the encoder one at a time."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(spec.seed)
+    shape = make_body(spec.height_m, rng if spec.vary_body else None)
+    motion = motion_class(spec.exercise)(shape, spec.motion, spec.faults)
+    camera, target = _camera(spec, motion, shape)
+    caster = RayCaster(camera)
+    extra = ("prop", "chair")
+    names, colours = spec.style.material_colours(extra)
+    material_index = {n: i for i, n in enumerate(names)}
+    person_materials = len(names) - len(extra)
+    background = render_background(spec.style, camera, caster.rays, target)
+    scenery = motion.scenery()
+    fps = spec.camera.fps
+    n_frames = int(math.floor(motion.duration_s * fps)) + 1
+    h, w = camera.height_px, camera.width_px
+
+    t_ms = np.zeros(n_frames)
+    lm_world = np.zeros((n_frames, NUM_LANDMARKS, 3))
+    lm_cam = np.zeros((n_frames, NUM_LANDMARKS, 3))
+    lm_px = np.zeros((n_frames, NUM_LANDMARKS, 2))
+    profile = np.zeros((n_frames, BULGE_STATIONS))
+    measures: dict[str, list[float]] = {}
+    masks = []
+    phase_names = ["still", *motion.phase_names] if not motion.is_hold else ["still", "hold"]
+    phase_index = np.full(n_frames, -1, np.int16)
+    rep_index = np.full(n_frames, -1, np.int16)
+    phases = motion.phases()
+
+    video_path = out_dir / f"{name}.mp4"
+    with Mp4Writer(video_path, w, h, fps, spec.crf) as writer:
+        for k in range(n_frames):
+            t = k / fps
+            t_ms[k] = t * MS_PER_S
+            placed: PlacedBody = place(shape, motion.pose_at(t), motion.support_at(t), spec.style.clothing)
+            lm = landmarks_world(shape, placed.skeleton)
+            lm_world[k] = lm
+            lm_cam[k] = camera.to_camera(lm)
+            lm_px[k] = camera.project(lm)
+            values, profile[k] = all_measures(lm, placed.skeleton, placed.prims)
+            for key, v in values.items():
+                measures.setdefault(key, []).append(v)
+            for pname, t0, t1 in phases:
+                if t0 <= t < t1:
+                    phase_index[k] = phase_names.index(pname)
+            rep = motion.rep_at(t)
+            if rep is not None and t < rep.end_s:
+                rep_index[k] = rep.index
+            buf = HitBuffer.empty(h, w)
+            for prim in placed.prims:
+                caster.draw(buf, prim, material_index[prim.material])
+            for prop in motion.props(placed.skeleton):
+                caster.draw(buf, prop, material_index[prop.material])
+            for box in scenery:
+                caster.draw(buf, box, material_index[box.material])
+            writer.write(shade(buf, background, colours, spec.style))
+            if spec.write_masks:
+                person = (buf.material >= 0) & (buf.material < person_materials)
+                masks.append(np.packbits(person, axis=-1))
+
+    in_frame = np.all((lm_px[..., 0] >= 0) & (lm_px[..., 0] < w) & (lm_px[..., 1] >= 0) & (lm_px[..., 1] < h), axis=1)
+    arrays: dict[str, npt.NDArray[np.generic]] = {
+        "t_ms": t_ms,
+        "landmarks_px": lm_px.astype(np.float32),
+        "landmarks_world_m": lm_world.astype(np.float32),
+        "landmarks_camera_m": lm_cam.astype(np.float32),
+        "landmarks_in_frame": in_frame,
+        "back_profile_mm": profile.astype(np.float32),
+        "phase_index": phase_index,
+        "rep_index": rep_index,
+    }
+    for key, vals in measures.items():
+        arrays[key] = np.asarray(vals, np.float32)
+    truth_path = out_dir / f"{name}.npz"
+    save_npz(truth_path, arrays)
+    mask_path = None
+    if spec.write_masks:
+        mask_path = out_dir / f"{name}.mask.npz"
+        save_npz(mask_path, {"mask_bits": np.stack(masks), "shape_px": np.array([n_frames, h, w])})
+
+    events = []
+    for fault, rep_i, *times in motion.fault_events():
+        tt = (times[0], times[1], times[2], times[3])
+        events.append(make_event(fault, rep_i, tt, _measured_size(motion, shape, tt, fault.kind)))
+    reps = [
+        {"index": r.index, "start_s": r.start_s, "bottom_start_s": r.bottom_start_s, "up_start_s": r.up_start_s,
+         "end_s": r.end_s, "rest_end_s": r.rest_end_s}
+        for r in motion.reps
+    ]
+    phase_list: list[dict[str, object]] = [{"name": p, "start_s": a, "end_s": b} for p, a, b in phases]
+    truth = ClipTruth(
+        name=name, video_path=video_path, truth_path=truth_path, json_path=out_dir / f"{name}.json",
+        mask_path=mask_path, exercise=spec.exercise, frames=n_frames, duration_s=motion.duration_s, fps=fps,
+        reps=reps, phases=phase_list, faults=events, still_s=(0.0, spec.motion.still_s),
+        frames_in_frame=int(in_frame.sum()),
+    )
+    doc = {
+        "format_version": FORMAT_VERSION,
+        "name": name,
+        "exercise": spec.exercise,
+        "variant": motion.variant,
+        "label": spec.label,
+        "seed": spec.seed,
+        "spec": spec.as_dict(),
+        "params": motion.params,
+        "body": {"height_m": shape.height_m, "build": shape.build, "thigh_m": shape.thigh_m, "shank_m": shape.shank_m,
+                 "upper_arm_m": shape.upper_arm_m, "forearm_m": shape.forearm_m},
+        "camera": {**camera.as_dict(), "fps": fps, "view": motion.camera_view, "yaw_deg": spec.camera.yaw_deg,
+                   "side": spec.camera.side, "distance_m": spec.camera.distance_m},
+        "frames": n_frames,
+        "duration_s": motion.duration_s,
+        "still_s": [0.0, spec.motion.still_s],
+        "phase_names": phase_names,
+        "reps": reps,
+        "phases": phase_list,
+        "faults": [asdict(e) for e in events],
+        "frames_all_landmarks_in_frame": int(in_frame.sum()),
+        "files": {"video": video_path.name, "truth": truth_path.name, "mask": mask_path.name if mask_path else None},
+        "world_frame": "metres; +y up, floor y=0, person starts facing +x, +z to the person's right",
+        "camera_frame": "metres; OpenCV axes: x right, y down, z forward",
+    }
+    truth.json_path.write_text(json.dumps(_rounded(doc), indent=1, sort_keys=True) + "\n")
+    return truth
