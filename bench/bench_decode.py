@@ -101,15 +101,20 @@ def source_loop(
     return frames
 
 
-def frames_per_s(run: Callable[[], int], repeats: int) -> tuple[float, int]:
-    """Median frames/s over ``repeats`` runs, and the frame count."""
+def measure(run: Callable[[], int], repeats: int) -> tuple[float, float, int]:
+    """Median wall-clock frames/s and CPU ms per frame (all threads) over ``repeats`` runs.
+
+    CPU time per frame is the steadier figure on a machine shared with other work.
+    """
     rates = []
+    cpu_ms = []
     frames = 0
     for _ in range(repeats):
-        start_s = time.perf_counter()
+        start_s, start_cpu_s = time.perf_counter(), time.process_time()
         frames = run()
         rates.append(frames / (time.perf_counter() - start_s))
-    return statistics.median(rates), frames
+        cpu_ms.append((time.process_time() - start_cpu_s) * MS_PER_S / frames)
+    return statistics.median(rates), statistics.median(cpu_ms), frames
 
 
 def bench_clip(
@@ -135,11 +140,14 @@ def bench_clip(
             ),
             "formcheck (inline)": partial(source_loop, *common, 0),
         }
-        results = {name: frames_per_s(run, repeats) for name, run in runs.items()}
+        results = {name: measure(run, repeats) for name, run in runs.items()}
         baseline = results["cv2 read+cvtColor"][0]
         print(f"  {label}:")
-        for name, (rate, frames) in results.items():
-            print(f"    {name:24s} {rate:8.1f} frames/s  ({frames} frames, x{rate / baseline:.2f})")
+        for name, (rate, cpu_ms, frames) in results.items():
+            print(
+                f"    {name:24s} {rate:8.1f} frames/s (x{rate / baseline:5.2f})"
+                f"  {cpu_ms:6.2f} CPU ms/frame  ({frames} frames)"
+            )
 
 
 def main() -> None:

@@ -7,7 +7,7 @@ Clips are names in ../shared/videos/LABELS.tsv (e.g. hinge/0016r_1.mp4). The cac
 uint8 masks, several hundred MB a clip) goes to $SPINE_EVAL_CACHE or /tmp/formcheck_spine_eval.
 
 Scale: the real clips have no calibration, so millimetres assume a 1.70 m person whose
-standing height is the mask's height in the first still second. Percentages of the
+standing height is the mask's height in the first second. Percentages of the
 shoulder-hip chord do not depend on that guess.
 """
 
@@ -19,15 +19,17 @@ import math
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from formcheck.kinematics.spine import (
+    BackOutline,
     SideChoice,
     SpineConfig,
+    SpineDeviation,
     SpineReference,
     extract_back_outline,
     measure_back,
@@ -77,7 +79,7 @@ def read_labels() -> dict[str, Label]:
 # --- extract ---------------------------------------------------------------------------------
 
 
-def _frames(path: Path) -> object:
+def _frames(path: Path) -> Iterator[VideoFrame]:
     import av
 
     with av.open(str(path)) as container:
@@ -85,7 +87,7 @@ def _frames(path: Path) -> object:
         base = float(stream.time_base) if stream.time_base is not None else 0.0
         for index, frame in enumerate(container.decode(stream)):
             t_ms = float(frame.pts) * base * 1000.0 if frame.pts is not None else math.nan
-            rgb = np.ascontiguousarray(frame.to_ndarray(format="rgb24"))  # rows are padded
+            rgb: np.ndarray = np.ascontiguousarray(frame.to_ndarray(format="rgb24"))  # padded rows
             yield VideoFrame(index, t_ms, rgb)
 
 
@@ -108,8 +110,8 @@ def extract(clip: str) -> None:
     masks: list[np.ndarray] = []
     shape = (0, 0)
     start = time.perf_counter()
-    with PoseEstimator(model.path, segmentation=True, num_poses=1) as estimator:
-        for frame in _frames(clip_path(clip)):  # type: ignore[attr-defined]
+    with PoseEstimator(model.path, segmentation=True, max_people=1) as estimator:
+        for frame in _frames(clip_path(clip)):
             pose = estimator.process(frame)
             shape = (pose.image_height_px, pose.image_width_px)
             t_ms.append(frame.t_ms)
@@ -169,31 +171,21 @@ def _mve(start: float, stop: float, end_band: float = 0.1) -> ProfileMeasure:
     return lambda t, d: mid_vs_ends_px(t, d, start, stop, end_band, 0.1, 1)
 
 
-def _level(start: float, stop: float) -> ProfileMeasure:
-    def f(t: np.ndarray, d: np.ndarray) -> float:
-        sel = (t >= start - 1e-9) & (t <= stop + 1e-9) & np.isfinite(d)
-        return float(d[sel].mean()) if sel.sum() >= 3 else math.nan
-
-    return f
-
-
 def _quad(start: float, stop: float) -> ProfileMeasure:
     return lambda t, d: quadratic_sagitta_px(t, d, start, stop, 5)
 
 
 # Candidate shape measures, all in px (+ convex/rounded), on the dense outline.
 VARIANTS: dict[str, ProfileMeasure] = {
-    "bulge_mve_.15-.85": _mve(0.15, 0.85),
     "bulge_mve_.10-.90": _mve(0.10, 0.90),
     "bulge_mve_.30-.85": _mve(0.30, 0.85),
     "curve_q_.15-.85": _quad(0.15, 0.85),
-    "curve_q_.25-.85": _quad(0.25, 0.85),
     "curve_q_.35-.85": _quad(0.35, 0.85),
     "curve_q_.45-.90": _quad(0.45, 0.90),
     "curve_q_.20-.60": _quad(0.20, 0.60),
     "bulge_mve_0-1_e.05": _mve(0.0, 1.0, 0.05),
-    "level_.30-.70": _level(0.30, 0.70),
 }
+MAIN_KEYS = ("back_bulge", "back_curve", "back_offset")  # what measure_back returns
 
 
 @dataclass
@@ -223,7 +215,7 @@ def frame_table(data: Cached, facing: Facing, side: SideChoice) -> FrameTable:
     default = replace(SpineConfig(), side=side)
     n = len(data)
     nan = np.full(n, np.nan)
-    values = {k: nan.copy() for k in [*VARIANTS, "back_bulge", "back_curve"]}
+    values = {k: nan.copy() for k in [*VARIANTS, *MAIN_KEYS]}
     profiles = np.full((n, DENSE.station_count), np.nan)
     inc, chord, vf, conf, arm, head, chin = (nan.copy() for _ in range(7))
     spent = 0.0
@@ -237,6 +229,7 @@ def frame_table(data: Cached, facing: Facing, side: SideChoice) -> FrameTable:
         spent += time.perf_counter() - t0
         values["back_bulge"][i] = m.back_bulge_mm
         values["back_curve"][i] = m.back_curve_mm
+        values["back_offset"][i] = m.back_offset_mm
         head[i] = m.head_forward_mm
         chin[i] = m.chin_drop_deg
         chord[i] = m.spine_chord_mm
@@ -338,11 +331,11 @@ def report(clips: list[str], side: SideChoice) -> None:
             f"{scales[clip]:6.2f} {np.nanmedian(tb.chord_px[st]):10.1f} "
             f"{tb.ms_per_frame:12.2f}"
         )
-    keys = ["back_bulge", "back_curve", *VARIANTS]
+    keys = [*MAIN_KEYS, *VARIANTS]
     for unit in ("mm", "%chord"):
         print(
             f"\nPer-rep bottom value ({unit}), mean +- sd over reps; then its change from the "
-            "standing reference (first still second)"
+            "standing reference (lockout frames of reps 1-2)"
         )
         print(f"{'measure':20s} " + " ".join(f"{Path(c).stem:>17s}" for c in clips))
         for key in keys:
@@ -391,12 +384,17 @@ def _auc(pos: np.ndarray, neg: np.ndarray) -> float:
 
 
 def _separation_table(
-    clips: list[str], tables: dict[str, FrameTable], scales: dict[str, float],
-    labels: dict[str, Label], keys: list[str],
+    clips: list[str],
+    tables: dict[str, FrameTable],
+    scales: dict[str, float],
+    labels: dict[str, Label],
+    keys: list[str],
 ) -> None:
     """How well each measure splits reps of clips labelled spine_rounded from the others."""
-    print("\nSeparation, rounded reps vs the other clips' reps: d' (mean gap / pooled sd) and "
-          "AUC; raw bottom value | change from the standing reference; mm")
+    print(
+        "\nSeparation, rounded reps vs the other clips' reps: d' (mean gap / pooled sd) and "
+        "AUC; raw bottom value | change from the standing reference; mm"
+    )
     for key in keys:
         cells = []
         for use_delta in (False, True):
@@ -406,7 +404,8 @@ def _separation_table(
                 reps, stand = _rep_values(tables[clip], labels[clip], key, scales[clip])
                 vals = [r - stand for r in reps] if use_delta else reps
                 (pos if "spine_rounded" in labels[clip].faults else neg).extend(
-                    v for v in vals if math.isfinite(v))
+                    v for v in vals if math.isfinite(v)
+                )
             p, n = np.array(pos), np.array(neg)
             if p.size < 2 or n.size < 2:
                 cells.append("   n/a")
@@ -438,7 +437,7 @@ def _reference_table(
 ) -> None:
     """SpineReference built from the bottoms of the first reps of a reference clip."""
     print(
-        "\nSpineReference deviation (mm, curve of outline minus reference, default band): "
+        "\nSpineReference deviation (mm; curve and offset of bottom outline minus reference): "
         "reference = bottom frames of reps 1-2 of the same clip | of 0016c_1 reps 1-3"
     )
     cfg = replace(SpineConfig(), side=side)
@@ -456,13 +455,19 @@ def _reference_table(
             if cross is not None
             else []
         )
+        own_curve = [d.curve_mm for d in own_dev]
+        own_offset = [d.offset_mm for d in own_dev]
+        noise = own.noise()
         print(
-            f"{Path(clip).stem:16s} own: {_ms(own_dev)} (noise {own.noise_mm():4.1f})"
-            f"   vs 0016c_1: {_ms(cross_dev)}"
+            f"{Path(clip).stem:16s} own: curve {_ms(own_curve)} offset {_ms(own_offset)} "
+            f"(noise {noise.curve_mm:3.1f}, {noise.offset_mm:3.1f}) | vs 0016c_1: curve "
+            f"{_ms([d.curve_mm for d in cross_dev])} offset {_ms([d.offset_mm for d in cross_dev])}"
         )
 
 
-def _outlines_at(clip: str, labels: dict[str, Label], frames: np.ndarray, cfg: SpineConfig) -> list:  # type: ignore[type-arg]
+def _outlines_at(
+    clip: str, labels: dict[str, Label], frames: np.ndarray, cfg: SpineConfig
+) -> list[BackOutline]:
     data = Cached(clip)
     out = []
     for i in frames:
@@ -497,14 +502,24 @@ def _deviations(
     cfg: SpineConfig,
     ref: SpineReference,
     skip: int,
-) -> list[float]:
+) -> list[SpineDeviation]:
+    """Per-rep mean deviation of the bottom frames from the reference."""
     out = []
     for rep in labels[clip].reps_s[skip:]:
         devs = [
-            ref.deviation_mm(o, scales[clip])
+            ref.deviation(o, scales[clip])
             for o in _outlines_at(clip, labels, bottom_frames(tables[clip], rep), cfg)
         ]
-        out.append(float(np.nanmean(devs)) if devs else math.nan)
+        if not devs:
+            out.append(SpineDeviation())
+            continue
+        out.append(
+            SpineDeviation(
+                bulge_mm=float(np.nanmean([d.bulge_mm for d in devs])),
+                curve_mm=float(np.nanmean([d.curve_mm for d in devs])),
+                offset_mm=float(np.nanmean([d.offset_mm for d in devs])),
+            )
+        )
     return out
 
 
@@ -527,7 +542,7 @@ def _head_table(
 
 # --- synthetic clips (formcheck.synth) -------------------------------------------------------
 
-SYNTH_KEYS = ("back_bulge", "back_curve", "curve_q_.25-.85", "curve_q_.20-.60", "level_.30-.70")
+SYNTH_KEYS = (*MAIN_KEYS, "curve_q_.35-.85", "bulge_mve_0-1_e.05")
 
 
 def _facing_from_landmarks(lm: np.ndarray) -> Facing:
@@ -537,7 +552,7 @@ def _facing_from_landmarks(lm: np.ndarray) -> Facing:
 
 def _true_masks(video: Path) -> np.ndarray:
     packed = np.load(video.with_suffix(".mask.npz"))
-    _, height, width = (int(v) for v in packed["shape_px"])
+    width = int(packed["shape_px"][2])
     return np.unpackbits(packed["mask_bits"], axis=-1)[:, :, :width].astype(np.float32)
 
 
@@ -545,8 +560,10 @@ def synth_report(videos: list[str], side: SideChoice) -> None:
     """Per-rep bottom values on rendered hinges, with the model's mask and with the true mask."""
     import json
 
-    print("Synthetic hinges: per-rep mean over the bottom phase (truth's bottom_start..up_start);"
-          " mm from the true depth; 'true mask' = model landmarks on the renderer's mask")
+    print(
+        "Synthetic hinges: per-rep mean over the bottom phase (truth's bottom_start..up_start);"
+        " mm from the true depth; 'true mask' = model landmarks on the renderer's mask"
+    )
     for video_name in videos:
         video = Path(video_name)
         doc = json.loads(video.with_suffix(".json").read_text())
@@ -556,19 +573,31 @@ def synth_report(videos: list[str], side: SideChoice) -> None:
         facing = _facing_from_landmarks(data.landmarks_px)
         focal_px = float(doc["camera"]["focal_px"])
         cam = truth["landmarks_camera_m"]
-        depth_m = 0.25 * (cam[:, Landmark.LEFT_SHOULDER, 2] + cam[:, Landmark.RIGHT_SHOULDER, 2]
-                          + cam[:, Landmark.LEFT_HIP, 2] + cam[:, Landmark.RIGHT_HIP, 2])
+        depth_m = 0.25 * (
+            cam[:, Landmark.LEFT_SHOULDER, 2]
+            + cam[:, Landmark.RIGHT_SHOULDER, 2]
+            + cam[:, Landmark.LEFT_HIP, 2]
+            + cam[:, Landmark.RIGHT_HIP, 2]
+        )
         mm_per_px = 1000.0 * depth_m / focal_px
         table = frame_table(data, facing, side)
         cfg = replace(SpineConfig(), side=side)
-        faults = {f["rep"]: f"{f['kind'][:6]} {f['size']:.0f}" for f in doc["faults"]}
-        print(f"\n{video.stem}: yaw {doc['camera']['yaw_deg']} deg, facing {facing.value}, "
-              f"{doc['body']['height_m']} m, usable {100 * np.isfinite(table.values_px['back_curve']).mean():.0f}%")
+        usable = float(np.isfinite(table.values_px["back_curve"]).mean())
+        faults = {
+            f["rep"]: f"{f['kind'].removeprefix('lumbar_')[:6]} {f['size']:.0f}"
+            for f in doc["faults"]
+        }
+        print(
+            f"\n{video.stem}: yaw {doc['camera']['yaw_deg']} deg, facing {facing.value}, "
+            f"{doc['body']['height_m']} m, usable {100 * usable:.0f}% of frames"
+        )
         header = " ".join(f"{k:>16s}" for k in SYNTH_KEYS)
         print(f"rep fault        truth_bulge {header} | true mask: bulge  curve")
         rows = []
         for rep in doc["reps"]:
-            b = np.flatnonzero((table.t_s >= rep["bottom_start_s"]) & (table.t_s < rep["up_start_s"]))
+            b = np.flatnonzero(
+                (table.t_s >= rep["bottom_start_s"]) & (table.t_s < rep["up_start_s"])
+            )
             true_bulge = float(np.mean(truth["back_bulge_mean_mm"][b]))
             vals = [float(np.nanmean(table.values_px[k][b] * mm_per_px[b])) for k in SYNTH_KEYS]
             tm = []
@@ -579,8 +608,10 @@ def synth_report(videos: list[str], side: SideChoice) -> None:
             tmv = np.nanmean(np.array(tm), axis=0)
             rows.append((rep["index"], true_bulge, vals, tmv))
             cells = " ".join(f"{v:16.1f}" for v in vals)
-            print(f"{rep['index']:3d} {faults.get(rep['index'], 'neutral'):12s} {true_bulge:11.1f} "
-                  f"{cells} | {tmv[0]:13.1f} {tmv[1]:6.1f}")
+            print(
+                f"{rep['index']:3d} {faults.get(rep['index'], 'neutral'):12s} {true_bulge:11.1f} "
+                f"{cells} | {tmv[0]:13.1f} {tmv[1]:6.1f}"
+            )
         neutral = [r for r in rows if r[0] not in faults]
         if neutral:
             base_t = np.mean([r[1] for r in neutral])
@@ -591,14 +622,28 @@ def synth_report(videos: list[str], side: SideChoice) -> None:
                 if r[0] in faults:
                     cells = " ".join(f"{v:+16.1f}" for v in np.array(r[2]) - base_v)
                     dm = r[3] - base_m
-                    print(f"{r[0]:3d} {faults[r[0]]:12s} {r[1] - base_t:+11.1f} {cells} | "
-                          f"{dm[0]:+13.1f} {dm[1]:+6.1f}")
-        within = {k: np.median([np.nanstd(table.values_px[k][b] * mm_per_px[b], ddof=1)
-                                for b in (np.flatnonzero((table.t_s >= r["bottom_start_s"])
-                                                         & (table.t_s < r["up_start_s"]))
-                                          for r in doc["reps"])]) for k in SYNTH_KEYS}
-        print("per-frame sd within the bottom (mm): "
-              + ", ".join(f"{k} {v:.1f}" for k, v in within.items()))
+                    print(
+                        f"{r[0]:3d} {faults[r[0]]:12s} {r[1] - base_t:+11.1f} {cells} | "
+                        f"{dm[0]:+13.1f} {dm[1]:+6.1f}"
+                    )
+        within = {
+            k: np.median(
+                [
+                    np.nanstd(table.values_px[k][b] * mm_per_px[b], ddof=1)
+                    for b in (
+                        np.flatnonzero(
+                            (table.t_s >= r["bottom_start_s"]) & (table.t_s < r["up_start_s"])
+                        )
+                        for r in doc["reps"]
+                    )
+                ]
+            )
+            for k in SYNTH_KEYS
+        }
+        print(
+            "per-frame sd within the bottom (mm): "
+            + ", ".join(f"{k} {v:.1f}" for k, v in within.items())
+        )
 
 
 def main(argv: list[str] | None = None) -> int:

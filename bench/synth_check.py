@@ -17,7 +17,9 @@ from pathlib import Path
 import av
 import numpy as np
 
-from formcheck.pose.landmarks import Landmark as L
+from formcheck.pose.landmarks import Landmark
+
+L = Landmark
 
 MODEL = Path(__file__).resolve().parent.parent / "models" / "pose_landmarker_full_built.task"
 JOINTS = ("SHOULDER", "ELBOW", "WRIST", "HIP", "KNEE", "ANKLE", "HEEL", "FOOT_INDEX", "EAR", "NOSE")
@@ -36,19 +38,26 @@ def detect(video: Path) -> tuple[np.ndarray, np.ndarray, list[np.ndarray | None]
 
     opts = vision.PoseLandmarkerOptions(
         base_options=BaseOptions(model_asset_path=str(MODEL)),
-        running_mode=vision.RunningMode.VIDEO, num_poses=1, output_segmentation_masks=True)
+        running_mode=vision.RunningMode.VIDEO,
+        num_poses=1,
+        output_segmentation_masks=True,
+    )
     lms, found, masks = [], [], []
     with vision.PoseLandmarker.create_from_options(opts) as lmk, av.open(str(video)) as cont:
         for k, frame in enumerate(cont.decode(video=0)):
             rgb = frame.to_ndarray(format="rgb24")
             h, w = rgb.shape[:2]
-            t_ms = int(round(float(frame.pts * frame.time_base) * 1000))
+            t_ms = round(float((frame.pts or 0) * (frame.time_base or 0)) * 1000)
             res = lmk.detect_for_video(Image(image_format=ImageFormat.SRGB, data=rgb), t_ms)
             if res.pose_landmarks:
                 p = res.pose_landmarks[0]
                 lms.append(np.array([[q.x * w, q.y * h] for q in p]))
                 found.append(True)
-                masks.append(res.segmentation_masks[0].numpy_view().copy() if res.segmentation_masks else None)
+                masks.append(
+                    res.segmentation_masks[0].numpy_view().copy()
+                    if res.segmentation_masks
+                    else None
+                )
             else:
                 lms.append(np.full((33, 2), np.nan))
                 found.append(False)
@@ -68,38 +77,54 @@ def check(video: Path) -> dict[str, object]:
     n = min(len(gt), len(pred))
     gt, pred, found = gt[:n], pred[:n], found[:n]
     near = "left" if meta["camera"]["side"] == "left" else "right"
-    out: dict[str, object] = {"clip": video.name, "exercise": meta["exercise"], "label": meta["label"],
-                              "frames": n, "detected": float(found.mean()), "infer_ms": round(infer_ms, 1)}
+    out: dict[str, object] = {
+        "clip": video.name,
+        "exercise": meta["exercise"],
+        "label": meta["label"],
+        "frames": n,
+        "detected": float(found.mean()),
+        "infer_ms": round(infer_ms, 1),
+    }
     errs = {}
     for j in JOINTS:
-        idx = L[j] if j == "NOSE" else L[f"{near.upper()}_{j}"]
+        idx = Landmark[j] if j == "NOSE" else Landmark[f"{near.upper()}_{j}"]
         d = pred[found, idx] - gt[found, idx]
-        errs[j.lower()] = (round(float(np.linalg.norm(d, axis=1).mean()), 1),
-                           [round(float(x), 1) for x in d.mean(axis=0)])
+        errs[j.lower()] = (
+            round(float(np.linalg.norm(d, axis=1).mean()), 1),
+            [round(float(x), 1) for x in d.mean(axis=0)],
+        )
     out["err_px_mean_and_offset_xy"] = errs
     up = near.upper()
-    for name, (a, b, c) in {"hip": ("SHOULDER", "HIP", "KNEE"), "knee": ("HIP", "KNEE", "ANKLE")}.items():
-        ia, ib, ic = (L[f"{up}_{x}"] for x in (a, b, c))
+    for name, (a, b, c) in {
+        "hip": ("SHOULDER", "HIP", "KNEE"),
+        "knee": ("HIP", "KNEE", "ANKLE"),
+    }.items():
+        ia, ib, ic = (Landmark[f"{up}_{x}"] for x in (a, b, c))
         est = 180 - _angle(pred[found, ia], pred[found, ib], pred[found, ic])
         tru = np.abs(truth[f"{near}_{name}_flexion_deg"][:n][found])
         out[f"{name}_flexion_mae_deg"] = round(float(np.mean(np.abs(est - tru))), 2)
-    v = pred[found, L[f"{up}_SHOULDER"]] - pred[found, L[f"{up}_HIP"]]
+    v = pred[found, Landmark[f"{up}_SHOULDER"]] - pred[found, Landmark[f"{up}_HIP"]]
     est = np.degrees(np.arctan2(np.abs(v[:, 0]), -v[:, 1]))
-    out["trunk_mae_deg"] = round(float(np.mean(np.abs(est - truth[f"{near}_trunk_inclination_deg"][:n][found]))), 2)
-    g = gt[found, L[f"{up}_SHOULDER"]] - gt[found, L[f"{up}_HIP"]]
+    out["trunk_mae_deg"] = round(
+        float(np.mean(np.abs(est - truth[f"{near}_trunk_inclination_deg"][:n][found]))), 2
+    )
+    g = gt[found, Landmark[f"{up}_SHOULDER"]] - gt[found, Landmark[f"{up}_HIP"]]
     est_gt = np.degrees(np.arctan2(np.abs(g[:, 0]), -g[:, 1]))
     out["trunk_mae_vs_truth_2d_deg"] = round(float(np.mean(np.abs(est - est_gt))), 2)
-    out["trunk_truth_2d_vs_3d_deg"] = round(float(np.mean(np.abs(est_gt - truth[f"{near}_trunk_inclination_deg"][:n][found]))), 2)
+    out["trunk_truth_2d_vs_3d_deg"] = round(
+        float(np.mean(np.abs(est_gt - truth[f"{near}_trunk_inclination_deg"][:n][found]))), 2
+    )
     mpath = Path(f"{stem}.mask.npz")
     if mpath.exists():
         mz = np.load(mpath)
-        t, h, w = mz["shape_px"]
+        w = int(mz["shape_px"][2])
         bits = np.unpackbits(mz["mask_bits"], axis=-1)[..., :w].astype(bool)
         ious = []
         for k in range(0, n, 5):
-            if masks[k] is None:
+            mask = masks[k]
+            if mask is None:
                 continue
-            pm = np.squeeze(masks[k]) > 0.5
+            pm = np.squeeze(mask) > 0.5
             ious.append((pm & bits[k]).sum() / max((pm | bits[k]).sum(), 1))
         out["mask_iou"] = round(float(np.mean(ious)), 3) if ious else math.nan
     return out
@@ -112,12 +137,21 @@ def render_set(out_dir: Path) -> list[Path]:
     from formcheck.synth.spec import CameraSpec, ClipSpec
 
     paths = []
-    for i, (yaw, fault) in enumerate([(0.0, ()), (0.0, (Fault("lumbar_flexion", 25.0),)), (30.0, ()), (45.0, ())]):
-        spec = ClipSpec("hip_hinge", seed=100 + i, height_m=1.60 + 0.1 * i, motion=MotionConfig(reps=2),
-                        faults=fault, camera=CameraSpec(distance_m=3.0, yaw_deg=yaw, side="left" if i % 2 else "right"))
+    for i, (yaw, fault) in enumerate(
+        [(0.0, ()), (0.0, (Fault("lumbar_flexion", 25.0),)), (30.0, ()), (45.0, ())]
+    ):
+        spec = ClipSpec(
+            "hip_hinge",
+            seed=100 + i,
+            height_m=1.60 + 0.1 * i,
+            motion=MotionConfig(reps=2),
+            faults=fault,
+            camera=CameraSpec(distance_m=3.0, yaw_deg=yaw, side="left" if i % 2 else "right"),
+        )
         t0 = time.perf_counter()
         truth = render_clip(spec, out_dir, f"check_{i}")
-        print(f"rendered {truth.name}: {(time.perf_counter() - t0) / truth.frames * 1000:.1f} ms/frame (incl. encode and truth)")
+        per_frame_ms = (time.perf_counter() - t0) / truth.frames * 1000
+        print(f"rendered {truth.name}: {per_frame_ms:.1f} ms/frame (incl. encode and truth)")
         paths.append(truth.video_path)
     return paths
 

@@ -20,6 +20,7 @@ from formcheck.kinematics.calibration import (
     scale_from_poses,
 )
 from formcheck.kinematics.orientation import OrientationConfig
+from formcheck.kinematics.spine import BackMeasurer
 from formcheck.kinematics.stage import FrameOrientation, KinematicsStage, SpineMeasurer
 from formcheck.smoothing.smoother import PoseSmoother
 from formcheck.types import PoseFrame, Sample
@@ -39,6 +40,8 @@ class MeasurePipeline:
         self.config = config or PipelineConfig()
         self._stated_height_cm = stated_height_cm
         self._smoother = PoseSmoother(self.config.smoothing)
+        if spine is None and self.config.segmentation:
+            spine = BackMeasurer()
         self._kinematics = KinematicsStage(self.config.quality, orientation, spine)
         self.calibration: Calibration | None = None
         self._pending: list[tuple[PoseFrame, Orientation]] = []

@@ -8,7 +8,10 @@ over the prescription file's).
 
 from __future__ import annotations
 
+import argparse
 import tomllib
+import types
+import typing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -119,3 +122,35 @@ def setting_fields() -> list[SettingField]:
             )
         )
     return out
+
+
+def add_setting_flags(parser: argparse.ArgumentParser) -> None:
+    """Add one ``--flag`` per setting (all optional: unset flags stay None)."""
+    for name, info in AnalysisSettings.model_fields.items():
+        flag = "--" + name.replace("_", "-")
+        kind = _scalar_type(info.annotation)
+        if name == "avoid":
+            parser.add_argument(flag, action="append", default=None, help=info.description)
+        else:
+            parser.add_argument(flag, type=kind, default=None, help=info.description)
+
+
+def settings_from_args(args: argparse.Namespace) -> AnalysisSettings:
+    """Settings from parsed flags; flags left unset keep the model's defaults."""
+    given = {
+        name: getattr(args, name)
+        for name in AnalysisSettings.model_fields
+        if getattr(args, name, None) is not None
+    }
+    return AnalysisSettings.from_mapping(given, "the command line")
+
+
+def _scalar_type(annotation: object) -> type:
+    """The plain type inside ``X | None`` (str for anything unusual)."""
+    if isinstance(annotation, type):
+        return annotation
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        for arg in typing.get_args(annotation):
+            if isinstance(arg, type) and arg is not type(None):
+                return arg
+    return str

@@ -176,10 +176,28 @@ def test_knee_first_with_noise_separates_150_ms_lead_from_none() -> None:
     assert flagged == [True, False] * 4
 
 
-def test_hips_rise_first() -> None:
-    _, summary, _ = analyse([HingeRep(), HingeRep(hips_first_fraction=0.4), HingeRep()])
+def test_hips_rise_first_when_the_chest_drops() -> None:
+    hips_first = HingeRep(hips_first_fraction=0.4, chest_drop_deg=20.0)
+    _, summary, _ = analyse([HingeRep(), hips_first, HingeRep()])
     assert faults(summary) == [(), ("hips_rise_first",), ()]
-    assert summary.reps[1].metrics["rise_lead_pct"] > 30.0
+    assert summary.reps[1].metrics["chest_drop_deg"] == pytest.approx(20.0, abs=3.0)
+    assert summary.reps[0].metrics["chest_drop_deg"] < 3.0
+    assert "chest dropped" in summary.findings[0].message
+
+
+def test_hips_rise_first_when_the_legs_lead_the_chest() -> None:
+    # the chest waits (level back) while the legs straighten: hips rise first by lead
+    level_back = HingeRep(hips_first_fraction=0.4, knee_deg=80.0, trunk_deg=55.0, hip_deg=100.0)
+    _, summary, _ = analyse([HingeRep(), level_back])
+    assert faults(summary) == [(), ("hips_rise_first",)]
+    assert (
+        summary.reps[1].metrics["rise_lead_pct"] > 50.0 > summary.reps[0].metrics["rise_lead_pct"]
+    )
+    # a barbell deadlift's first pull keeps the back angle level on purpose: the spec can
+    # judge the chest drop alone
+    presc = {"overrides": {"checks.rise_lead_check": False}}
+    _, barbell, _ = analyse([HingeRep(), level_back], prescription=presc)
+    assert faults(barbell) == [(), ()]
 
 
 def test_knee_dominant_squat_pattern() -> None:
@@ -293,9 +311,10 @@ def test_form_fray_detection() -> None:
 # ----- prescription-driven checks and setup ---------------------------------------------------
 def test_tempo_from_prescription() -> None:
     reps = [HingeRep(down_s=1.0, pause_s=1.0, up_s=2.0), HingeRep(down_s=3.0, up_s=0.8)]
-    _, summary, _ = analyse(reps, prescription={"tempo": "3-1-2"})
+    quiet = {name: 0.3 for name in NOISE}
+    _, summary, _ = analyse(reps, prescription={"tempo": "3-1-2"}, noise=quiet)
     assert faults(summary) == [("tempo_down_fast",), ("tempo_up_fast",)]
-    _, no_tempo, _ = analyse(reps)
+    _, no_tempo, _ = analyse(reps, noise=quiet)
     assert faults(no_tempo) == [(), ()]
 
 
@@ -337,3 +356,19 @@ def test_report_dict_shape() -> None:
     assert set(finding) == {"code", "severity", "rep", "t_s", "value", "threshold", "unit",
                             "message"}  # fmt: skip
     assert report["summary"]["reps"] == 2
+
+
+@pytest.mark.parametrize(("yaw_deg", "judged"), [(20.0, True), (55.0, False)])
+def test_camera_too_far_off_side_gives_hint_and_no_back_verdict(
+    yaw_deg: float, judged: bool
+) -> None:
+    hinge = HingeSet([HingeRep(bulge_mm=20.0)], lead_in_s=1.0)
+
+    def with_yaw(t: float) -> dict[str, float]:
+        return {**hinge.measures(t), m.CAMERA_YAW_FROM_SIDE_DEG: yaw_deg}
+
+    samples = samples_at(with_yaw, frame_times(hinge.duration_s, 30.0), view=CameraView.OBLIQUE)
+    events, summary = run(get_analyzer("hip_hinge"), samples)
+    hinted = any(isinstance(e, SetupHint) for e in events)
+    assert hinted is not judged
+    assert faults(summary) == [("spine_rounded",) if judged else ()]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import tomllib
@@ -37,7 +38,12 @@ from formcheck.analyzers.spec import (
 from formcheck.analyzers.summary import form_frays_at
 from formcheck.analyzers.testing import frame_times, make_sample, run
 from formcheck.errors import FormcheckError, UnknownExerciseError
-from formcheck.settings import AnalysisSettings, setting_fields
+from formcheck.settings import (
+    AnalysisSettings,
+    add_setting_flags,
+    setting_fields,
+    settings_from_args,
+)
 
 # keys that are counts, ratios or names, so carry no unit
 _UNITLESS_KEYS = {
@@ -80,8 +86,10 @@ def _leaf_keys(table: dict[str, object], prefix: str = "") -> list[tuple[str, ob
 def test_spec_toml_has_units_in_every_key(path: Path) -> None:
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     load_spec(path)  # validates
-    for key, _ in _leaf_keys(data):
+    for key, value in _leaf_keys(data):
         leaf = key.rsplit(".", 1)[-1]
+        if isinstance(value, bool):
+            continue  # switches carry no unit
         if key.startswith(("avoid_codes.", "scoring.penalty_points", "calibration.default_noise")):
             continue
         assert leaf in _UNITLESS_KEYS or leaf.endswith(_UNIT_SUFFIXES), key
@@ -276,3 +284,22 @@ def test_hold_is_timed_from_timestamps(fps: float) -> None:
     phases = [e.phase for e in events if isinstance(e, PhaseChanged)]
     assert phases == [Phase.HOLD, Phase.TOP]  # the 0.2 s break is bridged
     json.dumps(summary.to_report_dict())
+
+
+def test_standing_history_stays_bounded() -> None:
+    analyzer = get_analyzer("hip_hinge")
+    for t in frame_times(120.0, 30.0):
+        analyzer.update(make_sample(t * 1000, {"hip_flexion_deg": 4.0, "back_bulge_mm": -10.0}))
+    history_s = analyzer._buffer.t_s[-1] - analyzer._buffer.t_s[0]
+    assert history_s < 10.0
+    assert not analyzer.finish().reps
+
+
+def test_cli_flags_come_from_the_settings_model() -> None:
+    parser = argparse.ArgumentParser()
+    add_setting_flags(parser)
+    args = parser.parse_args(["--tempo", "3-1-2", "--reps", "8", "--avoid", "spine_flexion"])
+    settings = settings_from_args(args)
+    assert settings.reps == 8 and settings.avoid == ["spine_flexion"]
+    assert settings.exercise == "hip_hinge"
+    assert settings.resolve().tempo == Tempo.parse("3-1-2")

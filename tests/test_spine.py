@@ -11,9 +11,9 @@ import pytest
 
 from formcheck.kinematics import names
 from formcheck.kinematics.contour import outward_edges, sample_bilinear
+from formcheck.kinematics.names import BACK_CURVE_MM, BACK_OFFSET_MM, CHIN_DROP_MM
 from formcheck.kinematics.spine import (
-    BACK_CURVE_MM,
-    CHIN_DROP_MM,
+    BackMeasurer,
     SpineConfig,
     SpineReference,
     extract_back_outline,
@@ -209,6 +209,10 @@ def test_bulge_and_curve_recovered(
     m = measure_back(torso.pose(torso.soft_mask()), facing, mm_per_px=1.0)
     assert m.back_curve_mm == pytest.approx(height_px, abs=TOL_PX)
     assert m.back_bulge_mm == pytest.approx(expected_bulge_px(torso), abs=TOL_PX)
+    t = CFG.fractions()
+    band = (t >= CFG.offset_start_frac - 1e-9) & (t <= CFG.offset_stop_frac + 1e-9)
+    expected_offset = float(torso.expected_offsets_px(t[band]).mean())
+    assert m.back_offset_mm == pytest.approx(expected_offset, abs=TOL_PX)
     if height_px < 0:
         assert m.back_curve_mm < 0 and m.back_bulge_mm < 0  # arched reads negative
     if height_px > 0:
@@ -354,17 +358,96 @@ def test_reference_reports_deviation_from_the_persons_neutral() -> None:
     neutral = Torso(Facing.LEFT, 70.0, shape(0.0))
     outline = extract_back_outline(neutral.pose(neutral.soft_mask()), Facing.LEFT, CFG)
     assert outline is not None
-    assert math.isnan(ref.deviation_mm(outline, mm_per_px))  # not ready yet
+    assert math.isnan(ref.deviation(outline, mm_per_px).curve_mm)  # not ready yet
     for _ in range(3):
         assert ref.add(outline, mm_per_px)
     assert ref.ready
-    assert ref.deviation_mm(outline, mm_per_px) == pytest.approx(0.0, abs=0.05)
-    assert ref.noise_mm() == pytest.approx(0.0, abs=0.05)
+    same = ref.deviation(outline, mm_per_px)
+    for value in (same.curve_mm, same.bulge_mm, same.offset_mm):
+        assert value == pytest.approx(0.0, abs=0.05)
+    assert ref.noise().curve_mm == pytest.approx(0.0, abs=0.05)
     rounded = Torso(Facing.LEFT, 70.0, shape(4.0))
     r_outline = extract_back_outline(rounded.pose(rounded.soft_mask()), Facing.LEFT, CFG)
     assert r_outline is not None
-    assert ref.deviation_mm(r_outline, mm_per_px) == pytest.approx(
-        4.0 * mm_per_px, abs=TOL_PX * mm_per_px
-    )
-    assert ref.bulge_deviation_mm(r_outline, mm_per_px) > 0
+    dev = ref.deviation(r_outline, mm_per_px)
+    assert dev.curve_mm == pytest.approx(4.0 * mm_per_px, abs=TOL_PX * mm_per_px)
+    assert dev.bulge_mm > 0
+    # The arc's mean height over the offset band, as the direct computation gives it.
+    t = CFG.fractions()
+    band = (t >= CFG.offset_start_frac - 1e-9) & (t <= CFG.offset_stop_frac + 1e-9)
+    arc = parabola(4.0, CFG.curve_start_frac, CFG.curve_stop_frac)(t[band])
+    assert dev.offset_mm == pytest.approx(float(arc.mean()) * mm_per_px, abs=TOL_PX * mm_per_px)
     assert np.nanmax(ref.difference_mm(r_outline, mm_per_px)) > 0
+
+
+def test_back_measurer_gives_pixels_with_fixed_keys() -> None:
+    torso = Torso(Facing.RIGHT, 60.0, parabola(3.0, CFG.curve_start_frac, CFG.curve_stop_frac))
+    measurer = BackMeasurer(CFG)
+    values = measurer(torso.pose(torso.soft_mask()), Facing.RIGHT)
+    assert values[BACK_CURVE_MM] == pytest.approx(3.0, abs=TOL_PX)
+    assert values[names.SPINE_CHORD_MM] == pytest.approx(CHORD_PX)
+    assert measurer.last_outline is not None
+    missing = measurer(torso.pose(None), Facing.RIGHT)
+    assert missing.keys() == values.keys()
+    assert math.isnan(missing[BACK_OFFSET_MM])
+    assert names.HEAD_FORWARD_MM not in values
+    with_head = BackMeasurer(CFG, include_head=True)(torso.pose(None), Facing.RIGHT)
+    assert with_head[names.HEAD_FORWARD_MM] == pytest.approx(0.05 * CHORD_PX)
+
+
+# --- real clips (slow: runs the pose model) --------------------------------------------------
+
+REAL_REPS_S = {  # reps 2-3 of each clip, from ../shared/videos/LABELS.tsv
+    "hinge/0016r_1.mp4": ((5.3, 7.8), (7.8, 10.2)),
+    "hinge/0016c_1.mp4": ((4.7, 6.5), (6.5, 8.2)),
+}
+BOTTOM_WITHIN_DEG = 5.0
+
+
+def _bottom_means_pct_chord(clip: str, model_path: object) -> dict[str, float]:
+    """Mean spine measures (% of the chord) over the bottom frames of the clip's reps 2-3."""
+    from pathlib import Path
+
+    from formcheck.pose.estimator import PoseEstimator
+    from formcheck.video import open_source
+
+    from .conftest import shared_clip
+
+    path = shared_clip(clip)
+    reps = REAL_REPS_S[clip]
+    rows: list[tuple[float, float, dict[str, float]]] = []
+    assert isinstance(model_path, Path)
+    with open_source(path) as source, PoseEstimator(model_path, max_people=1) as estimator:
+        for frame in source:
+            t_s = frame.t_ms / 1000.0
+            if t_s < reps[0][0]:
+                continue
+            if t_s >= reps[-1][1]:
+                break
+            pose = estimator.process(frame)
+            if pose.landmarks_px is None:
+                continue
+            lm = pose.landmarks_px
+            up = (lm[Landmark.LEFT_SHOULDER, :2] + lm[Landmark.RIGHT_SHOULDER, :2]) / 2 - (
+                lm[Landmark.LEFT_HIP, :2] + lm[Landmark.RIGHT_HIP, :2]
+            ) / 2
+            inclination_deg = math.degrees(math.atan2(abs(up[0]), -up[1]))
+            m = measure_back(pose, Facing.LEFT, mm_per_px=1.0)
+            pct = {k: 100.0 * v / m.spine_chord_mm for k, v in m.as_measures().items()}
+            rows.append((t_s, inclination_deg, pct))
+    picked: list[dict[str, float]] = []
+    for start_s, end_s in reps:
+        in_rep = [r for r in rows if start_s <= r[0] < end_s]
+        peak = max(r[1] for r in in_rep)
+        picked += [r[2] for r in in_rep if r[1] >= peak - BOTTOM_WITHIN_DEG]
+    return {k: float(np.nanmean([p[k] for p in picked])) for k in picked[0]}
+
+
+@pytest.mark.slow
+def test_rounded_clip_reads_rounder_than_the_correct_one(model_path: object) -> None:
+    rounded = _bottom_means_pct_chord("hinge/0016r_1.mp4", model_path)
+    correct = _bottom_means_pct_chord("hinge/0016c_1.mp4", model_path)
+    # Same person and camera: measured 35 vs 29 % (offset), 1.0 vs 0.4 % (curve).
+    assert rounded[BACK_OFFSET_MM] > correct[BACK_OFFSET_MM] + 2.0
+    assert rounded[BACK_CURVE_MM] > correct[BACK_CURVE_MM]
+    assert rounded[names.BACK_BULGE_MM] > correct[names.BACK_BULGE_MM]

@@ -14,14 +14,6 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 import pytest
-from fixtures.video_clips import (
-    BACKGROUND_MAX_LEVEL,
-    MARKER_MIN_LEVEL,
-    marker_image,
-    noise_images,
-    stored_for_display,
-    write_clip,
-)
 
 from formcheck.errors import VideoOpenError
 from formcheck.types import VideoFrame
@@ -32,11 +24,19 @@ from formcheck.video.file_source import PtsClock
 from formcheck.video.geometry import delivered_size_px, upright_rotation_cw_deg
 from formcheck.video.prefetch import Prefetcher
 from formcheck.video.source import camera_index
+from tests.conftest import shared_clip
+from tests.fixtures.video_clips import (
+    BACKGROUND_MAX_LEVEL,
+    MARKER_MIN_LEVEL,
+    marker_image,
+    noise_images,
+    stored_for_display,
+    write_clip,
+)
 
-SHARED_VIDEOS = Path(__file__).resolve().parents[2] / "shared" / "videos"
-HINGE_CLIP = SHARED_VIDEOS / "hinge" / "0016c_1.mp4"
+HINGE_CLIP = "hinge/0016c_1.mp4"
 HINGE_CLIP_DURATION_MS = 21_030.0  # from ../shared/videos/README.md
-PHONE_CLIP = SHARED_VIDEOS / "other" / "sit_to_stand_chair_test.mp4"
+PHONE_CLIP = "other/sit_to_stand_chair_test.mp4"  # vertical phone video, stored 1080x1920
 PTS_TOLERANCE_MS = 1e-6
 THREAD_PREFIXES = ("formcheck-decode", "formcheck-camera")
 
@@ -97,9 +97,8 @@ def test_variable_rate_timestamps_follow_pts_not_index(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not HINGE_CLIP.exists(), reason=f"shared clip {HINGE_CLIP} is absent")
 def test_real_clip_last_timestamp_matches_duration() -> None:
-    source = open_source(HINGE_CLIP)
+    source = open_source(shared_clip(HINGE_CLIP))
     frame_period_ms = 1000 / source.info.fps
     frames = read_all(source)
     assert len(frames) == source.info.frame_count
@@ -139,11 +138,20 @@ def test_rotation_metadata_gives_upright_frames(tmp_path: Path, rotation_ccw_deg
         assert_marker_top_left(frame.rgb)
 
 
-@pytest.mark.skipif(not PHONE_CLIP.exists(), reason=f"shared clip {PHONE_CLIP} is absent")
+def test_legacy_rotate_tag_is_honoured_without_display_matrix(tmp_path: Path) -> None:
+    stored = stored_for_display(marker_image(96, 160), -90)
+    clip = write_clip(tmp_path / "tagged.mkv", [stored] * 3, stream_tags={"rotate": "90"})
+    assert probe_video(clip).rotation_deg == 90
+    for frame in read_all(open_source(clip)):
+        assert frame.rgb.shape == (160, 96, 3)
+        assert_marker_top_left(frame.rgb)
+
+
 def test_vertical_phone_clip_is_delivered_portrait() -> None:
-    info = probe_video(PHONE_CLIP)
+    clip = shared_clip(PHONE_CLIP)
+    info = probe_video(clip)
     assert (info.width_px, info.height_px) == (1080, 1920)
-    with open_source(PHONE_CLIP, max_side_px=640) as source:
+    with open_source(clip, max_side_px=640) as source:
         first = next(iter(source))
     assert source.frame_size_px == (360, 640)
     assert first.rgb.shape == (640, 360, 3)
@@ -168,13 +176,18 @@ def test_downscaling_keeps_aspect_and_never_enlarges(
         assert_marker_top_left(frame.rgb)
 
 
-def test_downscaling_a_rotated_clip(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("max_side_px", "expected_size_px"), [(160, (90, 160)), (101, (57, 101))])
+def test_downscaling_a_rotated_clip(
+    tmp_path: Path, max_side_px: int, expected_size_px: tuple[int, int]
+) -> None:
     stored = stored_for_display(marker_image(180, 320), -90)
     clip = write_clip(tmp_path / "phone.mp4", [stored] * 3, rotation_ccw_deg=-90)
-    source = open_source(clip, max_side_px=160)
-    assert source.frame_size_px == (90, 160)
+    source = open_source(clip, max_side_px=max_side_px)
+    assert source.frame_size_px == expected_size_px
+    width_px, height_px = expected_size_px
     for frame in read_all(source):
-        assert frame.rgb.shape == (160, 90, 3)
+        assert frame.rgb.shape == (height_px, width_px, 3)
+        assert frame.rgb.flags.c_contiguous
         assert_marker_top_left(frame.rgb)
 
 
@@ -285,6 +298,28 @@ def test_bad_options_are_rejected(noise_clip: Path) -> None:
 
 
 # --- prefetch thread --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("prefetch_frames", [0, 2])
+def test_iterating_an_unnamed_source_reads_every_frame(
+    noise_clip: Path, prefetch_frames: int
+) -> None:
+    count = 0
+    for _frame in open_source(noise_clip, prefetch_frames=prefetch_frames):
+        count += 1  # nothing else references the source while this loop runs
+    assert count == 60
+
+
+@pytest.mark.parametrize("prefetch_frames", [0, 2])
+def test_a_second_loop_continues_after_the_first_stopped(
+    noise_clip: Path, prefetch_frames: int
+) -> None:
+    with open_source(noise_clip, prefetch_frames=prefetch_frames) as source:
+        first = next(iter(source))
+        gc.collect()  # the abandoned first iterator is gone; the source must go on
+        rest = [frame.index for frame in source]
+    assert first.index == 0
+    assert rest == list(range(1, 60))
 
 
 def test_inline_and_prefetched_sources_deliver_the_same_frames(noise_clip: Path) -> None:
@@ -400,10 +435,12 @@ def test_camera_frames_are_rgb_with_increasing_clock_times(
     assert source.info.path == "camera:0"
     assert source.frame_size_px == (160, 90)
     frames = read_all(source)
-    assert frames[0].t_ms == 0.0
+    assert frames[0].t_ms >= 0.0
     assert np.all(np.diff([f.t_ms for f in frames]) > 0)
+    assert np.all(np.diff([f.index for f in frames]) > 0)
     for frame in frames:
         assert frame.rgb.shape == (90, 160, 3)
         assert_marker_top_left(frame.rgb)
-    if prefetch_frames == 0:
+    if prefetch_frames == 0:  # a live camera thread drops old frames when the reader lags
         assert len(frames) == 10
+        assert frames[0].t_ms == 0.0

@@ -1,4 +1,16 @@
-"""Exercise analyzers: the engine, the registry and one module per exercise."""
+"""Exercise analyzers: the engine, the registry and one module per exercise.
+
+    analyzer = get_analyzer("hip_hinge", prescription=None, baseline=None)
+    for sample in samples:                  # formcheck.types.Sample, in time order
+        for event in analyzer.update(sample):
+            ...                             # PhaseChanged, RepCompleted, PartialRep, Cue,
+                                            # SetupHint, HoldProgress
+    report["..."] = analyzer.finish().to_report_dict()
+
+``baseline``: ``Baseline.from_calibration(calibration)`` (None lets the analyzer measure its
+own from the first still second). ``prescription``: ``load_prescription(path)`` or
+``formcheck.settings.AnalysisSettings(...).resolve()``. Specs live in ``specs/<name>.toml``.
+"""
 
 from formcheck.analyzers.baseline import Baseline, BaselineSource
 from formcheck.analyzers.engine import Analyzer, AnalyzerInfo

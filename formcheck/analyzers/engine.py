@@ -121,6 +121,7 @@ class Analyzer:
         self._setup = SetupAdvisor(spec.setup)
         self._pending: Cycle | None = None
         self._rest: dict[str, float] = {}
+        self._standing_history: dict[str, list[float]] = {}
         self._rep_findings: list[Finding] = []
         self._last_end_s = -math.inf
         self._hold = _HoldTimer()
@@ -187,9 +188,12 @@ class Analyzer:
         self._calibrate(t_s, sample.measures)
         depth = self._orient(sample.get(self.spec.phase.primary_signal)) - self.start_value()
         if self.spec.mode == "hold":
+            self._buffer.trim_before(t_s - self._history_s)
             return events + self._update_hold(t_s, depth)
         leaving = math.isfinite(depth) and depth > self.spec.phase.leave_start_deg
         events += self._maybe_finalize(t_s, leaving)
+        if self._pending is None and self._machine.phase in (Phase.SETUP, Phase.TOP):
+            self._buffer.trim_before(t_s - self._history_s)
         moves, cycle = self._machine.update(t_s, depth)
         rep_no = len(self.summary.reps) + 1
         for move in moves:
@@ -235,12 +239,38 @@ class Analyzer:
             self._calibrator = None
         self.baseline = Baseline(values, noise, BaselineSource.STILL_START)
 
+    @property
+    def _history_s(self) -> float:
+        """How much standing history a rep's analysis may look back over."""
+        cal = self.spec.calibration
+        return self.spec.phase.preroll_max_s + cal.rest_window_s + cal.rest_margin_s
+
     def _begin_rep(self, t_s: float) -> None:
+        """Leaving the start position: the person's start values for the live checks."""
         self._persistence.reset()
         self._rep_findings = []
-        start = self._buffer.index_at(t_s - self.spec.calibration.rest_window_s)
+        cal = self.spec.calibration
+        end = self._buffer.index_at(t_s - cal.rest_margin_s)
+        if end < _REST_MIN_SAMPLES:
+            end = len(self._buffer.t_s)
+        start = self._buffer.index_at(self._buffer.t_s[end - 1] - cal.rest_window_s)
         names = self._buffer.measures[-1].keys() if self._buffer.measures else []
-        self._rest = {n: robust_median(self._buffer.column(n, start)) for n in names}
+        self._rest = {n: robust_median(self._buffer.column(n, start)[: end - start]) for n in names}
+        self._remember_standing(self._rest)
+
+    def _remember_standing(self, rest: Mapping[str, float]) -> None:
+        for name, value in rest.items():
+            if math.isfinite(value):
+                self._standing_history.setdefault(name, []).append(value)
+
+    def standing_reference(self, name: str) -> float:
+        """The person's standing value of a measure: the median over the calibration and
+        every start position seen so far (one start position alone is noisy)."""
+        values = list(self._standing_history.get(name, []))
+        calibrated = self.baseline.value(name)
+        if math.isfinite(calibrated):
+            values.append(calibrated)
+        return float(np.median(values)) if values else math.nan
 
     def _frame_checks(self, t_s: float, depth: float, rep_no: int) -> list[Event]:
         ctx = FrameContext(
@@ -304,6 +334,8 @@ class Analyzer:
         counted = cycle.reached(self.spec.phase.rep_min_depth_deg)
         index = len(self.summary.reps) + 1 if counted else len(self.summary.attempts) + 1
         window = self._window(cycle, index, counted)
+        if cycle.from_bottom:
+            self._remember_standing(window.rest)  # its start position came after it
         metrics = self.rep_metrics(window)
         found = {f.code for f in self._rep_findings}
         t_end = window.timing.end_s

@@ -54,6 +54,7 @@ _SEVERITY = {
 }
 _MS_PER_S = 1000.0
 _PERCENT = 100.0
+_HALF = 0.5
 _SIDE_VIEW_SHARE_MIN = 0.5  # side-only checks need at least half the rep seen from the side
 
 
@@ -74,9 +75,10 @@ class HipHingeChecks(BaseModel):
     hip_knee_ratio_min: float = 1.0
     trunk_at_depth_min_deg: float = 40.0
     knee_range_squat_min_deg: float = 45.0
-    rise_lead_max_pct: float = 30.0
+    chest_drop_max_deg: float = 10.0
+    rise_lead_check: bool = True
+    rise_lead_max_pct: float = 50.0
     rise_range_min_deg: float = 10.0
-    rise_height_range_min_mm: float = 40.0
     depth_tolerance_deg: float = 10.0
 
 
@@ -99,11 +101,7 @@ class HipHingeAnalyzer(Analyzer):
             if len(refs) < self.spec.calibration.reference_reps:
                 return math.nan
             return robust_median(np.asarray(refs, dtype=float))
-        return self._standing(m.BACK_BULGE_MM, rest)
-
-    def _standing(self, name: str, rest: Mapping[str, float]) -> float:
-        value = rest.get(name, math.nan)
-        return value if math.isfinite(value) else self.baseline.value(name)
+        return self.standing_reference(m.BACK_BULGE_MM)
 
     def _gates(self) -> dict[str, float]:
         c = self.c
@@ -125,9 +123,12 @@ class HipHingeAnalyzer(Analyzer):
             return []
         if ctx.buffer.views and ctx.buffer.views[-1] is CameraView.FRONT:
             return []
+        yaw_limit = self.spec.setup.max_yaw_from_side_deg
+        if yaw_limit is not None and ctx.recent(m.CAMERA_YAW_FROM_SIDE_DEG) > yaw_limit:
+            return []
         deep = ctx.depth_deg >= self.c.spine_check_min_depth_deg
         bulge = ctx.recent(m.BACK_BULGE_MM) - self._spine_reference(ctx.rest)
-        head = ctx.recent(m.HEAD_FORWARD_MM) - self._standing(m.HEAD_FORWARD_MM, ctx.rest)
+        head = ctx.recent(m.HEAD_FORWARD_MM) - self.standing_reference(m.HEAD_FORWARD_MM)
         return self._spine_conditions(bulge, head, deep)
 
     def _spine_conditions(self, bulge_mm: float, head_mm: float, deep: bool) -> list[Condition]:
@@ -202,17 +203,23 @@ class HipHingeAnalyzer(Analyzer):
         return (t_hip - t_knee) * _MS_PER_S
 
     def _rise_metrics(self, window: RepWindow, knee: Array, trunk: Array) -> dict[str, float]:
-        """How far the legs straighten ahead of the chest rising, in % of each one's range."""
+        """How the chest moves while the legs straighten on the way up.
+
+        ``chest_drop_deg``: the most the trunk tilts further down (inclination above its value
+        when the knees start to straighten) until the knees are half straight. Hips shooting
+        up tip the chest down; a hinge raises it; a deadlift's first pull keeps it level.
+        ``rise_lead_pct``: how far knee extension runs ahead of the chest rising (% of each
+        one's range), for information.
+        """
         tm = window.timing
         seg = window.mask(tm.bottom_in_s, tm.end_s)
-        lead = _progress_lead(window.t_s[seg], knee[seg], trunk[seg], self.c.rise_range_min_deg)
-        if math.isnan(lead[0]):
-            hips = window.series(m.HIP_HEIGHT_MM)[seg]
-            shoulders = window.series(m.SHOULDER_HEIGHT_MM)[seg]
-            lead = _progress_lead(
-                window.t_s[seg], -hips, -shoulders, self.c.rise_height_range_min_mm
-            )
-        return {"rise_lead_pct": lead[0], "rise_lag_ms": lead[1]}
+        t, k, tr = window.t_s[seg], knee[seg], trunk[seg]
+        lead = _progress_lead(t, k, tr, self.c.rise_range_min_deg)
+        return {
+            "chest_drop_deg": _chest_drop_deg(k, tr, self.c.rise_range_min_deg),
+            "rise_lead_pct": lead[0],
+            "rise_lag_ms": lead[1],
+        }
 
     def _spine_metrics(self, window: RepWindow) -> dict[str, float]:
         tm = window.timing
@@ -228,8 +235,9 @@ class HipHingeAnalyzer(Analyzer):
             "bulge_bottom_mm": robust_median(bulge[bottom]),
             "bulge_peak_mm": _max(bulge[deep]) - ref,
             "bulge_min_mm": -_max(-bulge[deep]) - ref,
-            "chord_loss_mm": window.rest_value(m.SPINE_CHORD_MM) - -_max(-chord[deep]),
-            "head_offset_mm": _max(head[deep]) - self._standing(m.HEAD_FORWARD_MM, window.rest),
+            "bulge_bottom_rel_mm": robust_median(bulge[bottom]) - ref,
+            "chord_loss_mm": self.standing_reference(m.SPINE_CHORD_MM) - -_max(-chord[deep]),
+            "head_offset_mm": _max(head[deep]) - self.standing_reference(m.HEAD_FORWARD_MM),
         }
 
     def _depth(self, window: RepWindow) -> Array:
@@ -240,7 +248,7 @@ class HipHingeAnalyzer(Analyzer):
     # ----- per-rep checks -------------------------------------------------------------------
     def rep_conditions(self, window: RepWindow, metrics: Mapping[str, float]) -> list[Condition]:
         out = self._tempo_conditions(window)
-        if window.view_share(CameraView.FRONT) > 1.0 - _SIDE_VIEW_SHARE_MIN:
+        if not window.seen_from_side(self.spec.setup.max_yaw_from_side_deg, _SIDE_VIEW_SHARE_MIN):
             return out
         c = self.c
         out += self._replayed_spine(window)
@@ -248,15 +256,24 @@ class HipHingeAnalyzer(Analyzer):
         lead_max = c.knee_first_lead_min_ms * self.threshold_scale(KNEE_FIRST)
         out.append(Condition(KNEE_FIRST, _gt(lead, lead_max), lead, lead_max, "ms"))
         out.append(self._knee_dominant(metrics))
-        rise, rise_max = metrics["rise_lead_pct"], c.rise_lead_max_pct
-        rise_max *= self.threshold_scale(HIPS_RISE_FIRST)
-        out.append(Condition(HIPS_RISE_FIRST, _gt(rise, rise_max), rise, rise_max, "%"))
+        out.append(self._hips_rise_first(metrics))
         depth_target = self.prescription.depth_deg if self.prescription else None
         if depth_target is not None:
             limit = depth_target - c.depth_tolerance_deg
             depth = metrics["trunk_depth_deg"]
             out.append(Condition(DEPTH_SHORT, _gt(limit, depth), depth, limit, "deg"))
         return out
+
+    def _hips_rise_first(self, metrics: Mapping[str, float]) -> Condition:
+        """The chest tips down as the hips rise, or the legs straighten well ahead of it."""
+        c, scale = self.c, self.threshold_scale(HIPS_RISE_FIRST)
+        drop = metrics["chest_drop_deg"]
+        drop_max = self.noise_gate(m.TRUNK_INCLINATION_DEG, c.chest_drop_max_deg * scale)
+        dropped = _gt(drop, drop_max)
+        if dropped or not c.rise_lead_check:
+            return Condition(HIPS_RISE_FIRST, dropped, drop, drop_max, "deg")
+        lead, lead_max = metrics["rise_lead_pct"], c.rise_lead_max_pct * scale
+        return Condition(HIPS_RISE_FIRST, _gt(lead, lead_max), lead, lead_max, "%")
 
     def _knee_dominant(self, metrics: Mapping[str, float]) -> Condition:
         c = self.c
@@ -287,7 +304,7 @@ class HipHingeAnalyzer(Analyzer):
         tm = window.timing
         inside = window.mask(tm.start_s, tm.end_s)
         bulge = window.series(m.BACK_BULGE_MM) - self._spine_reference(window.rest)
-        head = window.series(m.HEAD_FORWARD_MM) - self._standing(m.HEAD_FORWARD_MM, window.rest)
+        head = window.series(m.HEAD_FORWARD_MM) - self.standing_reference(m.HEAD_FORWARD_MM)
         gates = self._gates()
         out = []
         for code, values in ((SPINE_ROUNDED, bulge), (SPINE_ARCHED, -bulge), (HEAD_FORWARD, head)):
@@ -311,8 +328,13 @@ class HipHingeAnalyzer(Analyzer):
             f"forward in {where}.",
             KNEE_FIRST: f"Push your hips back first: your knees bent {v:.0f} ms before your "
             f"hips in {where}.",
-            HIPS_RISE_FIRST: f"Lift your chest and hips together: your legs straightened "
-            f"{v:.0f}% ahead of your chest in {where}.",
+            HIPS_RISE_FIRST: (
+                f"Lift your chest and hips together: your hips rose first and your chest "
+                f"dropped {v:.0f} deg in {where}."
+                if condition.unit == "deg"
+                else f"Lift your chest and hips together: your legs straightened {v:.0f}% "
+                f"ahead of your chest in {where}."
+            ),
             TEMPO_DOWN_FAST: f"Lower more slowly: {v:.1f} s down in {where}, aim for at "
             f"least {thr:.1f} s.",
             TEMPO_UP_FAST: f"Come up more slowly: {v:.1f} s up in {where}, aim for at least "
@@ -377,6 +399,22 @@ def _progress_lead(t_s: Array, lead: Array, lag: Array, range_min: float) -> tup
     lead_pct = float(np.nanmax(diff)) * _PERCENT
     halves = [_first_time(t_s, p, 0.5) for p in progress]
     return lead_pct, (halves[1] - halves[0]) * _MS_PER_S
+
+
+def _chest_drop_deg(knee: Array, trunk: Array, knee_range_min_deg: float) -> float:
+    """Largest rise of trunk inclination from the knees' deepest point until they are half
+    straight (NaN when the knees hardly bend or a signal is missing)."""
+    ok = np.isfinite(knee) & np.isfinite(trunk)
+    if ok.sum() < 2:
+        return math.nan
+    i_peak = int(np.nanargmax(np.where(ok, knee, -np.inf)))
+    end = float(knee[ok][-1])
+    if knee[i_peak] - end < knee_range_min_deg:
+        return math.nan
+    half = knee[i_peak] - _HALF * (knee[i_peak] - end)
+    after = np.nonzero((np.arange(knee.size) > i_peak) & ok & (knee <= half))[0]
+    i_half = int(after[0]) if after.size else knee.size - 1
+    return float(np.nanmax(trunk[i_peak : i_half + 1]) - trunk[i_peak])
 
 
 def _first_time(t_s: Array, p: Array, level: float) -> float:

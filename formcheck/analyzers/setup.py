@@ -6,6 +6,7 @@ import math
 
 from formcheck.analyzers.events import SetupHint, SetupHintCode
 from formcheck.analyzers.spec import SetupSpec
+from formcheck.kinematics.names import CAMERA_YAW_FROM_SIDE_DEG
 from formcheck.types import CameraView, Sample
 
 _MESSAGES = {
@@ -49,6 +50,10 @@ class SetupAdvisor:
         if quality.too_small:
             out[SetupHintCode.MOVE_CLOSER] = _MESSAGES[SetupHintCode.MOVE_CLOSER]
         view = sample.view
-        if view is not CameraView.UNKNOWN and view.value not in self._spec.accepted_views:
+        wrong_view = view is not CameraView.UNKNOWN and view.value not in self._spec.accepted_views
+        yaw_limit = self._spec.max_yaw_from_side_deg
+        if yaw_limit is not None and sample.get(CAMERA_YAW_FROM_SIDE_DEG) > yaw_limit:
+            wrong_view = True  # NaN compares False: an unknown yaw is not a problem
+        if wrong_view:
             out[SetupHintCode(self._spec.view_hint)] = self._spec.view_hint_message
         return out

@@ -117,6 +117,7 @@ class SetupSpec(_Strict):
     accepted_views: list[ViewName] = Field(default_factory=_side_views)
     view_hint: Literal["turn_sideways", "face_camera"] = "turn_sideways"
     view_hint_message: str = "Turn sideways to the camera."
+    max_yaw_from_side_deg: float | None = None  # side-view checks need the camera this square
     hint_persistence_s: float = 1.0
     hint_repeat_s: float = 10.0
 

@@ -89,6 +89,7 @@ class HingeRep:
     trunk_deg: float = 75.0
     knee_lead_s: float = 0.0  # knees start bending this long before the hips
     hips_first_fraction: float = 0.0  # share of the rise in which the chest waits for the legs
+    chest_drop_deg: float = 0.0  # the chest tips further down while the legs straighten
     bulge_mm: float = 0.0  # change of the back outline at the bottom (+ rounded)
     head_mm: float = 0.0
     chord_loss_mm: float = 0.0
@@ -146,6 +147,8 @@ class HingeSet:
                 rep.up_s - wait,
             )
             hip, trunk = rep.hip_deg * x_chest, rep.trunk_deg * x_chest
+            if t > tr.bottom_out_s:  # hips first: the chest dips as the knees straighten
+                trunk += rep.chest_drop_deg * math.sin(math.pi * (1.0 - x_knee))
             knee = rep.knee_deg * x_knee
             bulge, head, chord = rep.bulge_mm * x, rep.head_mm * x, rep.chord_loss_mm * x
         trunk_abs = s[m.TRUNK_INCLINATION_DEG] + trunk

@@ -10,6 +10,7 @@ import numpy as np
 
 from formcheck.analyzers.events import PhaseTimes
 from formcheck.analyzers.signals import Array, BoolArray, fill_gaps, moving_average, robust_median
+from formcheck.kinematics.names import CAMERA_YAW_FROM_SIDE_DEG
 from formcheck.types import CameraView
 
 
@@ -38,13 +39,15 @@ class SampleBuffer:
         if not self.t_s:
             return math.nan
         now = self.t_s[-1]
-        values = [
-            m.get(name, math.nan)
-            for t, m in zip(reversed(self.t_s), reversed(self.measures), strict=True)
-            if now - t <= window_s
-        ]
-        finite = [v for v in values if math.isfinite(v)]
-        return float(sum(finite) / len(finite)) if finite else math.nan
+        total, count = 0.0, 0
+        for i in range(len(self.t_s) - 1, -1, -1):
+            if now - self.t_s[i] > window_s:
+                break
+            value = self.measures[i].get(name, math.nan)
+            if math.isfinite(value):
+                total += value
+                count += 1
+        return total / count if count else math.nan
 
     def index_at(self, t_s: float) -> int:
         return int(np.searchsorted(np.asarray(self.t_s), t_s, side="left"))
@@ -107,6 +110,16 @@ class RepWindow:
 
     def rest_value(self, name: str) -> float:
         return float(self.rest.get(name, math.nan))
+
+    def seen_from_side(self, max_yaw_from_side_deg: float | None, min_share: float) -> bool:
+        """Whether enough of the rep was seen from the side for side-view checks: at least
+        ``min_share`` of its samples not front-on, and its median camera yaw within limit."""
+        if self.view_share(CameraView.FRONT) > 1.0 - min_share:
+            return False
+        if max_yaw_from_side_deg is None:
+            return True
+        yaw = robust_median(self.raw.get(CAMERA_YAW_FROM_SIDE_DEG, np.array([math.nan])))
+        return not yaw > max_yaw_from_side_deg
 
     def view_share(self, view: CameraView) -> float:
         """Fraction of the rep's samples seen from ``view``."""

@@ -45,7 +45,10 @@ MEASURE_NAMES: tuple[str, ...] = (
     n.SHANK_LENGTH_MM,
     n.TRUNK_LENGTH_MM,
     n.BACK_BULGE_MM,
+    n.BACK_CURVE_MM,
+    n.BACK_OFFSET_MM,
     n.SPINE_CHORD_MM,
+    n.CHIN_DROP_MM,
     n.MM_PER_PX,
 )
 

@@ -37,7 +37,10 @@ TRUNK_LENGTH_MM = "trunk_length_mm"  # hip to shoulder, image plane
 
 # --- spine shape (millimetres, from the person mask; see kinematics.spine) --------------------
 BACK_BULGE_MM = "back_bulge_mm"  # dorsal outline from the shoulder-hip chord; + rounded, - arched
-SPINE_CHORD_MM = "spine_chord_mm"  # shoulder-hip chord length along the back outline's ends
+SPINE_CHORD_MM = "spine_chord_mm"  # shoulder-hip distance (landmarks, mean of both sides)
+BACK_CURVE_MM = "back_curve_mm"  # quadratic sagitta of the lumbar/lower-thoracic outline
+BACK_OFFSET_MM = "back_offset_mm"  # mean outline distance from the shoulder-hip chord (middle)
+CHIN_DROP_MM = "chin_drop_mm"  # nose below the ear along the trunk axis (+ chin down)
 
 # --- scale ----------------------------------------------------------------------------------
 MM_PER_PX = "mm_per_px"  # the calibration scale used for this frame

@@ -11,13 +11,18 @@ That gives the back outline as offsets from the chord, from which:
 - ``back_curve_mm``: the sagitta of a quadratic fitted to the outline over the
   lumbar/lower-thoracic stations only (same sign convention). It uses every valid station there
   (less noise) and keeps clear of the buttocks and the shoulder blades.
+- ``back_offset_mm``: the mean distance of the middle of the outline from the shoulder-hip
+  chord. Its absolute value is mostly the body's thickness, but it is the most sensitive to a
+  change of the back's shape: when the spine flexes, the chord shortens under the back and the
+  outline moves away from it. Use it only against the person's own reference.
 - ``spine_chord_mm``: the shoulder-hip chord length (shrinks when the back rounds).
 - ``head_forward_mm``: ear ahead of the hip->shoulder line, towards the front of the body.
 - ``chin_drop_mm`` / ``chin_drop_deg``: nose below the ear along the trunk axis (+ chin towards
   the chest).
 
 Absolute values differ between people and cameras far more than the faults do (see FACTS.md):
-compare each person with their own neutral reference, e.g. with :class:`SpineReference`.
+compare each person with their own neutral reference, taken in the same posture (the bottom
+of a neutral calibration rep or of the first reps, not standing), with :class:`SpineReference`.
 
 Coordinates: image pixels, x right, y down. Station fractions run from the shoulder (0) to the
 hip (1).
@@ -42,8 +47,6 @@ F64 = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
 # Measure names this module adds to those in ``names`` (proposed for names.py).
-BACK_CURVE_MM = "back_curve_mm"  # quadratic sagitta of the lumbar/lower-thoracic outline
-CHIN_DROP_MM = "chin_drop_mm"  # nose below the ear along the trunk axis (+ chin down)
 CHIN_DROP_DEG = "chin_drop_deg"  # ear->nose direction below the trunk's front normal
 
 _NAN = float("nan")
@@ -78,8 +81,12 @@ class SpineConfig:
     bulge_end_band_frac: float = 0.1
     bulge_mid_half_width_frac: float = 0.1
     # back_curve: quadratic over the lumbar/lower-thoracic stations.
-    curve_start_frac: float = 0.35
+    curve_start_frac: float = 0.25
     curve_stop_frac: float = 0.85
+    # back_offset: mean outline distance from the chord over the middle stations.
+    offset_start_frac: float = 0.3
+    offset_stop_frac: float = 0.7
+    min_offset_stations: int = 3
     # Quality.
     arm_radius_frac: float = 0.08  # an arm this close to (or beyond) the outline hides it
     arm_min_visibility: float = 0.5
@@ -159,6 +166,7 @@ class SpineMeasures:
 
     back_bulge_mm: float = _NAN
     back_curve_mm: float = _NAN
+    back_offset_mm: float = _NAN
     spine_chord_mm: float = _NAN
     head_forward_mm: float = _NAN
     chin_drop_mm: float = _NAN
@@ -169,10 +177,11 @@ class SpineMeasures:
         """Named measures for a Sample."""
         return {
             names.BACK_BULGE_MM: self.back_bulge_mm,
-            BACK_CURVE_MM: self.back_curve_mm,
+            names.BACK_CURVE_MM: self.back_curve_mm,
+            names.BACK_OFFSET_MM: self.back_offset_mm,
             names.SPINE_CHORD_MM: self.spine_chord_mm,
             names.HEAD_FORWARD_MM: self.head_forward_mm,
-            CHIN_DROP_MM: self.chin_drop_mm,
+            names.CHIN_DROP_MM: self.chin_drop_mm,
             CHIN_DROP_DEG: self.chin_drop_deg,
         }
 
@@ -454,6 +463,20 @@ def quadratic_sagitta_px(
     return -c * (stop - start) ** 2 / 4.0
 
 
+def mean_offset_px(
+    fractions: F64, offsets_px: F64, start: float, stop: float, min_stations: int = 3
+) -> float:
+    """Mean outline distance from the chord over [start, stop]; needs stations on both halves."""
+    eps = 1e-9
+    ok = np.isfinite(offsets_px) & (fractions >= start - eps) & (fractions <= stop + eps)
+    centre = 0.5 * (start + stop)
+    if ok.sum() < min_stations or not (ok & (fractions < centre)).any():
+        return _NAN
+    if not (ok & (fractions > centre)).any():
+        return _NAN
+    return float(offsets_px[ok].mean())
+
+
 def outline_bulge_px(outline: BackOutline, config: SpineConfig | None = None) -> float:
     cfg = config or SpineConfig()
     return mid_vs_ends_px(
@@ -471,6 +494,17 @@ def outline_curve_px(outline: BackOutline, config: SpineConfig | None = None) ->
     cfg = config or SpineConfig()
     return quadratic_sagitta_px(
         outline.fractions, outline.offsets_px, cfg.curve_start_frac, cfg.curve_stop_frac
+    )
+
+
+def outline_offset_px(outline: BackOutline, config: SpineConfig | None = None) -> float:
+    cfg = config or SpineConfig()
+    return mean_offset_px(
+        outline.fractions,
+        outline.offsets_px,
+        cfg.offset_start_frac,
+        cfg.offset_stop_frac,
+        cfg.min_offset_stations,
     )
 
 
@@ -513,13 +547,15 @@ def measure_back(
     chord_px = float(np.hypot(*(pts.hip_px - pts.shoulder_px)))
     head_forward, chin_mm, chin_deg = _head_measures(pts, facing, mm_per_px)
     outline = extract_back_outline(pose, facing, cfg)
-    bulge = curve = _NAN
+    bulge = curve = offset = _NAN
     if outline is not None and outline.usable:
         bulge = outline_bulge_px(outline, cfg) * mm_per_px
         curve = outline_curve_px(outline, cfg) * mm_per_px
+        offset = outline_offset_px(outline, cfg) * mm_per_px
     return SpineMeasures(
         back_bulge_mm=bulge,
         back_curve_mm=curve,
+        back_offset_mm=offset,
         spine_chord_mm=chord_px * mm_per_px,
         head_forward_mm=head_forward,
         chin_drop_mm=chin_mm,
@@ -528,17 +564,58 @@ def measure_back(
     )
 
 
+class BackMeasurer:
+    """The spine measures of each frame in pixels, for ``KinematicsStage`` (``SpineMeasurer``).
+
+    The stage multiplies every value by the calibration's mm per px, so the keys are the
+    millimetre names and the values are pixels; angles are left out (they must not be scaled).
+    Head position is left to the landmark measures unless ``include_head`` is set. The last
+    outline is kept for drawing.
+    """
+
+    def __init__(self, config: SpineConfig | None = None, *, include_head: bool = False) -> None:
+        self.config = config or SpineConfig()
+        self.include_head = include_head
+        self.last_outline: BackOutline | None = None
+
+    def __call__(self, pose: PoseFrame, facing: Facing) -> dict[str, float]:
+        m = measure_back(pose, facing, 1.0, self.config)
+        self.last_outline = m.outline
+        out = {
+            names.BACK_BULGE_MM: m.back_bulge_mm,
+            names.BACK_CURVE_MM: m.back_curve_mm,
+            names.BACK_OFFSET_MM: m.back_offset_mm,
+            names.SPINE_CHORD_MM: m.spine_chord_mm,
+        }
+        out[names.CHIN_DROP_MM] = m.chin_drop_mm
+        if self.include_head:
+            out[names.HEAD_FORWARD_MM] = m.head_forward_mm
+        return out
+
+
 # --- the person's own neutral reference ------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SpineDeviation:
+    """How an outline departs from the reference, per measure, in mm (+ rounder)."""
+
+    bulge_mm: float = _NAN
+    curve_mm: float = _NAN
+    offset_mm: float = _NAN
 
 
 class SpineReference:
     """A person's neutral back outline, and how far later outlines depart from it.
 
-    Feed it usable outlines from a neutral period (the standing calibration or the bottom of
-    the first reps). The reference is the per-station median in mm; a later outline's
-    deviation is the quadratic sagitta (over the curve band) and the mid-vs-ends bulge of its
-    difference from the reference (+ rounder than the reference). The station grid must be
-    the same for every outline (one SpineConfig).
+    Feed it usable outlines from a neutral period in the posture that will be judged: the
+    bottom of a neutral calibration rep or of the first reps. A standing outline is not a
+    reference for the bottom of a hinge (the buttocks, shoulder blades and arms change shape
+    with the posture; on real clips the change from standing did not separate a rounded back).
+    The reference is the per-station median in mm. A later outline's deviation is each shape
+    measure of its difference from the reference (the measures are linear in the outline, so
+    this equals the change of the measure, computed on the stations both have). The station
+    grid must be the same for every outline (one SpineConfig).
     """
 
     def __init__(self, config: SpineConfig | None = None, min_outlines: int = 3) -> None:
@@ -578,38 +655,44 @@ class SpineReference:
         """Per-station outline offset minus the reference, mm (NaN where either is missing)."""
         return outline.offsets_mm(mm_per_px) - self.profile_mm()
 
-    def deviation_mm(self, outline: BackOutline, mm_per_px: float) -> float:
-        """Curve of the outline against the reference's (+ rounder), NaN if not measurable."""
+    def deviation(self, outline: BackOutline, mm_per_px: float) -> SpineDeviation:
+        """Shape measures of the outline against the reference (NaN until ready/usable)."""
         if not self.ready or not outline.usable:
-            return _NAN
-        return self._curve(self.difference_mm(outline, mm_per_px))
+            return SpineDeviation()
+        return self._measures(self.difference_mm(outline, mm_per_px))
 
-    def bulge_deviation_mm(self, outline: BackOutline, mm_per_px: float) -> float:
-        """Mid-vs-ends bulge of the outline against the reference's (+ rounder)."""
-        if not self.ready or not outline.usable:
-            return _NAN
-        cfg = self._cfg
-        return mid_vs_ends_px(
-            self._cfg.fractions(),
-            self.difference_mm(outline, mm_per_px),
-            cfg.bulge_start_frac,
-            cfg.bulge_stop_frac,
-            cfg.bulge_end_band_frac,
-            cfg.bulge_mid_half_width_frac,
-            cfg.min_band_stations,
+    def noise(self) -> SpineDeviation:
+        """Spread (sd) of the reference outlines' own deviations: the noise floor."""
+        if not self.ready:
+            return SpineDeviation()
+        ref = self.profile_mm()
+        devs = [self._measures(p - ref) for p in self._profiles]
+
+        def sd(values: list[float]) -> float:
+            v = np.array([x for x in values if math.isfinite(x)])
+            return float(np.std(v, ddof=1)) if v.size >= 2 else _NAN
+
+        return SpineDeviation(
+            bulge_mm=sd([d.bulge_mm for d in devs]),
+            curve_mm=sd([d.curve_mm for d in devs]),
+            offset_mm=sd([d.offset_mm for d in devs]),
         )
 
-    def noise_mm(self) -> float:
-        """Spread (sd) of the reference outlines' own curve deviations: the noise floor."""
-        if not self.ready:
-            return _NAN
-        ref = self.profile_mm()
-        devs = np.array([self._curve(p - ref) for p in self._profiles])
-        devs = devs[np.isfinite(devs)]
-        return float(np.std(devs, ddof=1)) if devs.size >= 2 else _NAN
-
-    def _curve(self, diff_mm: F64) -> float:
+    def _measures(self, diff_mm: F64) -> SpineDeviation:
         cfg = self._cfg
-        return quadratic_sagitta_px(
-            cfg.fractions(), diff_mm, cfg.curve_start_frac, cfg.curve_stop_frac
+        t = cfg.fractions()
+        return SpineDeviation(
+            bulge_mm=mid_vs_ends_px(
+                t,
+                diff_mm,
+                cfg.bulge_start_frac,
+                cfg.bulge_stop_frac,
+                cfg.bulge_end_band_frac,
+                cfg.bulge_mid_half_width_frac,
+                cfg.min_band_stations,
+            ),
+            curve_mm=quadratic_sagitta_px(t, diff_mm, cfg.curve_start_frac, cfg.curve_stop_frac),
+            offset_mm=mean_offset_px(
+                t, diff_mm, cfg.offset_start_frac, cfg.offset_stop_frac, cfg.min_offset_stations
+            ),
         )

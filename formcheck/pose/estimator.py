@@ -164,7 +164,8 @@ class PoseEstimator:
         height_px, width_px = frame.rgb.shape[:2]
         ts_ms = max(round(frame.t_ms), self._last_ts_ms + 1)
         self._last_ts_ms = ts_ms
-        image = mp.Image(image_format=mp.ImageFormat.SRGB, data=frame.rgb)
+        # MediaPipe silently finds nobody in an image with padded rows: make sure it has none.
+        image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(frame.rgb))
         if self._fresh:
             with quiet_native_stderr():  # MediaPipe logs graph warnings on the first frame
                 result = self._active.detect_for_video(image, ts_ms)

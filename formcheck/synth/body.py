@@ -37,6 +37,9 @@ NECK_FRAC = 0.065
 SHOULDER_FORWARD_FRAC = 0.015  # glenohumeral joint relative to C7, in the upper thorax frame
 SHOULDER_DOWN_FRAC = 0.027
 SHOULDER_HALF_WIDTH_FRAC = 0.105
+HEAD_RADII_FRAC = (0.056, 0.066, 0.044)  # forward, up, lateral semi-axes
+HEAD_CENTRE_UP_FRAC = 0.030  # above the atlanto-occipital joint
+HEAD_CENTRE_FORWARD_FRAC = 0.012
 
 # Neutral standing curvature: inclination of each spine piece from vertical (deg, forward +).
 LUMBAR_REST_INCLINATION_DEG = (10.0, 0.0, -10.0)
@@ -132,9 +135,24 @@ def make_body(height_m: float, rng: np.random.Generator | None = None) -> BodySh
         jitter = 1.0 if rng is None else 1.0 + GIRTH_JITTER_FRAC * float(rng.standard_normal())
         return frac * h * build * jitter
 
-    lumbar_total = length(LUMBAR_FRAC)
-    thoracic_total = length(THORACIC_FRAC)
-    # Keep total stature: whatever the legs and spine gained, the head height gives back.
+    thigh, shank, neck = length(THIGH_FRAC), length(SHANK_FRAC), length(NECK_FRAC)
+    lumbar_total, thoracic_total = length(LUMBAR_FRAC), length(THORACIC_FRAC)
+    # Keep the stature: the legs, spine and neck share a scale that undoes their jitter.
+    head_top = HEAD_CENTRE_UP_FRAC * h + HEAD_RADII_FRAC[1] * h
+    fixed = ANKLE_HEIGHT_FRAC * h + SACRUM_UP_FRAC * h + head_top
+    lumbar_cos = np.mean(np.cos(np.radians(LUMBAR_REST_INCLINATION_DEG)))
+    thoracic_cos = np.mean(np.cos(np.radians(THORACIC_REST_INCLINATION_DEG)))
+    variable = (
+        thigh
+        + shank
+        + lumbar_total * lumbar_cos
+        + thoracic_total * thoracic_cos
+        + neck * np.cos(np.radians(NECK_REST_INCLINATION_DEG))
+    )
+    k = float((h - fixed) / variable)
+    thigh, shank, neck, lumbar_total, thoracic_total = (
+        x * k for x in (thigh, shank, neck, lumbar_total, thoracic_total)
+    )
     lumbar = tuple(lumbar_total / LUMBAR_SEGMENTS for _ in range(LUMBAR_SEGMENTS))
     thoracic = tuple(thoracic_total / THORACIC_SEGMENTS for _ in range(THORACIC_SEGMENTS))
     thoracic_pieces = (
@@ -144,8 +162,8 @@ def make_body(height_m: float, rng: np.random.Generator | None = None) -> BodySh
     )
     return BodyShape(
         height_m=h,
-        thigh_m=length(THIGH_FRAC),
-        shank_m=length(SHANK_FRAC),
+        thigh_m=thigh,
+        shank_m=shank,
         ankle_height_m=ANKLE_HEIGHT_FRAC * h,
         foot_heel_m=FOOT_HEEL_FRAC * h,
         foot_toe_m=length(FOOT_TOE_FRAC),
@@ -157,13 +175,13 @@ def make_body(height_m: float, rng: np.random.Generator | None = None) -> BodySh
         sacrum_up_m=SACRUM_UP_FRAC * h,
         lumbar_m=lumbar,
         thoracic_m=thoracic,
-        neck_m=length(NECK_FRAC),
+        neck_m=neck,
         shoulder_forward_m=SHOULDER_FORWARD_FRAC * h,
         shoulder_down_m=SHOULDER_DOWN_FRAC * h,
         shoulder_half_width_m=length(SHOULDER_HALF_WIDTH_FRAC),
-        head_radii_m=(0.056 * h, 0.066 * h, 0.044 * h),
-        head_centre_up_m=0.030 * h,
-        head_centre_forward_m=0.012 * h,
+        head_radii_m=(HEAD_RADII_FRAC[0] * h, HEAD_RADII_FRAC[1] * h, HEAD_RADII_FRAC[2] * h),
+        head_centre_up_m=HEAD_CENTRE_UP_FRAC * h,
+        head_centre_forward_m=HEAD_CENTRE_FORWARD_FRAC * h,
         lumbar_piece=TorsoPiece(girth(0.052), girth(0.085), girth(0.030)),
         thoracic_pieces=thoracic_pieces,
         pelvis_piece=TorsoPiece(girth(0.058), girth(0.098), girth(0.030)),

@@ -35,7 +35,13 @@ class Camera:
         right = unit(np.cross(forward, WORLD_UP))
         down = np.cross(forward, right)
         focal = (height_px / 2.0) / math.tan(math.radians(vertical_fov_deg) / 2.0)
-        return Camera(np.asarray(position_m, float), np.stack([right, down, forward]), focal, width_px, height_px)
+        return Camera(
+            np.asarray(position_m, float),
+            np.stack([right, down, forward]),
+            focal,
+            width_px,
+            height_px,
+        )
 
     def to_camera(self, points_m: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         """World points (..., 3) -> camera-frame points (..., 3), metres."""
@@ -45,7 +51,9 @@ class Camera:
         """World points (..., 3) -> pixel coordinates (..., 2)."""
         cam = self.to_camera(points_m)
         z = cam[..., 2:3]
-        return cam[..., :2] / z * self.focal_px + np.array([self.width_px / 2.0, self.height_px / 2.0])
+        return cam[..., :2] / z * self.focal_px + np.array(
+            [self.width_px / 2.0, self.height_px / 2.0]
+        )
 
     def ray_directions(self) -> npt.NDArray[np.float32]:
         """(H, W, 3) unit world directions through every pixel centre."""
@@ -59,7 +67,9 @@ class Camera:
     def as_dict(self) -> dict[str, object]:
         return {
             "position_m": [round(float(x), 6) for x in self.position_m],
-            "rotation_world_to_camera": [[round(float(x), 9) for x in row] for row in self.rotation],
+            "rotation_world_to_camera": [
+                [round(float(x), 9) for x in row] for row in self.rotation
+            ],
             "focal_px": round(self.focal_px, 6),
             "principal_point_px": [self.width_px / 2.0, self.height_px / 2.0],
             "width_px": self.width_px,

@@ -21,7 +21,7 @@ from formcheck.synth.motion import FAULT_MEASURES, Motion, make_event
 from formcheck.synth.output import Mp4Writer, save_npz
 from formcheck.synth.placement import PlacedBody, place
 from formcheck.synth.raycast import HitBuffer, RayCaster
-from formcheck.synth.scene import render_background, shade
+from formcheck.synth.scene import cast_shadow, render_background, shade
 from formcheck.synth.spec import ClipSpec
 from formcheck.synth.truth import BULGE_STATIONS, all_measures
 
@@ -51,7 +51,9 @@ class ClipTruth:
     frames_in_frame: int
 
 
-def _camera(spec: ClipSpec, motion: Motion, shape: BodyShape) -> tuple[Camera, npt.NDArray[np.float64]]:
+def _camera(
+    spec: ClipSpec, motion: Motion, shape: BodyShape
+) -> tuple[Camera, npt.NDArray[np.float64]]:
     pts = []
     for k in range(FRAMING_SAMPLES):
         t = motion.duration_s * k / (FRAMING_SAMPLES - 1)
@@ -68,10 +70,14 @@ def _camera(spec: ClipSpec, motion: Motion, shape: BodyShape) -> tuple[Camera, n
         direction = np.array([math.sin(yaw), 0.0, side * math.cos(yaw)])
     position = target + cam.distance_m * direction
     position[1] = cam.height_m
-    return Camera.look_at(position, target, cam.vertical_fov_deg, cam.width_px, cam.height_px), target
+    return Camera.look_at(
+        position, target, cam.vertical_fov_deg, cam.width_px, cam.height_px
+    ), target
 
 
-def _measured_size(motion: Motion, shape: BodyShape, event_times: tuple[float, float, float, float], kind: str) -> float:
+def _measured_size(
+    motion: Motion, shape: BodyShape, event_times: tuple[float, float, float, float], kind: str
+) -> float:
     measure = FAULT_MEASURES[kind]
     if measure is None:
         return float("nan")
@@ -106,10 +112,10 @@ def render_clip(spec: ClipSpec, out_dir: Path, name: str) -> ClipTruth:
     names, colours = spec.style.material_colours(extra)
     material_index = {n: i for i, n in enumerate(names)}
     person_materials = len(names) - len(extra)
-    background = render_background(spec.style, camera, caster.rays, target)
+    backdrop = render_background(spec.style, camera, caster.rays, target)
     scenery = motion.scenery()
     fps = spec.camera.fps
-    n_frames = int(math.floor(motion.duration_s * fps)) + 1
+    n_frames = math.floor(motion.duration_s * fps) + 1
     h, w = camera.height_px, camera.width_px
 
     t_ms = np.zeros(n_frames)
@@ -129,7 +135,9 @@ def render_clip(spec: ClipSpec, out_dir: Path, name: str) -> ClipTruth:
         for k in range(n_frames):
             t = k / fps
             t_ms[k] = t * MS_PER_S
-            placed: PlacedBody = place(shape, motion.pose_at(t), motion.support_at(t), spec.style.clothing)
+            placed: PlacedBody = place(
+                shape, motion.pose_at(t), motion.support_at(t), spec.style.clothing
+            )
             lm = landmarks_world(shape, placed.skeleton)
             lm_world[k] = lm
             lm_cam[k] = camera.to_camera(lm)
@@ -150,12 +158,16 @@ def render_clip(spec: ClipSpec, out_dir: Path, name: str) -> ClipTruth:
                 caster.draw(buf, prop, material_index[prop.material])
             for box in scenery:
                 caster.draw(buf, box, material_index[box.material])
+            background = cast_shadow(backdrop, camera, lm)
             writer.write(shade(buf, background, colours, spec.style))
             if spec.write_masks:
                 person = (buf.material >= 0) & (buf.material < person_materials)
                 masks.append(np.packbits(person, axis=-1))
 
-    in_frame = np.all((lm_px[..., 0] >= 0) & (lm_px[..., 0] < w) & (lm_px[..., 1] >= 0) & (lm_px[..., 1] < h), axis=1)
+    in_frame = np.all(
+        (lm_px[..., 0] >= 0) & (lm_px[..., 0] < w) & (lm_px[..., 1] >= 0) & (lm_px[..., 1] < h),
+        axis=1,
+    )
     arrays: dict[str, npt.NDArray[np.generic]] = {
         "t_ms": t_ms,
         "landmarks_px": lm_px.astype(np.float32),
@@ -180,15 +192,33 @@ def render_clip(spec: ClipSpec, out_dir: Path, name: str) -> ClipTruth:
         tt = (times[0], times[1], times[2], times[3])
         events.append(make_event(fault, rep_i, tt, _measured_size(motion, shape, tt, fault.kind)))
     reps = [
-        {"index": r.index, "start_s": r.start_s, "bottom_start_s": r.bottom_start_s, "up_start_s": r.up_start_s,
-         "end_s": r.end_s, "rest_end_s": r.rest_end_s}
+        {
+            "index": r.index,
+            "start_s": r.start_s,
+            "bottom_start_s": r.bottom_start_s,
+            "up_start_s": r.up_start_s,
+            "end_s": r.end_s,
+            "rest_end_s": r.rest_end_s,
+        }
         for r in motion.reps
     ]
-    phase_list: list[dict[str, object]] = [{"name": p, "start_s": a, "end_s": b} for p, a, b in phases]
+    phase_list: list[dict[str, object]] = [
+        {"name": p, "start_s": a, "end_s": b} for p, a, b in phases
+    ]
     truth = ClipTruth(
-        name=name, video_path=video_path, truth_path=truth_path, json_path=out_dir / f"{name}.json",
-        mask_path=mask_path, exercise=spec.exercise, frames=n_frames, duration_s=motion.duration_s, fps=fps,
-        reps=reps, phases=phase_list, faults=events, still_s=(0.0, spec.motion.still_s),
+        name=name,
+        video_path=video_path,
+        truth_path=truth_path,
+        json_path=out_dir / f"{name}.json",
+        mask_path=mask_path,
+        exercise=spec.exercise,
+        frames=n_frames,
+        duration_s=motion.duration_s,
+        fps=fps,
+        reps=reps,
+        phases=phase_list,
+        faults=events,
+        still_s=(0.0, spec.motion.still_s),
         frames_in_frame=int(in_frame.sum()),
     )
     doc = {
@@ -200,10 +230,22 @@ def render_clip(spec: ClipSpec, out_dir: Path, name: str) -> ClipTruth:
         "seed": spec.seed,
         "spec": spec.as_dict(),
         "params": motion.params,
-        "body": {"height_m": shape.height_m, "build": shape.build, "thigh_m": shape.thigh_m, "shank_m": shape.shank_m,
-                 "upper_arm_m": shape.upper_arm_m, "forearm_m": shape.forearm_m},
-        "camera": {**camera.as_dict(), "fps": fps, "view": motion.camera_view, "yaw_deg": spec.camera.yaw_deg,
-                   "side": spec.camera.side, "distance_m": spec.camera.distance_m},
+        "body": {
+            "height_m": shape.height_m,
+            "build": shape.build,
+            "thigh_m": shape.thigh_m,
+            "shank_m": shape.shank_m,
+            "upper_arm_m": shape.upper_arm_m,
+            "forearm_m": shape.forearm_m,
+        },
+        "camera": {
+            **camera.as_dict(),
+            "fps": fps,
+            "view": motion.camera_view,
+            "yaw_deg": spec.camera.yaw_deg,
+            "side": spec.camera.side,
+            "distance_m": spec.camera.distance_m,
+        },
         "frames": n_frames,
         "duration_s": motion.duration_s,
         "still_s": [0.0, spec.motion.still_s],
@@ -212,8 +254,12 @@ def render_clip(spec: ClipSpec, out_dir: Path, name: str) -> ClipTruth:
         "phases": phase_list,
         "faults": [asdict(e) for e in events],
         "frames_all_landmarks_in_frame": int(in_frame.sum()),
-        "files": {"video": video_path.name, "truth": truth_path.name, "mask": mask_path.name if mask_path else None},
-        "world_frame": "metres; +y up, floor y=0, person starts facing +x, +z to the person's right",
+        "files": {
+            "video": video_path.name,
+            "truth": truth_path.name,
+            "mask": mask_path.name if mask_path else None,
+        },
+        "world_frame": "metres; +y up, floor y=0, the person starts facing +x, +z to their right",
         "camera_frame": "metres; OpenCV axes: x right, y down, z forward",
     }
     truth.json_path.write_text(json.dumps(_rounded(doc), indent=1, sort_keys=True) + "\n")

@@ -9,8 +9,18 @@ from formcheck.synth.standing import HipHinge, SitToStand, Squat, StandingPostur
 
 MOTIONS: dict[str, type[Motion]] = {
     cls.exercise: cls
-    for cls in (HipHinge, Squat, GluteBridge, BirdDog, DeadBug, SidePlank, ForearmPlank, SitToStand,
-                CatCamel, StandingPosture)
+    for cls in (
+        HipHinge,
+        Squat,
+        GluteBridge,
+        BirdDog,
+        DeadBug,
+        SidePlank,
+        ForearmPlank,
+        SitToStand,
+        CatCamel,
+        StandingPosture,
+    )
 }
 EXERCISES = tuple(MOTIONS)
 
@@ -20,5 +30,6 @@ def motion_class(exercise: str) -> type[Motion]:
         return MOTIONS[exercise]
     except KeyError:
         raise UnknownExerciseError(
-            f"There is no synthetic exercise called {exercise!r}; choose one of: {', '.join(EXERCISES)}."
+            f"There is no synthetic exercise called {exercise!r}; "
+            f"choose one of: {', '.join(EXERCISES)}."
         ) from None

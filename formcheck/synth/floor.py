@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import ClassVar
 
 from formcheck.synth.faults import Fault
 from formcheck.synth.geometry import smoothstep
@@ -23,7 +24,10 @@ CAT_NECK_DEG = 20.0  # head drops with the cat and lifts with the camel
 
 def spine(pose: BodyPose, lumbar: float = 0.0, thoracic: float = 0.0, axis: int = 0) -> BodyPose:
     """Add flexion (axis 0), lateral bend (1) or axial rotation (2) spread over the pieces."""
-    for names, total, shares in ((LUMBAR_JOINTS, lumbar, LUMBAR_SHARE), (THORACIC_JOINTS, thoracic, THORACIC_SHARE)):
+    for names, total, shares in (
+        (LUMBAR_JOINTS, lumbar, LUMBAR_SHARE),
+        (THORACIC_JOINTS, thoracic, THORACIC_SHARE),
+    ):
         for name, share in zip(names, shares, strict=True):
             delta = [0.0, 0.0, 0.0]
             delta[axis] = total * share
@@ -38,15 +42,20 @@ def both(joint: str, angles: Angles) -> dict[str, Angles]:
 def quadruped() -> BodyPose:
     return BodyPose(
         root_deg=(0.0, 90.0, 0.0),
-        joints={**both("knee", (90.0, 0.0, 0.0)), **both("ankle", (-80.0, 0.0, 0.0)),
-                **both("wrist", (QUADRUPED_WRIST_DEG, 0.0, 0.0))},
+        joints={
+            **both("knee", (90.0, 0.0, 0.0)),
+            **both("ankle", (-80.0, 0.0, 0.0)),
+            **both("wrist", (QUADRUPED_WRIST_DEG, 0.0, 0.0)),
+        },
     )
 
 
 # On all fours, hip and shoulder flexion are given from vertical (see limbs_from_vertical).
-QUADRUPED_SUPPORT = Support(anchor=("wrist_left", "wrist_right", "knee_left", "knee_right"),
-                            balance=(("hand_left", "hand_right"), ("shank_left", "shank_right")),
-                            vertical_limbs=True)
+QUADRUPED_SUPPORT = Support(
+    anchor=("wrist_left", "wrist_right", "knee_left", "knee_right"),
+    balance=(("hand_left", "hand_right"), ("shank_left", "shank_right")),
+    vertical_limbs=True,
+)
 TRUNK_LINE_DEG = 90.0  # a limb in line with the trunk on all fours is this far from vertical
 
 
@@ -89,16 +98,25 @@ class GluteBridge(FloorRepMotion):
     exercise = "glute_bridge"
     phase_names = ("lift", "hold", "lower", "rest")
     supported_faults = ("lumbar_extension", "tempo")
-    defaults = {"knee_deg": 95.0, "top_hip_deg": 0.0}
-    ranges = {"knee_deg": (85.0, 105.0), "top_hip_deg": (-5.0, 8.0)}
-    support = Support(anchor=("ankle_left", "ankle_right"), balance=(("thorax",), ("foot_left", "foot_right")))
+    defaults: ClassVar[dict[str, float]] = {"knee_deg": 95.0, "top_hip_deg": 0.0}
+    ranges: ClassVar[dict[str, tuple[float, float]]] = {
+        "knee_deg": (85.0, 105.0),
+        "top_hip_deg": (-5.0, 8.0),
+    }
+    support = Support(
+        anchor=("ankle_left", "ankle_right"), balance=(("thorax",), ("foot_left", "foot_right"))
+    )
 
     def _legs(self, hip: float) -> BodyPose:
         knee = self.params["knee_deg"]
         return BodyPose(
             root_deg=(0.0, -90.0, 0.0),
-            joints={**both("hip", (hip, 0.0, 0.0)), **both("knee", (knee, 0.0, 0.0)),
-                    **both("ankle", (-90.0 + knee - hip, 0.0, 0.0)), **both("shoulder", (-12.0, 8.0, 0.0))},
+            joints={
+                **both("hip", (hip, 0.0, 0.0)),
+                **both("knee", (knee, 0.0, 0.0)),
+                **both("ankle", (-90.0 + knee - hip, 0.0, 0.0)),
+                **both("shoulder", (-12.0, 8.0, 0.0)),
+            },
         )
 
     def setup(self) -> None:
@@ -140,8 +158,11 @@ class BirdDog(FloorRepMotion):
     exercise = "bird_dog"
     phase_names = ("reach", "hold", "return", "rest")
     supported_faults = ("pelvis_rotation", "lumbar_extension", "tempo")
-    defaults = {"arm_reach_deg": 175.0, "hip_reach_deg": 0.0}
-    ranges = {"arm_reach_deg": (160.0, 185.0), "hip_reach_deg": (-8.0, 10.0)}
+    defaults: ClassVar[dict[str, float]] = {"arm_reach_deg": 175.0, "hip_reach_deg": 0.0}
+    ranges: ClassVar[dict[str, tuple[float, float]]] = {
+        "arm_reach_deg": (160.0, 185.0),
+        "hip_reach_deg": (-8.0, 10.0),
+    }
     support = Support(anchor=("pelvis",), balance=QUADRUPED_SUPPORT.balance, vertical_limbs=True)
 
     def start_pose(self) -> BodyPose:
@@ -167,7 +188,9 @@ class BirdDog(FloorRepMotion):
             rep = self.rep_at(t_s)
             sign = 1.0 if rep is None or self.sides(rep)[1] == "left" else -1.0
             twist = sign * fault.size * w
-            return spine(replace(pose, root_twist_deg=pose.root_twist_deg + twist), lumbar=-twist, axis=2)
+            return spine(
+                replace(pose, root_twist_deg=pose.root_twist_deg + twist), lumbar=-twist, axis=2
+            )
         return super().apply_fault(pose, fault, w, t_s)
 
 
@@ -178,13 +201,21 @@ class DeadBug(FloorRepMotion):
     exercise = "dead_bug"
     phase_names = ("reach", "hold", "return", "rest")
     supported_faults = ("lumbar_extension", "tempo")
-    defaults = {"arm_reach_deg": 170.0, "hip_reach_deg": 15.0}
-    ranges = {"arm_reach_deg": (155.0, 175.0), "hip_reach_deg": (8.0, 30.0)}
+    defaults: ClassVar[dict[str, float]] = {"arm_reach_deg": 170.0, "hip_reach_deg": 15.0}
+    ranges: ClassVar[dict[str, tuple[float, float]]] = {
+        "arm_reach_deg": (155.0, 175.0),
+        "hip_reach_deg": (8.0, 30.0),
+    }
 
     def start_pose(self) -> BodyPose:
-        return BodyPose(root_deg=(0.0, -90.0, 0.0),
-                        joints={**both("hip", (90.0, 0.0, 0.0)), **both("knee", (90.0, 0.0, 0.0)),
-                                **both("shoulder", (90.0, 0.0, 0.0))})
+        return BodyPose(
+            root_deg=(0.0, -90.0, 0.0),
+            joints={
+                **both("hip", (90.0, 0.0, 0.0)),
+                **both("knee", (90.0, 0.0, 0.0)),
+                **both("shoulder", (90.0, 0.0, 0.0)),
+            },
+        )
 
     def work_pose(self, rep: RepWindow) -> BodyPose:
         arm, leg = BirdDog.sides(rep)
@@ -202,9 +233,18 @@ class CatCamel(FloorRepMotion):
     exercise = "cat_camel"
     phase_names = ("to_cat", "cat", "to_camel", "camel_return")
     supported_faults = ("lumbar_extension", "tempo")
-    defaults = {"cat_lumbar_deg": 25.0, "cat_thoracic_deg": 20.0, "camel_lumbar_deg": 20.0, "camel_thoracic_deg": 10.0}
-    ranges = {"cat_lumbar_deg": (15.0, 30.0), "cat_thoracic_deg": (12.0, 25.0),
-              "camel_lumbar_deg": (12.0, 25.0), "camel_thoracic_deg": (5.0, 15.0)}
+    defaults: ClassVar[dict[str, float]] = {
+        "cat_lumbar_deg": 25.0,
+        "cat_thoracic_deg": 20.0,
+        "camel_lumbar_deg": 20.0,
+        "camel_thoracic_deg": 10.0,
+    }
+    ranges: ClassVar[dict[str, tuple[float, float]]] = {
+        "cat_lumbar_deg": (15.0, 30.0),
+        "cat_thoracic_deg": (12.0, 25.0),
+        "camel_lumbar_deg": (12.0, 25.0),
+        "camel_thoracic_deg": (5.0, 15.0),
+    }
     support = QUADRUPED_SUPPORT
 
     def curl(self, t_s: float) -> float:
@@ -263,15 +303,21 @@ class ForearmPlank(_BentHold):
     exercise = "forearm_plank"
     supported_faults = ("plank_sag",)
     fault_kind = "plank_sag"
-    defaults = {"elbow_deg": 90.0}
-    ranges = {"elbow_deg": (80.0, 100.0)}
-    support = Support(anchor=("elbow_left", "elbow_right", "ankle_left", "ankle_right"),
-                      balance=(("forearm_left", "forearm_right"), ("foot_left", "foot_right")))
+    defaults: ClassVar[dict[str, float]] = {"elbow_deg": 90.0}
+    ranges: ClassVar[dict[str, tuple[float, float]]] = {"elbow_deg": (80.0, 100.0)}
+    support = Support(
+        anchor=("elbow_left", "elbow_right", "ankle_left", "ankle_right"),
+        balance=(("forearm_left", "forearm_right"), ("foot_left", "foot_right")),
+    )
 
     def start_pose(self) -> BodyPose:
-        return BodyPose(root_deg=(0.0, 80.0, 0.0),
-                        joints={**both("shoulder", (90.0, 0.0, 0.0)),
-                                **both("elbow", (self.params["elbow_deg"], 0.0, 0.0))})
+        return BodyPose(
+            root_deg=(0.0, 80.0, 0.0),
+            joints={
+                **both("shoulder", (90.0, 0.0, 0.0)),
+                **both("elbow", (self.params["elbow_deg"], 0.0, 0.0)),
+            },
+        )
 
     def bend(self, pose: BodyPose, angle_deg: float) -> BodyPose:
         for side in SIDES:
@@ -286,14 +332,23 @@ class SidePlank(_BentHold):
     supported_faults = ("side_plank_hip_drop",)
     fault_kind = "side_plank_hip_drop"
     camera_view = "front"
-    defaults = {"shoulder_abduction_deg": 75.0}
-    ranges = {"shoulder_abduction_deg": (68.0, 82.0)}
-    support = Support(anchor=("elbow_right", "ankle_right"), balance=(("forearm_right",), ("foot_right",)), balance_angle=2)
+    defaults: ClassVar[dict[str, float]] = {"shoulder_abduction_deg": 75.0}
+    ranges: ClassVar[dict[str, tuple[float, float]]] = {"shoulder_abduction_deg": (68.0, 82.0)}
+    support = Support(
+        anchor=("elbow_right", "ankle_right"),
+        balance=(("forearm_right",), ("foot_right",)),
+        balance_angle=2,
+    )
 
     def start_pose(self) -> BodyPose:
-        return BodyPose(root_deg=(0.0, 0.0, 70.0),
-                        joints={"shoulder_right": (0.0, self.params["shoulder_abduction_deg"], 0.0),
-                                "elbow_right": (90.0, 0.0, 0.0), "shoulder_left": (0.0, 5.0, 0.0)})
+        return BodyPose(
+            root_deg=(0.0, 0.0, 70.0),
+            joints={
+                "shoulder_right": (0.0, self.params["shoulder_abduction_deg"], 0.0),
+                "elbow_right": (90.0, 0.0, 0.0),
+                "shoulder_left": (0.0, 5.0, 0.0),
+            },
+        )
 
     def bend(self, pose: BodyPose, angle_deg: float) -> BodyPose:
         pose = add_joint(pose, "hip_left", (0.0, angle_deg, 0.0))

@@ -32,6 +32,14 @@ def rot_z(angle_deg: float) -> Mat:
     return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
 
 
+def rot_axis(axis: Vec, angle_deg: float) -> Mat:
+    """Rotation about a unit ``axis`` (Rodrigues)."""
+    a = math.radians(angle_deg)
+    x, y, z = axis
+    k = np.array([[0.0, -z, y], [z, 0.0, -x], [-y, x, 0.0]])
+    return np.eye(3) + math.sin(a) * k + (1.0 - math.cos(a)) * (k @ k)
+
+
 def unit(v: Vec) -> Vec:
     n = float(np.linalg.norm(v))
     if n == 0.0:

@@ -39,8 +39,16 @@ def landmarks_world(shape: BodyShape, skel: Skeleton) -> npt.NDArray[np.float64]
         out[Landmark[f"MOUTH_{up}"]] = face[f"mouth_{side}"]
         for joint in ("shoulder", "elbow", "wrist", "hip", "knee", "ankle"):
             out[Landmark[f"{up}_{joint.upper()}"]] = skel.points[f"{joint}_{side}"]
-        for name, frac in (("PINKY", PINKY_KNUCKLE_FRAC), ("INDEX", INDEX_KNUCKLE_FRAC), ("THUMB", THUMB_TIP_FRAC)):
-            out[Landmark[f"{up}_{name}"]] = skel.local_point(f"hand_{side}", f"wrist_{side}", np.array(frac) * h)
+        for name, frac in (
+            ("PINKY", PINKY_KNUCKLE_FRAC),
+            ("INDEX", INDEX_KNUCKLE_FRAC),
+            ("THUMB", THUMB_TIP_FRAC),
+        ):
+            out[Landmark[f"{up}_{name}"]] = skel.local_point(
+                f"hand_{side}", f"wrist_{side}", np.array(frac) * h
+            )
         for name, frac in (("HEEL", HEEL_FRAC), ("FOOT_INDEX", FOOT_INDEX_FRAC)):
-            out[Landmark[f"{up}_{name}"]] = skel.local_point(f"foot_{side}", f"ankle_{side}", np.array(frac) * h)
+            out[Landmark[f"{up}_{name}"]] = skel.local_point(
+                f"foot_{side}", f"ankle_{side}", np.array(frac) * h
+            )
     return out

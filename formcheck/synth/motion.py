@@ -70,7 +70,9 @@ class Motion(ABC):
     camera_view: ClassVar[str] = "side"  # "side": camera looks at the person's side; "front"
     on_floor: ClassVar[bool] = False  # lying or kneeling: filmed from a lower camera
 
-    def __init__(self, shape: BodyShape, config: MotionConfig, faults: Sequence[Fault] = ()) -> None:
+    def __init__(
+        self, shape: BodyShape, config: MotionConfig, faults: Sequence[Fault] = ()
+    ) -> None:
         self.shape = shape
         self.config = config
         unknown = set(config.params) - set(self.defaults)
@@ -93,7 +95,7 @@ class Motion(ABC):
         self.setup()
 
     # -- subclass hooks ---------------------------------------------------------------
-    def setup(self) -> None:
+    def setup(self) -> None:  # noqa: B027 - an optional hook
         """Precompute what depends on the body (called once at the end of __init__)."""
 
     @abstractmethod
@@ -116,7 +118,9 @@ class Motion(ABC):
             if f.kind == "tempo" and f.affects(index):
                 moving = tempo.down_s + tempo.pause_s + tempo.up_s
                 k = max((moving - f.size) / moving, MIN_TEMPO_FACTOR)
-                tempo = replace(tempo, down_s=tempo.down_s * k, pause_s=tempo.pause_s * k, up_s=tempo.up_s * k)
+                tempo = replace(
+                    tempo, down_s=tempo.down_s * k, pause_s=tempo.pause_s * k, up_s=tempo.up_s * k
+                )
         return tempo
 
     def rep_at(self, t_s: float) -> RepWindow | None:
@@ -136,7 +140,9 @@ class Motion(ABC):
 
     # -- faults -------------------------------------------------------------------------
     def hold_fault_window(self, fault: Fault) -> tuple[float, float]:
-        start = fault.start_s if fault.start_s is not None else self.config.still_s + HOLD_FAULT_DELAY_S
+        start = (
+            fault.start_s if fault.start_s is not None else self.config.still_s + HOLD_FAULT_DELAY_S
+        )
         return start, HOLD_FAULT_RAMP_S
 
     def rep_fault_weight(self, fault: Fault, rep: RepWindow, t_s: float) -> float:
@@ -155,7 +161,9 @@ class Motion(ABC):
             return hold_weight(t_s, start, ramp)
         if fault.kind == "stance_width":
             total = sum(
-                hold_weight(t_s, r.start_s - STANCE_RAMP_S, STANCE_RAMP_S, r.rest_end_s - STANCE_RAMP_S)
+                hold_weight(
+                    t_s, r.start_s - STANCE_RAMP_S, STANCE_RAMP_S, r.rest_end_s - STANCE_RAMP_S
+                )
                 for r in self.reps
                 if fault.affects(r.index)
             )
@@ -185,9 +193,14 @@ class Motion(ABC):
             for rep_index, t0, t1 in windows:
                 if rep_index is not None and not f.affects(rep_index):
                     continue
-                n = int(math.ceil((t1 - t0) / EVENT_STEP_S))
+                n = math.ceil((t1 - t0) / EVENT_STEP_S)
                 ts = [t0 + i * EVENT_STEP_S for i in range(n)]
-                ws = [self.fault_weight(f, t) if (rep_index is None or self._rep_owns(rep_index, t, f)) else 0.0 for t in ts]
+                ws = [
+                    self.fault_weight(f, t)
+                    if (rep_index is None or self._rep_owns(rep_index, t, f))
+                    else 0.0
+                    for t in ts
+                ]
                 on = [t for t, w in zip(ts, ws, strict=True) if w > WEIGHT_ON]
                 full = [t for t, w in zip(ts, ws, strict=True) if w > WEIGHT_FULL]
                 if not on:
@@ -205,7 +218,9 @@ class Motion(ABC):
         return rep_now is not None and rep_now.index == rep_index
 
 
-def make_event(fault: Fault, rep: int | None, times: tuple[float, float, float, float], measured: float) -> FaultEvent:
+def make_event(
+    fault: Fault, rep: int | None, times: tuple[float, float, float, float], measured: float
+) -> FaultEvent:
     measure = FAULT_MEASURES[fault.kind] or ""
     return FaultEvent(
         kind=fault.kind,

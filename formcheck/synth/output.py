@@ -21,9 +21,13 @@ class Mp4Writer:
     """Streams RGB frames into an H.264 (yuv420p) MP4. One encoder thread and fixed options
     make the bytes depend only on the frames."""
 
-    def __init__(self, path: Path, width_px: int, height_px: int, fps: float, crf: int = DEFAULT_CRF) -> None:
+    def __init__(
+        self, path: Path, width_px: int, height_px: int, fps: float, crf: int = DEFAULT_CRF
+    ) -> None:
         self.path = path
-        self._container = av.open(str(path), mode="w", format="mp4", options={"movflags": "+faststart"})
+        self._container = av.open(
+            str(path), mode="w", format="mp4", options={"movflags": "+faststart"}
+        )
         rate = Fraction(fps).limit_denominator(1001)
         stream = self._container.add_stream("libx264", rate=rate)
         stream.width = width_px
@@ -31,7 +35,12 @@ class Mp4Writer:
         stream.pix_fmt = "yuv420p"
         stream.codec_context.thread_count = 1
         stream.codec_context.time_base = 1 / rate
-        stream.options = {"crf": str(crf), "preset": X264_PRESET, "threads": "1", "x264-params": "threads=1:lookahead-threads=1"}
+        stream.options = {
+            "crf": str(crf),
+            "preset": X264_PRESET,
+            "threads": "1",
+            "x264-params": "threads=1:lookahead-threads=1",
+        }
         self._stream = stream
         self._index = 0
 
@@ -50,7 +59,12 @@ class Mp4Writer:
     def __enter__(self) -> Mp4Writer:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.close()
 
 

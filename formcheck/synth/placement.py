@@ -64,7 +64,9 @@ def _with_root(pose: BodyPose, index: int, delta_deg: float) -> BodyPose:
     return replace(pose, root_deg=(root[0], root[1], root[2]))
 
 
-def _solve_balance(shape: BodyShape, pose: BodyPose, support: Support, clothing: Clothing) -> BodyPose:
+def _solve_balance(
+    shape: BodyShape, pose: BodyPose, support: Support, clothing: Clothing
+) -> BodyPose:
     assert support.balance is not None
     group_a, group_b = support.balance
 
@@ -102,7 +104,9 @@ def _solve_balance(shape: BodyShape, pose: BodyPose, support: Support, clothing:
     return _with_root(pose, support.balance_angle, mid)
 
 
-def place(shape: BodyShape, pose: BodyPose, support: Support, clothing: Clothing | None = None) -> PlacedBody:
+def place(
+    shape: BodyShape, pose: BodyPose, support: Support, clothing: Clothing | None = None
+) -> PlacedBody:
     """The body in world coordinates, resting on the floor as ``support`` says."""
     clothes = clothing or Clothing()
     if support.balance is not None:
@@ -113,6 +117,8 @@ def place(shape: BodyShape, pose: BodyPose, support: Support, clothing: Clothing
     prims = body_surface(shape, skel, clothes)
     low = min(p.lowest_y_m() for p in prims)
     anchor = np.mean([skel.points[name] for name in support.anchor], axis=0)
-    offset = np.array([support.anchor_xz_m[0] - anchor[0], -low, support.anchor_xz_m[1] - anchor[2]])
+    offset = np.array(
+        [support.anchor_xz_m[0] - anchor[0], -low, support.anchor_xz_m[1] - anchor[2]]
+    )
     skel.translate(offset)
     return PlacedBody(pose, skel, [p.translated(offset) for p in prims])

@@ -29,10 +29,12 @@ class SagittalPosture:
     arm_deg: float = 0.0  # arms' forward angle from hanging vertically (world)
     arm_abduction_deg: float = 0.0
     elbow_deg: float = 0.0
-    stance_abduction_deg: float = 0.0  # both hips
+    stance_abduction_deg: float = 0.0  # both hips, when standing straight (feet stay put)
 
     def __add__(self, other: SagittalPosture) -> SagittalPosture:
-        return SagittalPosture(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
+        return SagittalPosture(
+            *(getattr(self, f.name) + getattr(other, f.name) for f in fields(self))
+        )
 
     def scale(self, k: float) -> SagittalPosture:
         return SagittalPosture(*(getattr(self, f.name) * k for f in fields(self)))
@@ -68,7 +70,8 @@ def lerp_pose(a: BodyPose, b: BodyPose, s: float) -> BodyPose:
     """Joint-wise linear blend of two poses (s = 0 gives a, 1 gives b)."""
     names = set(a.joints) | set(b.joints)
     joints = {
-        n: tuple(x + (y - x) * s for x, y in zip(a.angle(n), b.angle(n), strict=True)) for n in names
+        n: tuple(x + (y - x) * s for x, y in zip(a.angle(n), b.angle(n), strict=True))
+        for n in names
     }
     root = tuple(x + (y - x) * s for x, y in zip(a.root_deg, b.root_deg, strict=True))
     return BodyPose(

@@ -55,12 +55,16 @@ class RayCaster:
         self.rays = camera.ray_directions()
         self.origin = camera.position_m.astype(np.float64)
 
-    def _bbox(self, points_m: npt.NDArray[np.float64], radius_m: float) -> tuple[int, int, int, int] | None:
+    def _bbox(
+        self, points_m: npt.NDArray[np.float64], radius_m: float
+    ) -> tuple[int, int, int, int] | None:
         cam = self.camera
         local = cam.to_camera(points_m)
         if np.any(local[:, 2] <= radius_m + MIN_DEPTH_M):
             return 0, cam.height_px, 0, cam.width_px
-        px = local[:, :2] / local[:, 2:3] * cam.focal_px + np.array([cam.width_px / 2.0, cam.height_px / 2.0])
+        px = local[:, :2] / local[:, 2:3] * cam.focal_px + np.array(
+            [cam.width_px / 2.0, cam.height_px / 2.0]
+        )
         pad = radius_m * cam.focal_px / float(local[:, 2].min()) + BBOX_MARGIN_PX
         x0 = max(int(np.floor(px[:, 0].min() - pad)), 0)
         x1 = min(int(np.ceil(px[:, 0].max() + pad)), cam.width_px)
@@ -71,7 +75,12 @@ class RayCaster:
         return y0, y1, x0, x1
 
     def _write(
-        self, buf: HitBuffer, window: tuple[int, int, int, int], t: F32, normal_fn: object, material: int
+        self,
+        buf: HitBuffer,
+        window: tuple[int, int, int, int],
+        t: F32,
+        normal_fn: object,
+        material: int,
     ) -> None:
         y0, y1, x0, x1 = window
         depth = buf.depth[y0:y1, x0:x1]
@@ -119,7 +128,11 @@ class RayCaster:
 
         def normal(sel: npt.NDArray[np.bool_]) -> F32:
             p = ro.astype(np.float32) + t[sel][:, None] * d[sel] - a.astype(np.float32)
-            s = np.clip((p @ ba) / max(baba, 1e-12), 0.0, 1.0) if baba > 1e-12 else np.zeros(len(p), np.float32)
+            s = (
+                np.clip((p @ ba) / max(baba, 1e-12), 0.0, 1.0)
+                if baba > 1e-12
+                else np.zeros(len(p), np.float32)
+            )
             n = p - s[:, None] * ba
             return (n / r).astype(np.float32)
 
@@ -151,7 +164,12 @@ class RayCaster:
 
     def draw_box(self, buf: HitBuffer, box: Box, material: int) -> None:
         corners = np.array(
-            [[x, y, z] for x in (box.low_m[0], box.high_m[0]) for y in (box.low_m[1], box.high_m[1]) for z in (box.low_m[2], box.high_m[2])]
+            [
+                [x, y, z]
+                for x in (box.low_m[0], box.high_m[0])
+                for y in (box.low_m[1], box.high_m[1])
+                for z in (box.low_m[2], box.high_m[2])
+            ]
         )
         window = self._bbox(corners, 0.0)
         if window is None:

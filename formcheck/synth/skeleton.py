@@ -7,7 +7,9 @@ from neutral standing, as ``(flexion, abduction, rotation)``:
 
 * spine pieces, neck, head: flexion bends forward, abduction bends to the right side,
   rotation turns about the segment's long axis;
-* hip, shoulder: flexion swings the limb forward, abduction swings it away from the midline;
+* hip, shoulder: flexion swings the limb forward, abduction swings it away from the midline
+  (at the hip, abduction is the straight leg's stance angle and keeps the feet in place when
+  the knees bend, see ``hip_rotation``);
 * knee: flexion bends the shank backwards; ankle: dorsiflexion lifts the toes;
   elbow, wrist: flexion bends forwards.
 
@@ -17,13 +19,14 @@ the pelvis forward (anterior tilt; 90 lies the body face down), roll tips it to 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from formcheck.synth.body import BodyShape
-from formcheck.synth.geometry import Mat, Vec, rot_x, rot_y, rot_z
+from formcheck.synth.geometry import Mat, Vec, rot_axis, rot_x, rot_y, rot_z
 
 SIDES = ("left", "right")
 LUMBAR_JOINTS = ("lumbar_0", "lumbar_1", "lumbar_2")
@@ -34,8 +37,9 @@ LIMB_JOINTS = tuple(
     for side in SIDES
     for joint in ("hip", "knee", "ankle", "shoulder", "elbow", "wrist")
 )
-ALL_JOINTS = SPINE_JOINTS + ("neck", "head") + LIMB_JOINTS
+ALL_JOINTS = (*SPINE_JOINTS, "neck", "head", *LIMB_JOINTS)
 
+MIN_LEG_REACH = 0.05  # hip-to-ankle distance (leg lengths) below which stance is ignored
 Angles = tuple[float, float, float]
 ZERO: Angles = (0.0, 0.0, 0.0)
 
@@ -51,7 +55,6 @@ class BodyPose:
     root_deg: Angles = ZERO
     joints: Mapping[str, Angles] = field(default_factory=dict)
     root_twist_deg: float = 0.0  # turn of the pelvis about its own long (up) axis
-
 
     def angle(self, joint: str) -> Angles:
         return self.joints.get(joint, ZERO)
@@ -95,9 +98,28 @@ def limb_joint_rotation(angles: Angles, side: str, flex_sign: float) -> Mat:
     return rot_z(flex_sign * flex) @ rot_x(abd_sign * abd) @ rot_y(abd_sign * rot)
 
 
+def hip_rotation(hip: Angles, knee_flex_deg: float, side: str) -> Mat:
+    """Hip joint rotation. Abduction is the stance angle of the straight leg: the whole leg
+    (thigh and shank in one plane) turns about the axis across the hip-to-ankle line, by the
+    angle that puts the ankle as far out as a straight leg abducted by ``abd`` would be, so
+    bending the knees keeps the feet where they stand and the knees track outwards."""
+    flex, abd, rot = hip
+    t1 = math.radians(flex)
+    t2 = math.radians(flex - knee_flex_deg)
+    vx = (math.sin(t1) + math.sin(t2)) / 2.0  # hip -> ankle in leg lengths, pelvis sagittal plane
+    vy = -(math.cos(t1) + math.cos(t2)) / 2.0
+    reach = math.hypot(vx, vy)
+    if reach < MIN_LEG_REACH:
+        return rot_z(flex) @ rot_y(rot)
+    spread = max(-1.0, min(1.0, math.sin(math.radians(abd)) / reach))
+    swing = math.degrees(math.asin(spread)) * (1.0 if side == "left" else -1.0)
+    axis = np.array([-vy / reach, vx / reach, 0.0])
+    return rot_axis(axis, swing) @ rot_z(flex) @ rot_y(rot)
+
+
 def _spine_neutral_flex(shape: BodyShape) -> list[float]:
     incl = list(shape.spine_rest_deg)
-    prev = [0.0] + incl[:-1]
+    prev = [0.0, *incl[:-1]]
     return [a - b for a, b in zip(incl, prev, strict=True)]
 
 
@@ -123,7 +145,9 @@ def forward_kinematics(shape: BodyShape, pose: BodyPose, root_pos_m: Vec | None 
     # vertically in neutral standing.
     girdle = thorax @ rot_z(shape.spine_rest_deg[-1])
     c7 = pts[f"spine_{len(SPINE_JOINTS)}"]
-    rot = rot @ spine_joint_rotation(pose.angle("neck"), shape.neck_rest_deg - shape.spine_rest_deg[-1])
+    rot = rot @ spine_joint_rotation(
+        pose.angle("neck"), shape.neck_rest_deg - shape.spine_rest_deg[-1]
+    )
     frm["neck"] = rot
     pts["head_joint"] = c7 + rot @ np.array([0.0, shape.neck_m, 0.0])
     rot = rot @ spine_joint_rotation(pose.angle("head"), -shape.neck_rest_deg)
@@ -137,7 +161,9 @@ def forward_kinematics(shape: BodyShape, pose: BodyPose, root_pos_m: Vec | None 
         # Leg.
         hip = pelvis + pelvis_rot @ np.array([0.0, 0.0, lateral * shape.hip_half_width_m])
         pts[f"hip_{side}"] = hip
-        r = pelvis_rot @ limb_joint_rotation(pose.angle(f"hip_{side}"), side, 1.0)
+        r = pelvis_rot @ hip_rotation(
+            pose.angle(f"hip_{side}"), pose.angle(f"knee_{side}")[0], side
+        )
         frm[f"thigh_{side}"] = r
         knee = hip + r @ np.array([0.0, -shape.thigh_m, 0.0])
         pts[f"knee_{side}"] = knee
@@ -149,7 +175,11 @@ def forward_kinematics(shape: BodyShape, pose: BodyPose, root_pos_m: Vec | None 
         frm[f"foot_{side}"] = r
         # Arm.
         shoulder = c7 + girdle @ np.array(
-            [shape.shoulder_forward_m, -shape.shoulder_down_m, lateral * shape.shoulder_half_width_m]
+            [
+                shape.shoulder_forward_m,
+                -shape.shoulder_down_m,
+                lateral * shape.shoulder_half_width_m,
+            ]
         )
         pts[f"shoulder_{side}"] = shoulder
         r = girdle @ limb_joint_rotation(pose.angle(f"shoulder_{side}"), side, 1.0)

@@ -105,12 +105,17 @@ def random_clip_spec(
     cls = motion_class(exercise)
     seed = int(rng.integers(2**31 - 1))
     reps = int(rng.integers(RANDOM_REPS[0], RANDOM_REPS[1] + 1))
-    tempo = Tempo(_uniform(rng, TEMPO_DOWN_RANGE_S), _uniform(rng, TEMPO_PAUSE_RANGE_S),
-                  _uniform(rng, TEMPO_UP_RANGE_S), _uniform(rng, TEMPO_REST_RANGE_S))
+    tempo = Tempo(
+        _uniform(rng, TEMPO_DOWN_RANGE_S),
+        _uniform(rng, TEMPO_PAUSE_RANGE_S),
+        _uniform(rng, TEMPO_UP_RANGE_S),
+        _uniform(rng, TEMPO_REST_RANGE_S),
+    )
     params = {k: _uniform(rng, b) for k, b in sorted(cls.ranges.items())}
     variant = cls.variants[int(rng.integers(len(cls.variants)))]
-    config = MotionConfig(reps=reps, tempo=tempo, params=params, variant=variant,
-                          hold_s=_uniform(rng, HOLD_RANGE_S))
+    config = MotionConfig(
+        reps=reps, tempo=tempo, params=params, variant=variant, hold_s=_uniform(rng, HOLD_RANGE_S)
+    )
     if faults is None:
         chosen: tuple[Fault, ...] = ()
         if cls.supported_faults and rng.random() >= CORRECT_SHARE:
@@ -122,7 +127,9 @@ def random_clip_spec(
     floor = cls.on_floor
     camera = CameraSpec(
         distance_m=_uniform(rng, CAMERA_DISTANCE_RANGE_M),
-        height_m=_uniform(rng, FLOOR_CAMERA_HEIGHT_RANGE_M if floor else STANDING_CAMERA_HEIGHT_RANGE_M),
+        height_m=_uniform(
+            rng, FLOOR_CAMERA_HEIGHT_RANGE_M if floor else STANDING_CAMERA_HEIGHT_RANGE_M
+        ),
         yaw_deg=_uniform(rng, (-yaw_max_deg, yaw_max_deg), 1),
         side="left" if rng.random() < 0.5 else "right",
         width_px=width_px,

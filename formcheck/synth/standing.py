@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import numpy as np
 
@@ -66,14 +67,20 @@ class StandingRepMotion(Motion):
         if fault.kind == "lumbar_extension":
             return SagittalPosture(lumbar_deg=-k, pelvis_tilt_deg=LUMBAR_PELVIS_COMPENSATION * k)
         if fault.kind == "knee_dominant":
-            return SagittalPosture(knee_deg=k, shank_deg=KNEE_DOMINANT_SHANK * k, pelvis_tilt_deg=-KNEE_DOMINANT_TRUNK * k)
+            return SagittalPosture(
+                knee_deg=k,
+                shank_deg=KNEE_DOMINANT_SHANK * k,
+                pelvis_tilt_deg=-KNEE_DOMINANT_TRUNK * k,
+            )
         if fault.kind == "forward_head":
             return forward_head_deltas(k, self.shape.neck_m)
         if fault.kind == "stance_width":
             leg = self.shape.thigh_m + self.shape.shank_m
             base = self.top().stance_abduction_deg
             base_width = 2 * leg * math.sin(math.radians(base)) * MM_PER_M
-            return SagittalPosture(stance_abduction_deg=stance_abduction_deg(base_width + k, leg) - base)
+            return SagittalPosture(
+                stance_abduction_deg=stance_abduction_deg(base_width + k, leg) - base
+            )
         return SagittalPosture()
 
     def support_at(self, t_s: float) -> Support:
@@ -114,16 +121,24 @@ class HipHinge(StandingRepMotion):
 
     exercise = "hip_hinge"
     phase_names = ("descent", "bottom", "ascent", "top")
-    supported_faults = ("lumbar_flexion", "lumbar_extension", "knee_first", "hips_rise_first",
-                        "knee_dominant", "tempo", "stance_width", "forward_head")
+    supported_faults = (
+        "lumbar_flexion",
+        "lumbar_extension",
+        "knee_first",
+        "hips_rise_first",
+        "knee_dominant",
+        "tempo",
+        "stance_width",
+        "forward_head",
+    )
     variants = ("bodyweight", "dowel", "kettlebell")
-    defaults = {
+    defaults: ClassVar[dict[str, float]] = {
         "bottom_pelvis_tilt_deg": 70.0,
         "bottom_knee_deg": 20.0,
         "bottom_thoracic_deg": 4.0,
         "stance_abduction_deg": 3.0,
     }
-    ranges = {
+    ranges: ClassVar[dict[str, tuple[float, float]]] = {
         "bottom_pelvis_tilt_deg": (60.0, 78.0),
         "bottom_knee_deg": (12.0, 26.0),
         "bottom_thoracic_deg": (0.0, 8.0),
@@ -136,8 +151,13 @@ class HipHinge(StandingRepMotion):
 
     def top(self) -> SagittalPosture:
         arm, abd = self._arms()
-        return SagittalPosture(knee_deg=3.0, shank_deg=1.0, arm_deg=arm, arm_abduction_deg=abd,
-                               stance_abduction_deg=self.params["stance_abduction_deg"])
+        return SagittalPosture(
+            knee_deg=3.0,
+            shank_deg=1.0,
+            arm_deg=arm,
+            arm_abduction_deg=abd,
+            stance_abduction_deg=self.params["stance_abduction_deg"],
+        )
 
     def bottom(self) -> SagittalPosture:
         knee = self.params["bottom_knee_deg"]
@@ -171,14 +191,21 @@ class HipHinge(StandingRepMotion):
 class Squat(StandingRepMotion):
     exercise = "squat"
     phase_names = ("descent", "bottom", "ascent", "top")
-    supported_faults = ("lumbar_flexion", "knee_first", "hips_rise_first", "tempo", "stance_width", "forward_head")
-    defaults = {
+    supported_faults = (
+        "lumbar_flexion",
+        "knee_first",
+        "hips_rise_first",
+        "tempo",
+        "stance_width",
+        "forward_head",
+    )
+    defaults: ClassVar[dict[str, float]] = {
         "bottom_knee_deg": 105.0,
         "bottom_shank_deg": 32.0,
         "bottom_pelvis_tilt_deg": 40.0,
         "stance_abduction_deg": 10.0,
     }
-    ranges = {
+    ranges: ClassVar[dict[str, tuple[float, float]]] = {
         "bottom_knee_deg": (90.0, 115.0),
         "bottom_shank_deg": (25.0, 36.0),
         "bottom_pelvis_tilt_deg": (32.0, 48.0),
@@ -186,7 +213,9 @@ class Squat(StandingRepMotion):
     }
 
     def top(self) -> SagittalPosture:
-        return SagittalPosture(knee_deg=2.0, shank_deg=1.0, stance_abduction_deg=self.params["stance_abduction_deg"])
+        return SagittalPosture(
+            knee_deg=2.0, shank_deg=1.0, stance_abduction_deg=self.params["stance_abduction_deg"]
+        )
 
     def bottom(self) -> SagittalPosture:
         return SagittalPosture(
@@ -204,24 +233,43 @@ class SitToStand(StandingRepMotion):
     exercise = "sit_to_stand"
     phase_names = ("rise", "stand", "sit", "seated")
     supported_faults = ("lumbar_flexion", "tempo", "forward_head")
-    defaults = {"seated_knee_deg": 90.0, "lean_deg": 38.0, "arm_deg": 30.0}
-    ranges = {"seated_knee_deg": (80.0, 100.0), "lean_deg": (30.0, 45.0), "arm_deg": (0.0, 60.0)}
+    defaults: ClassVar[dict[str, float]] = {
+        "seated_knee_deg": 90.0,
+        "lean_deg": 38.0,
+        "arm_deg": 30.0,
+    }
+    ranges: ClassVar[dict[str, tuple[float, float]]] = {
+        "seated_knee_deg": (80.0, 100.0),
+        "lean_deg": (30.0, 45.0),
+        "arm_deg": (0.0, 60.0),
+    }
 
     def top(self) -> SagittalPosture:
         knee = self.params["seated_knee_deg"]
-        return SagittalPosture(knee_deg=knee, shank_deg=knee - 85.0, pelvis_tilt_deg=5.0,
-                               arm_deg=self.params["arm_deg"], elbow_deg=40.0, stance_abduction_deg=4.0)
+        return SagittalPosture(
+            knee_deg=knee,
+            shank_deg=knee - 85.0,
+            pelvis_tilt_deg=5.0,
+            arm_deg=self.params["arm_deg"],
+            elbow_deg=40.0,
+            stance_abduction_deg=4.0,
+        )
 
     def bottom(self) -> SagittalPosture:
-        return SagittalPosture(knee_deg=2.0, shank_deg=1.0, arm_deg=self.params["arm_deg"], elbow_deg=40.0,
-                               stance_abduction_deg=4.0)
+        return SagittalPosture(
+            knee_deg=2.0,
+            shank_deg=1.0,
+            arm_deg=self.params["arm_deg"],
+            elbow_deg=40.0,
+            stance_abduction_deg=4.0,
+        )
 
     def bump(self) -> SagittalPosture:
         return SagittalPosture(pelvis_tilt_deg=self.params["lean_deg"], shank_deg=6.0)
 
     def rep_fault_weight(self, fault: Fault, rep: RepWindow, t_s: float) -> float:
-        if fault.kind == "lumbar_flexion":
-            return math.sin(math.pi * rep.progress(t_s))
+        if fault.kind == "lumbar_flexion":  # rounds the back while leaning forward to rise
+            return math.sin(math.pi * rep.progress(t_s)) if t_s < rep.bottom_start_s else 0.0
         return super().rep_fault_weight(fault, rep, t_s)
 
     def setup(self) -> None:
@@ -229,8 +277,11 @@ class SitToStand(StandingRepMotion):
         buttocks = min(p.lowest_y_m() for p in seated.prims if p.part == "pelvis")
         hip = seated.skeleton.points["pelvis"]
         front = hip[0] + CHAIR_FRONT_FRACTION * self.shape.thigh_m
-        self._chair = Box(np.array([hip[0] - CHAIR_BACK_M, 0.0, -CHAIR_HALF_WIDTH_M]),
-                          np.array([front, buttocks, CHAIR_HALF_WIDTH_M]), CHAIR)
+        self._chair = Box(
+            np.array([hip[0] - CHAIR_BACK_M, 0.0, -CHAIR_HALF_WIDTH_M]),
+            np.array([front, buttocks, CHAIR_HALF_WIDTH_M]),
+            CHAIR,
+        )
 
     def scenery(self) -> list[Box]:
         return [self._chair]
@@ -242,9 +293,16 @@ class StandingPosture(StandingRepMotion):
     exercise = "standing_posture"
     is_hold = True
     supported_faults = ("forward_head", "stance_width")
-    defaults = {"thoracic_deg": 0.0, "stance_abduction_deg": 3.0}
-    ranges = {"thoracic_deg": (-3.0, 6.0), "stance_abduction_deg": (1.0, 6.0)}
+    defaults: ClassVar[dict[str, float]] = {"thoracic_deg": 0.0, "stance_abduction_deg": 3.0}
+    ranges: ClassVar[dict[str, tuple[float, float]]] = {
+        "thoracic_deg": (-3.0, 6.0),
+        "stance_abduction_deg": (1.0, 6.0),
+    }
 
     def top(self) -> SagittalPosture:
-        return SagittalPosture(knee_deg=2.0, shank_deg=1.0, thoracic_deg=self.params["thoracic_deg"],
-                               stance_abduction_deg=self.params["stance_abduction_deg"])
+        return SagittalPosture(
+            knee_deg=2.0,
+            shank_deg=1.0,
+            thoracic_deg=self.params["thoracic_deg"],
+            stance_abduction_deg=self.params["stance_abduction_deg"],
+        )

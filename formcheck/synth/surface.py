@@ -63,7 +63,9 @@ class Capsule:
         return float(min(self.a_m[1], self.b_m[1])) - self.radius_m
 
     def translated(self, offset_m: Vec) -> Capsule:
-        return Capsule(self.a_m + offset_m, self.b_m + offset_m, self.radius_m, self.material, self.part)
+        return Capsule(
+            self.a_m + offset_m, self.b_m + offset_m, self.radius_m, self.material, self.part
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +81,9 @@ class Ellipsoid:
         return float(self.centre_m[1]) - reach
 
     def translated(self, offset_m: Vec) -> Ellipsoid:
-        return Ellipsoid(self.centre_m + offset_m, self.rotation, self.radii_m, self.material, self.part)
+        return Ellipsoid(
+            self.centre_m + offset_m, self.rotation, self.radii_m, self.material, self.part
+        )
 
 
 Primitive = Capsule | Ellipsoid
@@ -102,12 +106,16 @@ def _avg_axes(f0: Mat, f1: Mat) -> Mat:
     return np.stack([fwd, up, lat], axis=1)
 
 
-def trunk_pieces(shape: BodyShape, skel: Skeleton) -> list[tuple[Vec, Vec, Mat, Mat, TorsoPiece, str]]:
+def trunk_pieces(
+    shape: BodyShape, skel: Skeleton
+) -> list[tuple[Vec, Vec, Mat, Mat, TorsoPiece, str]]:
     """The trunk's pieces as (start, end, start frame, end frame, cross-section, part),
     from the sacrum up to C7; frames at joints are averaged across the two pieces."""
     h = shape.height_m
     frames = [skel.frames["pelvis"]] + [skel.frames[j] for j in SPINE_JOINTS]
-    sacral_tip = skel.local_point("pelvis", "pelvis", np.array([-shape.sacrum_back_m, -SACRAL_TIP_DOWN_FRAC * h, 0.0]))
+    sacral_tip = skel.local_point(
+        "pelvis", "pelvis", np.array([-shape.sacrum_back_m, -SACRAL_TIP_DOWN_FRAC * h, 0.0])
+    )
     points = [sacral_tip] + [skel.points[f"spine_{i}"] for i in range(len(SPINE_JOINTS) + 1)]
     joint_frames = [frames[0]]
     for i in range(1, len(frames)):
@@ -132,13 +140,23 @@ def _trunk(shape: BodyShape, skel: Skeleton, clothing: Clothing) -> list[Primiti
         drop = TOP_DROP_OF_RADIUS * sec.half_depth_m if i == len(pieces) - 1 else 0.0
         for sign in (-1.0, 1.0):
             off = np.array([fwd, -drop, sign * lat])
-            prims.append(Capsule(start + f0 @ np.array([fwd, 0.0, sign * lat]), end + f1 @ off, sec.half_depth_m, material, part))
+            prims.append(
+                Capsule(
+                    start + f0 @ np.array([fwd, 0.0, sign * lat]),
+                    end + f1 @ off,
+                    sec.half_depth_m,
+                    material,
+                    part,
+                )
+            )
     h = shape.height_m
     for sign in (-1.0, 1.0):
         bx, by, bz = BUTTOCK_OFFSET_FRAC
         centre = skel.local_point("pelvis", "pelvis", np.array([bx * h, by * h, sign * bz * h]))
         r = shape.buttock_radius_m
-        prims.append(Ellipsoid(centre, skel.frames["pelvis"], np.array([r, r * 1.1, r]), PANTS, "pelvis"))
+        prims.append(
+            Ellipsoid(centre, skel.frames["pelvis"], np.array([r, r * 1.1, r]), PANTS, "pelvis")
+        )
     del clothing
     return prims
 
@@ -153,15 +171,27 @@ def _head(shape: BodyShape, skel: Skeleton) -> list[Primitive]:
         return skel.local_point("head", "head_centre", np.array([fx * h, fy * h, mirror * fz * h]))
 
     prims: list[Primitive] = [
-        Capsule(skel.points["spine_6"], skel.points["head_joint"], shape.neck_radius_m, SKIN, "neck"),
+        Capsule(
+            skel.points["spine_6"], skel.points["head_joint"], shape.neck_radius_m, SKIN, "neck"
+        ),
         Ellipsoid(skel.points["head_centre"], head, radii, SKIN, "head"),
         Ellipsoid(at(HAIR_OFFSET_FRAC), head, radii * np.array(HAIR_RADII_SCALE), HAIR, "head"),
         Ellipsoid(at(NOSE_OFFSET_FRAC), head, np.array(NOSE_RADII_FRAC) * h, SKIN, "head"),
         Ellipsoid(at(MOUTH_OFFSET_FRAC), head, np.array(MOUTH_RADII_FRAC) * h, LIPS, "head"),
     ]
     for mirror in (-1.0, 1.0):
-        prims.append(Capsule(at(EYE_OFFSET_FRAC, mirror), at(EYE_OFFSET_FRAC, mirror), EYE_RADIUS_FRAC * h, EYE, "head"))
-        prims.append(Ellipsoid(at(EAR_OFFSET_FRAC, mirror), head, np.array(EAR_RADII_FRAC) * h, SKIN, "head"))
+        prims.append(
+            Capsule(
+                at(EYE_OFFSET_FRAC, mirror),
+                at(EYE_OFFSET_FRAC, mirror),
+                EYE_RADIUS_FRAC * h,
+                EYE,
+                "head",
+            )
+        )
+        prims.append(
+            Ellipsoid(at(EAR_OFFSET_FRAC, mirror), head, np.array(EAR_RADII_FRAC) * h, SKIN, "head")
+        )
     return prims
 
 
@@ -170,21 +200,73 @@ def _limbs(shape: BodyShape, skel: Skeleton, clothing: Clothing) -> list[Primiti
     p = skel.points
     prims: list[Primitive] = []
     prims.append(
-        Capsule(p["shoulder_left"], p["shoulder_right"], SHOULDER_GIRDLE_RADIUS_FRAC * h, SHIRT, "thorax")
+        Capsule(
+            p["shoulder_left"],
+            p["shoulder_right"],
+            SHOULDER_GIRDLE_RADIUS_FRAC * h,
+            SHIRT,
+            "thorax",
+        )
     )
     sleeve = SKIN if clothing.short_sleeves else SHIRT
     leg = SKIN if clothing.shorts else PANTS
     for side in SIDES:
-        prims.append(Capsule(p[f"shoulder_{side}"], p[f"shoulder_{side}"], DELTOID_RADIUS_FRAC * h, SHIRT, "thorax"))
-        prims.append(Capsule(p[f"shoulder_{side}"], p[f"elbow_{side}"], shape.upper_arm_radius_m, SHIRT, f"upper_arm_{side}"))
-        prims.append(Capsule(p[f"elbow_{side}"], p[f"wrist_{side}"], shape.forearm_radius_m, sleeve, f"forearm_{side}"))
-        hand_centre = skel.local_point(f"hand_{side}", f"wrist_{side}", np.array([0.0, -HAND_RADII_FRAC[1] * h * 0.9, 0.0]))
-        prims.append(Ellipsoid(hand_centre, skel.frames[f"hand_{side}"], np.array(HAND_RADII_FRAC) * h, SKIN, f"hand_{side}"))
-        thumb_a = skel.local_point(f"hand_{side}", f"wrist_{side}", np.array([0.016 * h, -0.012 * h, 0.0]))
-        thumb_b = skel.local_point(f"hand_{side}", f"wrist_{side}", np.array([0.030 * h, -0.045 * h, 0.0]))
+        prims.append(
+            Capsule(
+                p[f"shoulder_{side}"],
+                p[f"shoulder_{side}"],
+                DELTOID_RADIUS_FRAC * h,
+                SHIRT,
+                "thorax",
+            )
+        )
+        prims.append(
+            Capsule(
+                p[f"shoulder_{side}"],
+                p[f"elbow_{side}"],
+                shape.upper_arm_radius_m,
+                SHIRT,
+                f"upper_arm_{side}",
+            )
+        )
+        prims.append(
+            Capsule(
+                p[f"elbow_{side}"],
+                p[f"wrist_{side}"],
+                shape.forearm_radius_m,
+                sleeve,
+                f"forearm_{side}",
+            )
+        )
+        hand_centre = skel.local_point(
+            f"hand_{side}", f"wrist_{side}", np.array([0.0, -HAND_RADII_FRAC[1] * h * 0.9, 0.0])
+        )
+        prims.append(
+            Ellipsoid(
+                hand_centre,
+                skel.frames[f"hand_{side}"],
+                np.array(HAND_RADII_FRAC) * h,
+                SKIN,
+                f"hand_{side}",
+            )
+        )
+        thumb_a = skel.local_point(
+            f"hand_{side}", f"wrist_{side}", np.array([0.016 * h, -0.012 * h, 0.0])
+        )
+        thumb_b = skel.local_point(
+            f"hand_{side}", f"wrist_{side}", np.array([0.030 * h, -0.045 * h, 0.0])
+        )
         prims.append(Capsule(thumb_a, thumb_b, THUMB_RADIUS_FRAC * h, SKIN, f"hand_{side}"))
-        prims.append(Capsule(p[f"hip_{side}"], p[f"knee_{side}"], shape.thigh_radius_m, PANTS, f"thigh_{side}"))
-        prims.append(Capsule(p[f"knee_{side}"], p[f"ankle_{side}"], shape.shank_radius_m, leg, f"shank_{side}"))
+        prims.append(
+            Capsule(
+                p[f"hip_{side}"], p[f"knee_{side}"], shape.thigh_radius_m, PANTS, f"thigh_{side}"
+            )
+        )
+        prims.append(
+            Capsule(
+                p[f"knee_{side}"], p[f"ankle_{side}"], shape.shank_radius_m, leg, f"shank_{side}"
+            )
+        )
         fb = np.array([FOOT_BACK_FRAC[0] * h, FOOT_BACK_FRAC[1] * h, 0.0])
         ff = np.array([FOOT_FRONT_FRAC[0] * h, FOOT_FRONT_FRAC[1] * h, 0.0])
         prims.append(
@@ -199,7 +281,9 @@ def _limbs(shape: BodyShape, skel: Skeleton, clothing: Clothing) -> list[Primiti
     return prims
 
 
-def body_surface(shape: BodyShape, skel: Skeleton, clothing: Clothing | None = None) -> list[Primitive]:
+def body_surface(
+    shape: BodyShape, skel: Skeleton, clothing: Clothing | None = None
+) -> list[Primitive]:
     """All primitives of the body in world coordinates."""
     clothes = clothing or Clothing()
     return _trunk(shape, skel, clothes) + _head(shape, skel) + _limbs(shape, skel, clothes)

@@ -99,7 +99,7 @@ def schedule(tempos: Sequence[Tempo], still_s: float = STILL_S) -> list[RepWindo
 
 
 def hold_weight(t_s: float, onset_s: float, ramp_s: float, end_s: float | None = None) -> float:
-    """A fault that ramps in from ``onset_s`` over ``ramp_s`` and (optionally) out after ``end_s``."""
+    """Ramps in from ``onset_s`` over ``ramp_s``; with ``end_s``, ramps out after it."""
     w = smoothstep((t_s - onset_s) / ramp_s)
     if end_s is not None:
         w *= 1.0 - smoothstep((t_s - end_s) / ramp_s)

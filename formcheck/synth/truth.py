@@ -28,10 +28,12 @@ import math
 import numpy as np
 import numpy.typing as npt
 
-from formcheck.pose.landmarks import Landmark as L
+from formcheck.pose.landmarks import Landmark
 from formcheck.synth.geometry import Vec, angle_between_deg, signed_angle_in_plane_deg, unit
 from formcheck.synth.skeleton import SIDES, Skeleton
 from formcheck.synth.surface import Capsule, Ellipsoid, Primitive
+
+L = Landmark
 
 M_TO_MM = 1000.0
 BULGE_STATIONS = 41
@@ -50,12 +52,22 @@ def joint_angles(lm: F64, skel: Skeleton) -> dict[str, float]:
     out: dict[str, float] = {}
     for side in SIDES:
         up = side.upper()
-        sh, hip, knee = lm[L[f"{up}_SHOULDER"]], lm[L[f"{up}_HIP"]], lm[L[f"{up}_KNEE"]]
-        ankle, heel, toe = lm[L[f"{up}_ANKLE"]], lm[L[f"{up}_HEEL"]], lm[L[f"{up}_FOOT_INDEX"]]
+        sh, hip, knee = (
+            lm[Landmark[f"{up}_SHOULDER"]],
+            lm[Landmark[f"{up}_HIP"]],
+            lm[Landmark[f"{up}_KNEE"]],
+        )
+        ankle, heel, toe = (
+            lm[Landmark[f"{up}_ANKLE"]],
+            lm[Landmark[f"{up}_HEEL"]],
+            lm[Landmark[f"{up}_FOOT_INDEX"]],
+        )
         # Viewed from the right (normal +z), flexion turns the thigh counter-clockwise
         # relative to the trunk line extended downwards.
         out[f"{side}_hip_flexion_deg"] = signed_angle_in_plane_deg(hip - sh, knee - hip, lateral)
-        out[f"{side}_knee_flexion_deg"] = -signed_angle_in_plane_deg(knee - hip, ankle - knee, lateral)
+        out[f"{side}_knee_flexion_deg"] = -signed_angle_in_plane_deg(
+            knee - hip, ankle - knee, lateral
+        )
         shin = ankle - knee
         foot = toe - heel
         shin_p = shin - np.dot(shin, lateral) * lateral
@@ -67,7 +79,9 @@ def joint_angles(lm: F64, skel: Skeleton) -> dict[str, float]:
     return out
 
 
-def _projected_shapes(prims: list[Primitive], origin: Vec, axes: F64) -> tuple[list[tuple[Vec, Vec, float]], list[tuple[Vec, F64]]]:
+def _projected_shapes(
+    prims: list[Primitive], origin: Vec, axes: F64
+) -> tuple[list[tuple[Vec, Vec, float]], list[tuple[Vec, F64]]]:
     """Trunk primitives projected onto the sagittal plane: stadiums (a, b, r) and ellipses
     (centre, inverse covariance), in plane coordinates (forward, up) metres."""
     stadiums: list[tuple[Vec, Vec, float]] = []
@@ -83,11 +97,13 @@ def _projected_shapes(prims: list[Primitive], origin: Vec, axes: F64) -> tuple[l
             rot = axes.T @ p.rotation
             cov = (rot * p.radii_m**2) @ rot.T
             centre = axes.T @ (p.centre_m - origin)
-            ellipses.append((centre[:2], np.linalg.inv(cov[:2, :2])))
+            ellipses.append((centre[:2], np.asarray(np.linalg.inv(cov[:2, :2]), np.float64)))
     return stadiums, ellipses
 
 
-def _farthest_along(c: F64, n: Vec, stadiums: list[tuple[Vec, Vec, float]], ellipses: list[tuple[Vec, F64]]) -> F64:
+def _farthest_along(
+    c: F64, n: Vec, stadiums: list[tuple[Vec, Vec, float]], ellipses: list[tuple[Vec, F64]]
+) -> F64:
     """For station points c (K, 2) and direction n (2,), the largest s with c + s n inside
     the union of the shapes (-inf where the line misses them all)."""
     best = np.full(len(c), -np.inf)

@@ -117,7 +117,9 @@ class FileFrameSource(FrameSource):
         return self._frame_size_px
 
     def __iter__(self) -> Iterator[VideoFrame]:
-        return iter(self._frames)
+        # A generator, so the loop keeps this source (and its finalizer) alive:
+        # ``for frame in open_source(path)`` must not stop when the temporary is dropped.
+        yield from self._frames
 
     def close(self) -> None:
         self._finalizer()

@@ -160,7 +160,14 @@ class InlineFrames(Generic[T]):
         return False
 
     def __iter__(self) -> Iterator[T]:
-        return self._items
+        # Not ``return self._items``: a loop left early must not close the producer, so a
+        # later loop continues where the first one stopped (as with Prefetcher).
+        while True:
+            try:
+                item = next(self._items)
+            except StopIteration:
+                return
+            yield item
 
     def stop(self) -> None:
         close = getattr(self._items, "close", None)

@@ -22,6 +22,9 @@ from formcheck.video.decode import DecodeStats, decode_video_frames
 from formcheck.video.geometry import swaps_axes, upright_rotation_cw_deg
 
 MICROSECONDS_PER_S = 1_000_000  # unit of InputContainer.duration (FFmpeg's AV_TIME_BASE)
+DECODER_THREAD_TYPE = "AUTO"  # frame and slice threads
+DECODER_THREADS = 0  # 0: FFmpeg picks (cores + 1)
+ROTATE_TAG = "rotate"  # legacy stream tag: clockwise degrees to show the video upright
 REMEDY = "export or copy the clip again as an MP4 (H.264) and retry"
 
 
@@ -53,7 +56,8 @@ def open_video(path: str | Path) -> OpenedVideo:
     container = _open_container(video_path)
     try:
         stream = _video_stream(container, video_path)
-        stream.thread_type = "AUTO"  # frame + slice threads; must be set before decoding
+        stream.thread_type = DECODER_THREAD_TYPE  # must be set before decoding starts
+        stream.codec_context.thread_count = DECODER_THREADS
         stats = DecodeStats(expected_frames=max(0, stream.frames))
         frames = decode_video_frames(container, stream, str(video_path), stats)
         first_frame = next(frames, None)
@@ -62,7 +66,7 @@ def open_video(path: str | Path) -> OpenedVideo:
             raise VideoOpenError(
                 f"{video_path} contains no video frames that can be decoded{reason}; {REMEDY}."
             )
-        rotation_cw_deg = upright_rotation_cw_deg(first_frame.rotation)
+        rotation_cw_deg = upright_rotation_cw_deg(_display_rotation_ccw_deg(stream, first_frame))
         info = _describe(video_path, container, stream, first_frame, rotation_cw_deg)
     except BaseException:
         container.close()
@@ -119,6 +123,22 @@ def _video_stream(container: InputContainer, path: Path) -> VideoStream:
     if not container.streams.video:
         raise VideoOpenError(f"{path} has no video track; choose a file that contains video.")
     return container.streams.video[0]
+
+
+def _display_rotation_ccw_deg(stream: VideoStream, first_frame: av.VideoFrame) -> float:
+    """The display matrix's counter-clockwise angle, else an old-style ``rotate`` tag.
+
+    FFmpeg turns MP4/MOV rotation into a display matrix that decoded frames carry; a
+    ``rotate`` tag (clockwise degrees) only survives in files such as MKV remuxed by old
+    tools, and is used only when there is no display matrix.
+    """
+    if first_frame.rotation:
+        return float(first_frame.rotation)
+    tags = {key.lower(): value for key, value in stream.metadata.items()}
+    try:
+        return -float(tags.get(ROTATE_TAG, "0"))
+    except ValueError:
+        return 0.0
 
 
 def _describe(

@@ -1,0 +1,1 @@
+"""Accuracy evaluation against ground truth: synthetic renders and labelled real clips."""
