@@ -42,10 +42,18 @@ def cmd_analyze(args: argparse.Namespace) -> int:
             bar.total = max(total, done)
         bar.update(done - bar.n)
 
+    prescription = None
+    if args.prescription:
+        from formcheck.analyzers import load_prescription
+
+        prescription = load_prescription(Path(args.prescription))
+    exercise = args.exercise or (prescription.exercise if prescription else None)
     try:
         run = analyze_video(
             video,
             out_dir,
+            exercise=exercise,
+            prescription=prescription,
             height_cm=args.height_cm,
             model=Path(args.model) if args.model else None,
             progress=progress,
@@ -59,6 +67,18 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         f"{video_block['frames_with_pose']} ({100.0 * video_block['pose_rate']:.1f}%), "
         f"scale from {cal.get('scale_source', 'none')}"
     )
+    if "summary" in run.report:
+        summary = run.report["summary"]
+        print(
+            f"{exercise}: {summary['reps']} reps, {summary['attempts']} partial attempts"
+            + (
+                f", form frays from rep {summary['form_frays_at_rep']}"
+                if summary.get("form_frays_at_rep")
+                else ""
+            )
+        )
+        for finding in run.report.get("findings", []):
+            print(f"  - {finding['message']}")
     print(f"wrote {out_dir / 'report.json'} and {out_dir / 'measures.csv'}")
     return 0
 
@@ -93,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("analyze", help="analyze a video file and write a report")
     p.add_argument("video", help="video file (any format FFmpeg reads)")
     p.add_argument("--exercise", help="exercise analyzer to use (see `formcheck exercises`)")
+    p.add_argument("--prescription", help="prescription file (TOML or JSON) tuning the exercise")
     p.add_argument("--height-cm", type=_positive_cm, help="body height, for millimetre scale")
     p.add_argument("--out", help=f"output folder (default {DEFAULT_OUT_ROOT}/<video name>)")
     p.add_argument("--model", help="PoseLandmarker .task bundle to use instead of the default")

@@ -6,18 +6,21 @@ video -> PoseEstimator -> MeasurePipeline -> (analyzer) -> measures.csv + report
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from formcheck import __version__
+from formcheck.analyzers import Event, Prescription
 from formcheck.config import PipelineConfig
 from formcheck.errors import NoPersonError
 from formcheck.pipeline import MeasurePipeline
 from formcheck.pose.estimator import PoseEstimator
 from formcheck.pose.model import ModelInfo, ensure_model
 from formcheck.report.files import MeasuresCsvWriter, write_report_json
+from formcheck.session import ExerciseSession
 from formcheck.types import Sample, VideoInfo
 from formcheck.video import open_source
 
@@ -41,29 +44,35 @@ class AnalysisRun:
     first_t_ms: float = 0.0
     last_t_ms: float = 0.0
     report: dict[str, Any] = field(default_factory=dict)
+    events: list[Event] = field(default_factory=list)
 
 
 def analyze_video(
     video: Path,
     out_dir: Path,
     *,
+    exercise: str | None = None,
+    prescription: Prescription | None = None,
     height_cm: float | None = None,
     model: Path | None = None,
     config: PipelineConfig | None = None,
     progress: ProgressFn | None = None,
     sinks: tuple[SampleSink, ...] = (),
     max_frames: int | None = None,
+    keep_masks: bool = True,
 ) -> AnalysisRun:
     """Analyze one video and write ``measures.csv`` and ``report.json`` into ``out_dir``.
 
+    ``sinks`` receive every Sample in order (without its mask unless ``keep_masks``).
     Raises VideoOpenError for unreadable input, ModelUnavailableError when no model can be
-    had and NoPersonError when nobody was found in any frame (no files are left behind).
+    had, UnknownExerciseError for an exercise no analyzer has, and NoPersonError when
+    nobody was found in any frame (no files are left behind).
     """
     config = config or PipelineConfig()
     model_info = ensure_model(model)
-    pipeline = MeasurePipeline(config, stated_height_cm=height_cm)
     out_dir.mkdir(parents=True, exist_ok=True)
     csv_path = out_dir / MEASURES_CSV
+    events: list[Event] = []
     with (
         open_source(video, max_side_px=config.max_inference_side_px) as source,
         PoseEstimator(
@@ -71,27 +80,41 @@ def analyze_video(
         ) as estimator,
         MeasuresCsvWriter(csv_path) as csv_writer,
     ):
+        session = ExerciseSession(
+            estimator,
+            exercise=exercise,
+            prescription=prescription,
+            height_cm=height_cm,
+            config=config,
+        )
         run = AnalysisRun(info=source.info, frame_size_px=source.frame_size_px, model=model_info)
 
         def emit(samples: list[Sample]) -> None:
             for sample in samples:
                 csv_writer.write(sample)
+                if not keep_masks and sample.pose.mask is not None:
+                    sample = dataclasses.replace(
+                        sample, pose=dataclasses.replace(sample.pose, mask=None)
+                    )
                 for sink in sinks:
                     sink(sample)
 
         for frame in source:
-            pose = estimator.process(frame)
+            step = session.push(frame)
             if run.frames == 0:
                 run.first_t_ms = frame.t_ms
             run.frames += 1
             run.last_t_ms = frame.t_ms
-            run.frames_with_pose += int(pose.has_pose)
-            emit(pipeline.push(pose))
+            run.frames_with_pose += int(step.pose.has_pose)
+            emit(step.samples)
+            events.extend(step.events)
             if progress is not None:
                 progress(run.frames, source.info.frame_count)
             if max_frames is not None and run.frames >= max_frames:
                 break
-        emit(pipeline.finish())
+        samples, final_events, summary = session.finish()
+        emit(samples)
+        events.extend(final_events)
 
     if run.frames_with_pose == 0:
         with contextlib.suppress(OSError):
@@ -101,14 +124,16 @@ def analyze_video(
             "body from the side, in good light, with the person at least a third of the "
             "frame's height."
         )
-    run.report = build_report(video, run, pipeline, height_cm)
+    run.report = build_report(video, run, session.pipeline)
+    if summary is not None:
+        run.report["exercise"] = exercise
+        run.report.update(summary.to_report_dict())
+    run.events = events
     write_report_json(run.report, out_dir / REPORT_JSON)
     return run
 
 
-def build_report(
-    video: Path, run: AnalysisRun, pipeline: MeasurePipeline, height_cm: float | None
-) -> dict[str, Any]:
+def build_report(video: Path, run: AnalysisRun, pipeline: MeasurePipeline) -> dict[str, Any]:
     info = run.info
     calibration = pipeline.calibration
     return {

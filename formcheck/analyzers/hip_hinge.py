@@ -55,6 +55,7 @@ _SEVERITY = {
 _MS_PER_S = 1000.0
 _PERCENT = 100.0
 _HALF = 0.5
+_MIN_FIT_SAMPLES = 4
 _SIDE_VIEW_SHARE_MIN = 0.5  # side-only checks need at least half the rep seen from the side
 
 
@@ -76,7 +77,9 @@ class HipHingeChecks(BaseModel):
     trunk_at_depth_min_deg: float = 40.0
     knee_range_squat_min_deg: float = 45.0
     chest_drop_max_deg: float = 10.0
-    rise_lead_check: bool = True
+    rise_onset_fit_fractions: tuple[float, float] = (0.1, 0.5)
+    rise_lag_max_ms: float = 300.0
+    rise_lead_check: bool = False
     rise_lead_max_pct: float = 50.0
     rise_range_min_deg: float = 10.0
     depth_tolerance_deg: float = 10.0
@@ -216,10 +219,36 @@ class HipHingeAnalyzer(Analyzer):
         t, k, tr = window.t_s[seg], knee[seg], trunk[seg]
         lead = _progress_lead(t, k, tr, self.c.rise_range_min_deg)
         return {
+            "rise_onset_lag_ms": self._rise_onset_lag_ms(t, k, tr),
             "chest_drop_deg": _chest_drop_deg(k, tr, self.c.rise_range_min_deg),
             "rise_lead_pct": lead[0],
             "rise_lag_ms": lead[1],
         }
+
+    def _rise_onset_lag_ms(self, t_s: Array, knee: Array, trunk: Array) -> float:
+        """Trunk-rise onset minus knee-extension onset on the way up, ms (+: legs first).
+
+        Mirrors the descent's hip-knee lag: each onset is fitted from its deepest value
+        towards its end value, the knee with the trunk's fitted exponent.
+        """
+        ok = np.isfinite(knee) & np.isfinite(trunk)
+        if ok.sum() < _MIN_FIT_SAMPLES:
+            return math.nan
+        ph, c = self.spec.phase, self.c
+        ex = (ph.onset_exponent_min, ph.onset_exponent_max)
+        onsets: list[float] = []
+        exponent = math.nan
+        for x, range_min in ((trunk, c.rise_range_min_deg), (knee, c.rise_range_min_deg)):
+            i_peak = int(np.nanargmax(np.where(ok, x, -np.inf)))
+            top, end = float(x[i_peak]), float(x[ok][-1])
+            if top - end < range_min:
+                return math.nan
+            after = slice(i_peak, None)
+            shape = ex if math.isnan(exponent) else (exponent, exponent)
+            fit = onset_time(t_s[after], x[after], top, end, c.rise_onset_fit_fractions, shape)
+            exponent = fit.exponent if math.isfinite(fit.exponent) else exponent
+            onsets.append(fit.t_s)
+        return (onsets[0] - onsets[1]) * _MS_PER_S
 
     def _spine_metrics(self, window: RepWindow) -> dict[str, float]:
         tm = window.timing
@@ -270,8 +299,11 @@ class HipHingeAnalyzer(Analyzer):
         drop = metrics["chest_drop_deg"]
         drop_max = self.noise_gate(m.TRUNK_INCLINATION_DEG, c.chest_drop_max_deg * scale)
         dropped = _gt(drop, drop_max)
-        if dropped or not c.rise_lead_check:
+        if dropped:
             return Condition(HIPS_RISE_FIRST, dropped, drop, drop_max, "deg")
+        lag, lag_max = metrics["rise_onset_lag_ms"], c.rise_lag_max_ms * scale
+        if _gt(lag, lag_max) or not c.rise_lead_check:
+            return Condition(HIPS_RISE_FIRST, _gt(lag, lag_max), lag, lag_max, "ms")
         lead, lead_max = metrics["rise_lead_pct"], c.rise_lead_max_pct * scale
         return Condition(HIPS_RISE_FIRST, _gt(lead, lead_max), lead, lead_max, "%")
 
@@ -332,6 +364,9 @@ class HipHingeAnalyzer(Analyzer):
                 f"Lift your chest and hips together: your hips rose first and your chest "
                 f"dropped {v:.0f} deg in {where}."
                 if condition.unit == "deg"
+                else f"Lift your chest and hips together: your legs started straightening "
+                f"{v:.0f} ms before your chest rose in {where}."
+                if condition.unit == "ms"
                 else f"Lift your chest and hips together: your legs straightened {v:.0f}% "
                 f"ahead of your chest in {where}."
             ),

@@ -1,0 +1,252 @@
+"""Accuracy on rendered clips: the whole pipeline against exactly known truth.
+
+A seeded, randomized set of clips (bodies, cameras, tempos, faults) is rendered once into a
+cache folder (same seed, same bytes), then each clip goes through ``analyze_video`` exactly
+as a user's file would, and its per-frame measures are compared with the truth files.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from formcheck.kinematics import names as n
+from formcheck.types import Sample
+
+# A camera within this angle of the pure side view counts as a side view in the tables.
+SIDE_VIEW_MAX_YAW_DEG = 15.0
+
+# How many clips each tier renders per exercise: (exercise, clips, seconds cap)
+TIERS: dict[str, tuple[tuple[str, int], ...]] = {
+    "tiny": (("hip_hinge", 2),),
+    "quick": (
+        ("hip_hinge", 12),
+        ("squat", 2),
+        ("glute_bridge", 2),
+        ("sit_to_stand", 2),
+        ("standing_posture", 1),
+        ("bird_dog", 1),
+        ("forearm_plank", 1),
+        ("side_plank", 1),
+        ("dead_bug", 1),
+        ("cat_camel", 1),
+    ),
+    "full": (
+        ("hip_hinge", 40),
+        ("squat", 6),
+        ("glute_bridge", 6),
+        ("sit_to_stand", 6),
+        ("standing_posture", 3),
+        ("bird_dog", 4),
+        ("forearm_plank", 4),
+        ("side_plank", 4),
+        ("dead_bug", 4),
+        ("cat_camel", 4),
+    ),
+}
+ANGLES = (n.HIP_FLEXION_DEG, n.KNEE_FLEXION_DEG, n.TRUNK_INCLINATION_DEG)
+_TRUTH_ANGLE_KEYS = {
+    n.HIP_FLEXION_DEG: "hip_flexion_deg",
+    n.KNEE_FLEXION_DEG: "knee_flexion_deg",
+    n.TRUNK_INCLINATION_DEG: "trunk_inclination_deg",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class EvalClip:
+    """One clip of an evaluation set: where it is (or will be) and how to render it."""
+
+    name: str
+    exercise: str
+    index: int
+    seed: int
+
+
+@dataclass
+class ErrorSum:
+    """Running sums for a mean absolute error (kept as sums so clips can be pooled)."""
+
+    abs_sum: float = 0.0
+    count: int = 0
+
+    def add(self, errors: np.ndarray) -> None:
+        finite = errors[np.isfinite(errors)]
+        self.abs_sum += float(np.sum(np.abs(finite)))
+        self.count += int(finite.size)
+
+    @property
+    def mae(self) -> float:
+        return self.abs_sum / self.count if self.count else math.nan
+
+    def merge(self, other: ErrorSum) -> None:
+        self.abs_sum += other.abs_sum
+        self.count += other.count
+
+
+@dataclass
+class SynthClipResult:
+    name: str
+    exercise: str
+    variant: str
+    label: str
+    yaw_deg: float
+    view: str  # "side" or "oblique" by SIDE_VIEW_MAX_YAW_DEG
+    frames: int
+    frames_with_pose: int
+    angle_errors: dict[str, ErrorSum] = field(default_factory=dict)
+    scale_error_pct: float = math.nan
+    bulge_change_error: ErrorSum = field(default_factory=ErrorSum)
+    true_reps: int = 0
+    counted_reps: int | None = None
+    faults_true: list[str] = field(default_factory=list)
+    faults_found: list[str] | None = None
+    report: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["angle_mae_deg"] = {k: v.mae for k, v in self.angle_errors.items()}
+        d["bulge_change_mae_mm"] = self.bulge_change_error.mae
+        for key in ("angle_errors", "bulge_change_error", "report"):
+            d.pop(key)
+        return d
+
+
+def eval_set(tier: str, seed: int) -> list[EvalClip]:
+    if tier not in TIERS:
+        raise ValueError(f"unknown tier {tier!r}; choose one of {', '.join(TIERS)}")
+    rng = np.random.default_rng(seed)
+    clips = []
+    for exercise, count in TIERS[tier]:
+        for i in range(count):
+            clips.append(
+                EvalClip(f"{exercise}_{seed}_{i:02d}", exercise, i, int(rng.integers(2**31 - 1)))
+            )
+    return clips
+
+
+def render_eval_clip(clip: EvalClip, cache_dir: Path) -> Path:
+    """Render the clip into the cache unless it is already there; returns the video path."""
+    from formcheck.synth import render_clip
+    from formcheck.synth.spec import random_clip_spec
+
+    video = cache_dir / f"{clip.name}.mp4"
+    if video.is_file() and (cache_dir / f"{clip.name}.json").is_file():
+        return video
+    spec = random_clip_spec(clip.exercise, np.random.default_rng(clip.seed))
+    render_clip(spec, cache_dir, clip.name)
+    return video
+
+
+def _rep_bottom_means(
+    t_s: np.ndarray, values: np.ndarray, reps: list[dict[str, float]]
+) -> list[float]:
+    """Mean of ``values`` over each rep's bottom (from bottom_start_s to up_start_s)."""
+    out = []
+    for rep in reps:
+        start, end = rep.get("bottom_start_s"), rep.get("up_start_s")
+        if start is None or end is None:
+            out.append(math.nan)
+            continue
+        sel = (t_s >= start) & (t_s <= end) & np.isfinite(values)
+        out.append(float(np.mean(values[sel])) if np.any(sel) else math.nan)
+    return out
+
+
+def evaluate_clip(
+    clip: EvalClip, cache_dir: Path, *, model: Path | None = None, with_analyzer: bool = True
+) -> SynthClipResult:
+    """Render (if needed), analyze like a user's file, and compare with the truth."""
+    from formcheck.analyzers import exercise_names
+    from formcheck.offline import analyze_video
+
+    video = render_eval_clip(clip, cache_dir)
+    meta = json.loads((cache_dir / f"{clip.name}.json").read_text())
+    truth = np.load(cache_dir / f"{clip.name}.npz")
+    samples: list[Sample] = []
+    exercise = clip.exercise if with_analyzer and clip.exercise in exercise_names() else None
+    with tempfile.TemporaryDirectory() as out:
+        run = analyze_video(
+            video,
+            Path(out),
+            model=model,
+            exercise=exercise,
+            sinks=(samples.append,),
+            keep_masks=False,
+        )
+    camera = meta["camera"]
+    yaw = float(camera["yaw_deg"])
+    result = SynthClipResult(
+        name=clip.name,
+        exercise=clip.exercise,
+        variant=str(meta.get("variant", "")),
+        label=str(meta.get("label", "")),
+        yaw_deg=yaw,
+        view="side" if abs(yaw) <= SIDE_VIEW_MAX_YAW_DEG else "oblique",
+        frames=run.frames,
+        frames_with_pose=run.frames_with_pose,
+        true_reps=len(meta.get("reps", [])),
+        faults_true=sorted({f["kind"] for f in meta.get("faults", [])}),
+        report=run.report,
+    )
+    _compare_angles(result, samples, truth, side=str(camera["side"]))
+    _compare_scale(result, samples, camera)
+    _compare_bulge(result, samples, truth, meta)
+    if exercise is not None:
+        result.counted_reps = int(run.report.get("summary", {}).get("reps", 0))
+        result.faults_found = sorted({str(f["code"]) for f in run.report.get("findings", [])})
+    return result
+
+
+def _truth_at(samples: list[Sample], truth: Any, key: str) -> np.ndarray:
+    t_true = np.asarray(truth["t_ms"], dtype=float)
+    values = np.asarray(truth[key], dtype=float)
+    t = np.array([s.t_ms for s in samples])
+    idx = np.clip(np.searchsorted(t_true, t - 0.5), 0, len(t_true) - 1)
+    return np.asarray(values[idx])
+
+
+def _compare_angles(result: SynthClipResult, samples: list[Sample], truth: Any, side: str) -> None:
+    for name in ANGLES:
+        est = np.array([s.get(name) if s.quality.has_pose else math.nan for s in samples])
+        true = _truth_at(samples, truth, f"{side}_{_TRUTH_ANGLE_KEYS[name]}")
+        errors = ErrorSum()
+        errors.add(est - true)
+        result.angle_errors[name] = errors
+
+
+def _compare_scale(result: SynthClipResult, samples: list[Sample], camera: dict[str, Any]) -> None:
+    """mm per px at the person against the pinhole truth (distance / focal length)."""
+    focal_px = camera.get("focal_px")
+    distance_m = camera.get("distance_m")
+    scales = [s.get(n.MM_PER_PX) for s in samples if math.isfinite(s.get(n.MM_PER_PX))]
+    if not scales or not focal_px or not distance_m:
+        return
+    true_mm_per_px = float(distance_m) * 1000.0 / float(focal_px)
+    result.scale_error_pct = 100.0 * (float(np.median(scales)) / true_mm_per_px - 1.0)
+
+
+def _compare_bulge(
+    result: SynthClipResult, samples: list[Sample], truth: Any, meta: dict[str, Any]
+) -> None:
+    """Change of the back bulge from the first rep's bottom, estimated against true.
+
+    Absolute outlines differ between people far more than faults change them (FACTS.md),
+    so the product measures change from the person's own reference; so does this check.
+    """
+    reps = meta.get("reps", [])
+    if len(reps) < 2:
+        return
+    t_s = np.array([s.t_ms for s in samples]) / 1000.0
+    est = np.array([s.get(n.BACK_BULGE_MM) for s in samples])
+    true = _truth_at(samples, truth, "back_bulge_mean_mm")
+    est_bottom = _rep_bottom_means(t_s, est, reps)
+    true_bottom = _rep_bottom_means(t_s, true, reps)
+    est_change = np.array(est_bottom[1:]) - est_bottom[0]
+    true_change = np.array(true_bottom[1:]) - true_bottom[0]
+    result.bulge_change_error.add(est_change - true_change)
