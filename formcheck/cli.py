@@ -15,6 +15,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 from formcheck.errors import FormcheckError
 
 DEFAULT_OUT_ROOT = Path("out")
+DEFAULT_REAL_VIDEOS = Path("..") / "shared" / "videos"
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -104,6 +105,36 @@ def cmd_exercises(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    from formcheck.evaluation.runner import print_tables, run_eval
+    from formcheck.evaluation.summary import check_against_baseline
+
+    tier = "quick" if args.quick else args.tier
+    videos = None if args.no_real else Path(args.videos)
+    summary = run_eval(
+        tier=tier,
+        seed=args.seed,
+        cache_dir=Path(args.cache),
+        videos_dir=videos,
+        model=Path(args.model) if args.model else None,
+        workers=args.workers,
+        log=lambda line: print(line, file=sys.stderr),
+    )
+    print_tables(summary)
+    failures = check_against_baseline(summary, tier)
+    summary["baseline_failures"] = failures
+    if args.json:
+        from formcheck.report.files import write_report_json
+
+        write_report_json(summary, Path(args.json))
+        print(f"wrote {args.json}")
+    if failures:
+        print("\nBelow the committed baseline:\n  " + "\n  ".join(failures))
+        return 1
+    print(f"\nAt or above the committed baseline for tier {tier}.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="formcheck", description="Camera-based form checking for back-care exercises."
@@ -124,6 +155,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="check this .task bundle instead")
     p.add_argument("--rebuild", action="store_true", help="rebuild even if a good one is cached")
     p.set_defaults(handler=cmd_models)
+
+    p = sub.add_parser("eval", help="measure accuracy on renders and labelled real clips")
+    p.add_argument("--quick", action="store_true", help="the quick tier (under 10 minutes)")
+    p.add_argument("--tier", default="full", choices=["tiny", "quick", "full"])
+    p.add_argument("--seed", type=int, default=2026, help="seed of the randomized set")
+    p.add_argument("--json", help="write every figure to this JSON file")
+    p.add_argument("--cache", default="out/eval_cache", help="where rendered clips are kept")
+    p.add_argument("--videos", default=str(DEFAULT_REAL_VIDEOS), help="labelled real clips")
+    p.add_argument("--no-real", action="store_true", help="skip the real clips")
+    p.add_argument("--workers", type=int, help="processes (default: the cores, at most 2)")
+    p.add_argument("--model", help="PoseLandmarker .task bundle to use")
+    p.set_defaults(handler=cmd_eval)
 
     p = sub.add_parser("exercises", help="list the exercise analyzers")
     p.set_defaults(handler=cmd_exercises)

@@ -50,6 +50,19 @@ TIERS: dict[str, tuple[tuple[str, int], ...]] = {
         ("cat_camel", 4),
     ),
 }
+# Which analyzer fault code each injected synthetic fault should produce.
+FAULT_CODES: dict[str, str] = {
+    "lumbar_flexion": "spine_rounded",
+    "lumbar_extension": "spine_arched",
+    "knee_first": "knee_first",
+    "hips_rise_first": "hips_rise_first",
+    "knee_dominant": "knee_dominant",
+    "forward_head": "head_forward",
+    "plank_sag": "hip_sag",
+    "side_plank_hip_drop": "hip_drop",
+    "pelvis_rotation": "pelvis_rotation",
+    "stance_width": "stance_width_change",
+}
 ANGLES = (n.HIP_FLEXION_DEG, n.KNEE_FLEXION_DEG, n.TRUNK_INCLINATION_DEG)
 _TRUTH_ANGLE_KEYS = {
     n.HIP_FLEXION_DEG: "hip_flexion_deg",
@@ -90,6 +103,19 @@ class ErrorSum:
 
 
 @dataclass
+class RepComparison:
+    """One true rep against the detected rep that overlaps it most (if any)."""
+
+    index: int
+    matched: bool
+    true_codes: list[str]
+    found_codes: list[str]
+    phase_error_s: dict[str, float]  # detected minus true, per phase
+    true_lag_ms: float  # knee-first lead injected (NaN when none)
+    found_lag_ms: float  # hip-knee onset lag the analyzer measured
+
+
+@dataclass
 class SynthClipResult:
     name: str
     exercise: str
@@ -106,6 +132,7 @@ class SynthClipResult:
     counted_reps: int | None = None
     faults_true: list[str] = field(default_factory=list)
     faults_found: list[str] | None = None
+    rep_rows: list[RepComparison] = field(default_factory=list)
     report: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -195,12 +222,64 @@ def evaluate_clip(
         report=run.report,
     )
     _compare_angles(result, samples, truth, side=str(camera["side"]))
-    _compare_scale(result, samples, camera)
+    _compare_scale(result, samples, truth, meta)
     _compare_bulge(result, samples, truth, meta)
     if exercise is not None:
         result.counted_reps = int(run.report.get("summary", {}).get("reps", 0))
         result.faults_found = sorted({str(f["code"]) for f in run.report.get("findings", [])})
+        result.rep_rows = compare_reps(meta, run.report)
     return result
+
+
+def _overlap_s(a: tuple[float, float], b: tuple[float, float]) -> float:
+    return max(0.0, min(a[1], b[1]) - max(a[0], b[0]))
+
+
+def compare_reps(meta: dict[str, Any], report: dict[str, Any]) -> list[RepComparison]:
+    """Match each true rep with the detected rep overlapping it most; compare the two."""
+    found = report.get("reps", [])
+    rows = []
+    for i, rep in enumerate(meta.get("reps", [])):
+        span = (float(rep["start_s"]), float(rep["end_s"]))
+        true_codes = sorted(
+            {
+                FAULT_CODES.get(f["kind"], f["kind"])
+                for f in meta.get("faults", [])
+                if f.get("rep") == i or (f.get("rep") is None and f["kind"] != "tempo")
+            }
+        )
+        true_lag = math.nan
+        for f in meta.get("faults", []):
+            if f["kind"] == "knee_first" and f.get("rep") == i:
+                true_lag = float(f["size"])
+        best = max(found, key=lambda r: _overlap_s(span, (r["start_s"], r["end_s"])), default=None)
+        if best is None or _overlap_s(span, (best["start_s"], best["end_s"])) <= 0:
+            rows.append(RepComparison(i, False, true_codes, [], {}, true_lag, math.nan))
+            continue
+        true_phases = {
+            "down_s": float(rep["bottom_start_s"]) - float(rep["start_s"]),
+            "pause_s": float(rep["up_start_s"]) - float(rep["bottom_start_s"]),
+            "up_s": float(rep["end_s"]) - float(rep["up_start_s"]),
+        }
+        phases = best.get("phases", {})
+        errors = {
+            k: float(phases[k]) - v
+            for k, v in true_phases.items()
+            if phases.get(k) is not None
+        }
+        lag = best.get("metrics", {}).get("onset_lag_ms")
+        rows.append(
+            RepComparison(
+                i,
+                True,
+                true_codes,
+                sorted(str(c) for c in best.get("faults", [])),
+                errors,
+                true_lag,
+                float(lag) if lag is not None else math.nan,
+            )
+        )
+    return rows
 
 
 def _truth_at(samples: list[Sample], truth: Any, key: str) -> np.ndarray:
@@ -220,14 +299,19 @@ def _compare_angles(result: SynthClipResult, samples: list[Sample], truth: Any, 
         result.angle_errors[name] = errors
 
 
-def _compare_scale(result: SynthClipResult, samples: list[Sample], camera: dict[str, Any]) -> None:
-    """mm per px at the person against the pinhole truth (distance / focal length)."""
-    focal_px = camera.get("focal_px")
-    distance_m = camera.get("distance_m")
+def _compare_scale(
+    result: SynthClipResult, samples: list[Sample], truth: Any, meta: dict[str, Any]
+) -> None:
+    """mm per px at the person against the pinhole truth: hip depth / focal length."""
+    focal_px = float(meta["camera"]["focal_px"])
     scales = [s.get(n.MM_PER_PX) for s in samples if math.isfinite(s.get(n.MM_PER_PX))]
-    if not scales or not focal_px or not distance_m:
+    if not scales:
         return
-    true_mm_per_px = float(distance_m) * 1000.0 / float(focal_px)
+    t_ms = np.asarray(truth["t_ms"], dtype=float)
+    still_end_ms = float(meta["still_s"][1]) * 1000.0
+    hips = np.asarray(truth["landmarks_camera_m"], dtype=float)[:, [23, 24], 2].mean(axis=1)
+    depth_m = float(np.median(hips[t_ms <= still_end_ms]))
+    true_mm_per_px = depth_m * 1000.0 / focal_px
     result.scale_error_pct = 100.0 * (float(np.median(scales)) / true_mm_per_px - 1.0)
 
 

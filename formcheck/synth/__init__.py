@@ -19,7 +19,8 @@ camera: CameraSpec, style: SceneStyle, crf, prescribed_tempo, label, write_masks
 ``MotionConfig(reps, tempo: Tempo, still_s=1.5, hold_s, params, variant)``;
 ``Tempo(down_s, pause_s, up_s, rest_s)``; ``Fault(kind, size, reps=None, start_s=None)``;
 ``CameraSpec(distance_m, height_m, yaw_deg, side, vertical_fov_deg, width_px, height_px, fps)``.
-``EXERCISES``: hip_hinge (variants bodyweight, dowel, kettlebell), squat, glute_bridge,
+``EXERCISES``: hip_hinge (variants bodyweight; dowel: a dowel along the back, right hand behind
+the neck, left behind the lower back; kettlebell: held in both hands), squat, glute_bridge,
 bird_dog, dead_bug, side_plank (filmed from the front), forearm_plank, sit_to_stand (with a
 box), cat_camel, standing_posture. ``FAULT_UNITS``: each fault kind and the unit of its size.
 ``python -m formcheck.synth.samples`` renders ``sample_videos/`` (see ``samples.py``).

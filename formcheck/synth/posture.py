@@ -8,8 +8,12 @@ Hip flexion and ankle dorsiflexion follow so that the feet stay flat on the floo
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields, replace
 
+import numpy as np
+
+from formcheck.synth.geometry import Vec, rot_x, rot_z
 from formcheck.synth.skeleton import LUMBAR_JOINTS, SIDES, THORACIC_JOINTS, Angles, BodyPose
 
 # Share of lumbar flexion taken by L5-L4, L3-L2, L1 pieces (the lower segments move most).
@@ -86,3 +90,17 @@ def add_joint(pose: BodyPose, joint: str, delta: Angles) -> BodyPose:
     joints = dict(pose.joints)
     joints[joint] = (old[0] + delta[0], old[1] + delta[1], old[2] + delta[2])
     return replace(pose, joints=joints)
+
+
+def arm_angles(upper_dir: Vec, fore_dir: Vec, side: str) -> tuple[Angles, Angles]:
+    """Shoulder (flexion, abduction, rotation) and elbow angles that point the upper arm and
+    the forearm along the given directions of the shoulder-girdle frame (inverse of the FK)."""
+    u = upper_dir / np.linalg.norm(upper_dir)
+    w = fore_dir / np.linalg.norm(fore_dir)
+    sign = 1.0 if side == "left" else -1.0
+    abd = math.degrees(math.asin(max(-1.0, min(1.0, -sign * u[2]))))
+    flex = math.degrees(math.atan2(u[0], -u[1]))
+    local = (rot_z(flex) @ rot_x(sign * abd)).T @ w
+    elbow = math.degrees(math.acos(max(-1.0, min(1.0, -local[1]))))
+    twist = math.degrees(math.atan2(-local[2], local[0]))
+    return (flex, abd, sign * twist), (elbow, 0.0, 0.0)

@@ -7,13 +7,21 @@ from typing import ClassVar
 
 import numpy as np
 
+from formcheck.synth.body import BodyShape
 from formcheck.synth.faults import Fault
 from formcheck.synth.motion import MS_PER_S, Motion
 from formcheck.synth.placement import Support, place
-from formcheck.synth.posture import SagittalPosture
+from formcheck.synth.posture import SagittalPosture, arm_angles
 from formcheck.synth.raycast import Box
 from formcheck.synth.skeleton import BodyPose, Skeleton
-from formcheck.synth.surface import Capsule, Ellipsoid, Primitive
+from formcheck.synth.surface import (
+    HAIR_OFFSET_FRAC,
+    HAIR_RADII_SCALE,
+    Capsule,
+    Ellipsoid,
+    Primitive,
+    trunk_pieces,
+)
 from formcheck.synth.timeline import RepWindow
 
 FEET = Support(anchor=("ankle_left", "ankle_right"))
@@ -22,7 +30,6 @@ LUMBAR_PELVIS_COMPENSATION = 0.5  # share of a rounded back's flexion the pelvis
 KNEE_DOMINANT_SHANK = 0.45  # extra shin tilt per degree of extra knee flexion
 KNEE_DOMINANT_TRUNK = 0.6  # less pelvis tilt per degree of extra knee flexion
 DOWEL_RADIUS_M = 0.014
-DOWEL_HALF_LENGTH_M = 0.6
 KETTLEBELL_RADIUS_M = 0.095
 KETTLEBELL_DROP_M = 0.13
 HANDLE_RADIUS_M = 0.012
@@ -31,6 +38,45 @@ CHAIR = "chair"
 CHAIR_BACK_M = 0.22  # seat extends this far behind the hip joints
 CHAIR_FRONT_FRACTION = 0.55  # ... and this share of the thigh in front of them
 CHAIR_HALF_WIDTH_M = 0.24
+
+
+# Dowel drill: the right hand holds the dowel behind the neck, the left behind the lower back.
+# Directions of the upper arm and forearm in the shoulder-girdle frame (forward, up, right).
+DOWEL_RIGHT_ARM = ((-0.2, 0.85, 0.45), (-0.05, -0.42, -0.9))
+DOWEL_LEFT_ARM = ((-0.45, -0.85, 0.1), (0.15, -0.6, 0.78))
+DOWEL_TAIL_M = 0.12  # dowel beyond the sacrum
+DOWEL_HEAD_M = 0.25  # dowel beyond the back of the head
+
+
+def dowel_on_back(shape: BodyShape, skel: Skeleton) -> Capsule:
+    """A dowel laid along the back: from the sacrum, tangent to the back (and head), so a
+    rounded or arched spine lifts it off the thoracic spine or the head."""
+    pelvis = skel.frames["pelvis"]
+    origin = skel.points["pelvis"]
+    pieces = trunk_pieces(shape, skel)
+    backs = [start - f0[:, 0] * sec.back_depth_m for start, _, f0, _, sec, _ in pieces]
+    _, top_end, _, top_frame, top_sec, _ = pieces[-1]
+    backs.append(top_end - top_frame[:, 0] * top_sec.back_depth_m)
+    head = skel.frames["head"]
+    h = shape.height_m
+    head_back = skel.points["head_centre"] + head[:, 0] * (
+        HAIR_OFFSET_FRAC[0] * h - HAIR_RADII_SCALE[0] * shape.head_radii_m[0]
+    )
+    sacrum = backs[0]
+    candidates = [*backs[2:], head_back]
+    local = [pelvis.T @ (p - origin) for p in candidates]
+    s2 = (pelvis.T @ (sacrum - origin))[:2]
+    # The tangent from the sacrum: the candidate seen furthest towards the back (-x).
+    angles = [np.arctan2(-(q[0] - s2[0]), q[1] - s2[1]) for q in local]
+    touch = candidates[int(np.argmax(angles))]
+    direction = (touch - sacrum) / np.linalg.norm(touch - sacrum)
+    dorsal = -pelvis[:, 0] + np.dot(pelvis[:, 0], direction) * direction
+    dorsal /= np.linalg.norm(dorsal)
+    length = float(np.dot(head_back - sacrum, direction)) + DOWEL_HEAD_M
+    base = sacrum + DOWEL_RADIUS_M * dorsal
+    return Capsule(
+        base - DOWEL_TAIL_M * direction, base + length * direction, DOWEL_RADIUS_M, PROP, PROP
+    )
 
 
 def forward_head_deltas(size_mm: float, neck_m: float) -> SagittalPosture:
@@ -171,13 +217,23 @@ class HipHinge(StandingRepMotion):
             stance_abduction_deg=self.params["stance_abduction_deg"],
         )
 
+    def pose_at(self, t_s: float, with_faults: bool = True) -> BodyPose:
+        pose = super().pose_at(t_s, with_faults)
+        if self.variant != "dowel":
+            return pose
+        joints = dict(pose.joints)  # hands hold the dowel behind the neck and the lower back
+        for side, (upper, fore) in (("right", DOWEL_RIGHT_ARM), ("left", DOWEL_LEFT_ARM)):
+            shoulder, elbow = arm_angles(np.array(upper), np.array(fore), side)
+            joints[f"shoulder_{side}"] = shoulder
+            joints[f"elbow_{side}"] = elbow
+        return BodyPose(root_deg=pose.root_deg, joints=joints, root_twist_deg=pose.root_twist_deg)
+
     def props(self, skel: Skeleton) -> list[Primitive]:
         hands = (skel.points["wrist_left"] + skel.points["wrist_right"]) / 2.0
         grip = hands + np.array([0.0, -0.05 * self.shape.height_m, 0.0])
         lateral = skel.frames["pelvis"][:, 2]
         if self.variant == "dowel":
-            half = DOWEL_HALF_LENGTH_M * lateral
-            return [Capsule(grip - half, grip + half, DOWEL_RADIUS_M, PROP, PROP)]
+            return [dowel_on_back(self.shape, skel)]
         if self.variant == "kettlebell":
             bell = grip + np.array([0.0, -KETTLEBELL_DROP_M, 0.0])
             r = KETTLEBELL_RADIUS_M

@@ -1,0 +1,109 @@
+"""The accuracy harness: its bookkeeping on hand-made data, and a tiny real run vs baseline."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from formcheck.evaluation.real_labels import load_labels
+from formcheck.evaluation.summary import check_against_baseline, summarize_analyzers
+from formcheck.evaluation.synthetic import (
+    ErrorSum,
+    SynthClipResult,
+    compare_reps,
+    eval_set,
+)
+from tests.conftest import SHARED_VIDEOS
+
+
+def test_eval_set_is_seeded_and_sized():
+    a, b = eval_set("quick", 7), eval_set("quick", 7)
+    assert a == b and len(a) == 24
+    assert eval_set("quick", 8) != a
+    with pytest.raises(ValueError, match="tiny"):
+        eval_set("nope", 1)
+
+
+def test_error_sum_pools_like_one_array():
+    x, y = np.array([1.0, -2.0, math.nan]), np.array([3.0])
+    a, b = ErrorSum(), ErrorSum()
+    a.add(x)
+    b.add(y)
+    a.merge(b)
+    assert a.mae == pytest.approx(2.0) and a.count == 3
+
+
+META = {
+    "reps": [
+        {"start_s": 1.0, "bottom_start_s": 2.0, "up_start_s": 2.5, "end_s": 4.0},
+        {"start_s": 5.0, "bottom_start_s": 6.0, "up_start_s": 6.5, "end_s": 8.0},
+        {"start_s": 9.0, "bottom_start_s": 10.0, "up_start_s": 10.5, "end_s": 12.0},
+    ],
+    "faults": [{"kind": "knee_first", "rep": 1, "size": 300.0},
+               {"kind": "lumbar_flexion", "rep": 2, "size": 20.0}],
+}
+REPORT = {
+    "reps": [
+        {"start_s": 1.1, "end_s": 3.9, "phases": {"down_s": 1.0, "pause_s": 0.4, "up_s": 1.5},
+         "metrics": {"onset_lag_ms": 10.0}, "faults": []},
+        {"start_s": 5.0, "end_s": 8.1, "phases": {"down_s": 1.1, "pause_s": 0.5, "up_s": 1.5},
+         "metrics": {"onset_lag_ms": 260.0}, "faults": ["knee_first", "spine_rounded"]},
+    ],
+}
+
+
+def test_compare_reps_matches_by_overlap_and_maps_fault_codes():
+    rows = compare_reps(META, REPORT)
+    assert [r.matched for r in rows] == [True, True, False]
+    assert rows[1].true_codes == ["knee_first"] and rows[2].true_codes == ["spine_rounded"]
+    assert rows[1].found_codes == ["knee_first", "spine_rounded"]
+    assert rows[1].phase_error_s["down_s"] == pytest.approx(0.1)
+    assert rows[1].true_lag_ms == 300.0 and rows[1].found_lag_ms == 260.0
+
+
+def test_rep_level_confusion_counts():
+    result = SynthClipResult("c", "hip_hinge", "", "", 0.0, "side", 10, 10, true_reps=3,
+                             counted_reps=2, rep_rows=compare_reps(META, REPORT))
+    table = summarize_analyzers([result])["hip_hinge"]
+    assert table["reps_exact_rate"] == 0.0
+    knee = table["faults"]["knee_first"]
+    assert (knee["tp"], knee["fn"], knee["fp"], knee["tn"]) == (1, 0, 0, 2)
+    spine = table["faults"]["spine_rounded"]
+    assert (spine["tp"], spine["fn"], spine["fp"]) == (0, 1, 1)
+    assert table["onset_lag_mae_ms"] == pytest.approx(40.0)
+
+
+def test_baseline_check_flags_drops_only(tmp_path):
+    base = tmp_path / "b.json"
+    base.write_text('{"t": {"synthetic": {"by_view": {"side": {"detection_rate": 0.99, '
+                    '"angle_mae_deg": {"hip_flexion_deg": 3.0}}}}}}')
+    good = {"synthetic": {"by_view": {"side": {"detection_rate": 1.0,
+                                               "angle_mae_deg": {"hip_flexion_deg": 3.5}}}}}
+    bad = {"synthetic": {"by_view": {"side": {"detection_rate": 0.9,
+                                              "angle_mae_deg": {"hip_flexion_deg": 4.5}}}}}
+    assert check_against_baseline(good, "t", base) == []
+    assert len(check_against_baseline(bad, "t", base)) == 2
+
+
+def test_real_labels_parse():
+    labels = load_labels(SHARED_VIDEOS)
+    if not labels:
+        pytest.skip("../shared/videos is absent")
+    by_name = {lb.path.name: lb for lb in labels}
+    c = by_name["0016c_1.mp4"]
+    assert c.reps == 10 and c.faults == frozenset() and len(c.rep_times_s) == 10
+    assert by_name["0016a_1.mp4"].faults is None
+    assert by_name["0016r_1.mp4"].faults == frozenset({"spine_rounded"})
+
+
+@pytest.mark.slow
+def test_tiny_synthetic_eval_meets_committed_baseline(tmp_path, model_path):
+    """Renders two randomized hinges, runs the whole pipeline, compares with the baseline."""
+    from formcheck.evaluation.runner import run_eval
+
+    summary = run_eval(tier="tiny", cache_dir=tmp_path, model=model_path, workers=2,
+                       log=lambda _: None)
+    failures = check_against_baseline(summary, "tiny")
+    assert failures == [], failures
