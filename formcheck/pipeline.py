@@ -20,7 +20,7 @@ from formcheck.kinematics.calibration import (
     scale_from_poses,
 )
 from formcheck.kinematics.orientation import OrientationConfig
-from formcheck.kinematics.spine import BackMeasurer
+from formcheck.kinematics.spine import BackMeasurer, BackOutline
 from formcheck.kinematics.stage import FrameOrientation, KinematicsStage, SpineMeasurer
 from formcheck.smoothing.smoother import PoseSmoother
 from formcheck.types import PoseFrame, Sample
@@ -42,6 +42,7 @@ class MeasurePipeline:
         self._smoother = PoseSmoother(self.config.smoothing)
         if spine is None and self.config.segmentation:
             spine = BackMeasurer()
+        self._back = spine if isinstance(spine, BackMeasurer) else None
         self._kinematics = KinematicsStage(self.config.quality, orientation, spine)
         self.calibration: Calibration | None = None
         self._pending: list[tuple[PoseFrame, Orientation]] = []
@@ -49,6 +50,11 @@ class MeasurePipeline:
     @property
     def calibrating(self) -> bool:
         return self.calibration is None
+
+    @property
+    def back_outline(self) -> BackOutline | None:
+        """The back outline read from the latest frame's mask, for drawing (None without one)."""
+        return self._back.last_outline if self._back is not None else None
 
     def push(self, pose: PoseFrame) -> list[Sample]:
         smoothed = self._smoother(pose)

@@ -18,6 +18,7 @@ from formcheck.kinematics.orientation import (
     near_side,
 )
 from formcheck.kinematics.stage import KinematicsStage, frame_quality
+from formcheck.pose.landmarks import SIDE_JOINTS
 from formcheck.types import CameraView, Facing, PoseFrame
 from tests.stick_figure import StickPose, mirrored, stick_frame
 
@@ -162,3 +163,23 @@ def test_stage_produces_sample_with_every_measure():
     # Feet under the hips: ankles one hip width apart across the body.
     assert sample.get(n.STANCE_WIDTH_MM) == pytest.approx(2 * StickPose().half_width_m * 1000.0)
     assert np.isfinite(sample.get(n.CAMERA_YAW_FROM_SIDE_DEG))
+
+
+def test_misplaced_near_knee_falls_back_to_far_leg():
+    """A near knee landmark pulled onto a held weight makes the near leg implausible."""
+    stage = KinematicsStage(QualityConfig())
+    pose = StickPose(knee_flexion_deg=10.0, hip_flexion_deg=20.0)
+    for i in range(30):  # a normal stretch teaches the typical thigh/shank split
+        frame = stick_frame(pose, t_ms=i * 33.0)
+        stage.orient(frame)
+    frame = stick_frame(pose, t_ms=31 * 33.0)
+    assert frame.landmarks_px is not None and frame.visibility is not None
+    bad = frame.landmarks_px.copy()
+    bad[SIDE_JOINTS["left"]["knee"], :2] += np.array([60.0, -40.0])  # onto the kettlebell
+    broken = PoseFrame(frame.t_ms, 640, 480, bad, frame.world_m, frame.visibility)
+    orientation = stage.orient(broken)
+    assert orientation.side == "right"
+    sample = stage.sample(broken, orientation, mm_per_px=1.0, world_to_mm=1000.0)
+    assert sample.get(n.KNEE_FLEXION_DEG) == pytest.approx(10.0, abs=1e-6)
+    # A healthy frame goes back to the near side.
+    assert stage.orient(stick_frame(pose, t_ms=32 * 33.0)).side == "left"

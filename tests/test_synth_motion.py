@@ -7,7 +7,7 @@ import pytest
 
 from formcheck.errors import UnknownExerciseError
 from formcheck.synth.body import make_body
-from formcheck.synth.clip import _measured_size
+from formcheck.synth.clip import measured_fault_size
 from formcheck.synth.exercises import EXERCISES, motion_class
 from formcheck.synth.faults import Fault
 from formcheck.synth.landmarks import landmarks_world
@@ -73,7 +73,7 @@ def test_lumbar_flexion_increases_the_true_bulge_at_the_bottom_only() -> None:
     assert measures_at(motion, 0.5)["back_bulge_mean_mm"] == pytest.approx(
         measures_at(motion, 0.5, with_faults=False)["back_bulge_mean_mm"]
     )
-    assert _measured_size(motion, SHAPE, (onset, full_start, full_end, end), fault.kind) > 10.0
+    assert measured_fault_size(motion, SHAPE, (onset, full_start, full_end, end), fault.kind) > 10.0
 
 
 @pytest.mark.parametrize("lead_ms", [150.0, 400.0])
@@ -125,7 +125,7 @@ def test_sized_faults_change_their_measure_by_their_size(
         [Fault(kind, size, None if cls.is_hold else (1,))],
     )
     (event,) = motion.fault_events()
-    measured = _measured_size(motion, SHAPE, tuple(event[2:]), kind)  # type: ignore[arg-type]
+    measured = measured_fault_size(motion, SHAPE, tuple(event[2:]), kind)  # type: ignore[arg-type]
     assert measured == pytest.approx(size, abs=tolerance)
 
 

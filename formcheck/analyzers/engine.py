@@ -36,7 +36,10 @@ from formcheck.analyzers.events import (
 from formcheck.analyzers.phases import Cycle, PhaseMachine
 from formcheck.analyzers.setup import SetupAdvisor
 from formcheck.analyzers.signals import (
+    NO_TRANSITION,
+    TransitionFit,
     fill_gaps,
+    fit_transition,
     moving_average,
     onset_backward,
     onset_time,
@@ -378,7 +381,7 @@ class Analyzer:
         primary = raw.get(spec.primary_signal, np.full(t.shape, math.nan))
         depth = self._orient_array(primary) - self.start_value()
         sig = moving_average(t, fill_gaps(t, depth, spec.max_gap_s), spec.smoothing_window_s)
-        timing = self._timing(t, sig, cycle)
+        timing = self._timing(t, sig, cycle, raw)
         cal = self.spec.calibration
         rest_end = min(timing.start_s, cycle.leave_s) - cal.rest_margin_s
         before = (t < rest_end) & (t >= rest_end - cal.rest_window_s)
@@ -403,9 +406,10 @@ class Analyzer:
     def _orient_array(self, values: np.ndarray) -> np.ndarray:
         return -values if self.spec.phase.direction == "decrease" else values
 
-    def _timing(self, t: np.ndarray, sig: np.ndarray, cycle: Cycle) -> RepTiming:
+    def _timing(
+        self, t: np.ndarray, sig: np.ndarray, cycle: Cycle, raw: Mapping[str, np.ndarray]
+    ) -> RepTiming:
         spec = self.spec.phase
-        fr, ex = spec.onset_fit_fractions, (spec.onset_exponent_min, spec.onset_exponent_max)
         inside = (t >= cycle.leave_s) & (t <= cycle.return_s) & np.isfinite(sig)
         if not inside.any():
             return RepTiming(
@@ -422,6 +426,117 @@ class Analyzer:
         # up by noise, which would shorten the pause)
         near = inside & (sig >= sig[i_peak] - spec.plateau_band_deg)
         peak = float(np.median(sig[near]))
+        # the way down is fitted up to the middle of the bottom, the way up from there to
+        # the rest after the rep (cut where the next rep starts to leave it)
+        split = float(np.median(t[near]))
+        down = t <= split
+        rest_end = self._rest_after_end(t, sig, cycle)
+        up = (t >= split) & (t <= rest_end)
+        cal = self.spec.calibration
+        before = (t < cycle.leave_s - cal.rest_margin_s) & (
+            t >= cycle.leave_s - cal.rest_margin_s - cal.rest_window_s
+        )
+        after = (t > cycle.return_s + cal.rest_margin_s) & (t <= rest_end)
+        regions = (before, near, after)
+        fits: dict[str, tuple[TransitionFit, TransitionFit]] = {}
+        fits[spec.primary_signal] = self._fit_rep(t, sig, down, up, regions, cycle.from_bottom)
+        for name in spec.joint_signals:
+            series = raw.get(name)
+            if series is None:
+                continue
+            smooth = moving_average(t, fill_gaps(t, series, spec.max_gap_s),
+                                    spec.smoothing_window_s)
+            fits[name] = self._fit_rep(t, smooth, down, up, regions, cycle.from_bottom)
+        fallback = self._timing_from_onsets(t, sig, cycle, i_peak, peak)
+        bounds = self._bounds_from_fits(fits, fallback, cycle, t)
+        start, bottom_in, bottom_out, end = bounds
+        bottom_in = min(max(bottom_in, start), max(t_peak, start))
+        bottom_out = min(max(bottom_out, bottom_in), end)
+        return RepTiming(start, bottom_in, bottom_out, end, t_peak, peak, fits)
+
+    def _rest_after_end(self, t: np.ndarray, sig: np.ndarray, cycle: Cycle) -> float:
+        """Last sample of the rest after the rep, before the signal leaves it again."""
+        post = np.nonzero((t > cycle.return_s) & np.isfinite(sig))[0]
+        if post.size == 0:
+            return float(t[-1])
+        low = np.minimum.accumulate(sig[post])
+        rising = np.nonzero(sig[post] > low + self.spec.phase.plateau_band_deg)[0]
+        return float(t[post[rising[0]] - 1]) if rising.size else float(t[-1])
+
+    def _fit_rep(
+        self,
+        t: np.ndarray,
+        x: np.ndarray,
+        down: np.ndarray,
+        up: np.ndarray,
+        regions: tuple[np.ndarray, np.ndarray, np.ndarray],
+        from_bottom: bool,
+    ) -> tuple[TransitionFit, TransitionFit]:
+        """The (down, up) transitions of one signal between its levels before the rep, at
+        the bottom and after the rep (medians over those regions)."""
+        spec = self.spec.phase
+        durations = (spec.transition_min_s, spec.transition_max_s)
+        core = spec.transition_core_fractions
+        rest_before, bottom, rest_after = (robust_median(x[r]) for r in regions)
+        if not math.isfinite(rest_after):
+            rest_after = rest_before
+        if not math.isfinite(rest_before):
+            rest_before = rest_after
+        fit_down = NO_TRANSITION
+        if not from_bottom:
+            fit_down = fit_transition(t[down], x[down], durations, (rest_before, bottom), core)
+        fit_up = fit_transition(t[up], x[up], durations, (bottom, rest_after), core)
+        return fit_down, fit_up
+
+    def _bounds_from_fits(
+        self,
+        fits: Mapping[str, tuple[TransitionFit, TransitionFit]],
+        fallback: tuple[float, float, float, float],
+        cycle: Cycle,
+        t: np.ndarray,
+    ) -> tuple[float, float, float, float]:
+        """A rep starts when the first joint leaves its rest and reaches the bottom when the
+        last one arrives (and the other way round on the way up). Joints that hardly move
+        (below ``joint_range_min_deg``) are left out; the primary signal always counts."""
+        spec = self.spec.phase
+        primary = fits[spec.primary_signal]
+        downs, ups = [], []
+        for name, (fd, fu) in fits.items():
+            main = name == spec.primary_signal
+            if not (main or name in spec.bounding_signals):
+                continue
+            if fd.ok and (main or self._joint_fit_ok(fd, primary[0])):
+                downs.append(fd)
+            if fu.ok and (main or self._joint_fit_ok(fu, primary[1])):
+                ups.append(fu)
+        start, bottom_in, bottom_out, end = fallback
+        if cycle.from_bottom:
+            start = bottom_in = float(t[np.isfinite(t)][0])
+        elif primary[0].ok:
+            start = min(f.start_s for f in downs)
+            bottom_in = max(f.end_s for f in downs)
+        if primary[1].ok:
+            bottom_out = min(f.start_s for f in ups)
+            end = max(f.end_s for f in ups)
+        return start, bottom_in, bottom_out, end
+
+    def _joint_fit_ok(self, fit: TransitionFit, primary: TransitionFit) -> bool:
+        """A joint bounds the phases when it moved enough, the same way as the primary
+        signal, and its movement had the smooth shape that was fitted (a noisy or
+        jumping joint signal is left out)."""
+        spec = self.spec.phase
+        if not (fit.ok and primary.ok) or abs(fit.span) < spec.joint_range_min_deg:
+            return False
+        same_way = fit.span * primary.span > 0
+        return same_way and fit.rms <= spec.joint_fit_rms_max_fraction * abs(fit.span)
+
+    def _timing_from_onsets(
+        self, t: np.ndarray, sig: np.ndarray, cycle: Cycle, i_peak: int, peak: float
+    ) -> tuple[float, float, float, float]:
+        """Phase ends from power-law onset fits (used when a transition fit fails)."""
+        spec = self.spec.phase
+        fr, ex = spec.onset_fit_fractions, (spec.onset_exponent_min, spec.onset_exponent_max)
+        t_peak = float(t[i_peak])
         # the start position: a low percentile of the smoothed signal, since the samples just
         # before the threshold crossing already belong to a slow descent
         pre = t < cycle.leave_s
@@ -440,7 +555,7 @@ class Analyzer:
         end = _finite_or(end, cycle.return_s)
         bottom_in = min(max(_finite_or(bottom_in, t_peak), start), t_peak)
         bottom_out = min(max(_finite_or(bottom_out, t_peak), t_peak), end)
-        return RepTiming(start, bottom_in, bottom_out, end, t_peak, peak)
+        return start, bottom_in, bottom_out, end
 
     # ----- isometric holds ------------------------------------------------------------------
     def _update_hold(self, t_s: float, depth: float) -> list[Event]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
@@ -56,6 +55,7 @@ _MS_PER_S = 1000.0
 _PERCENT = 100.0
 _HALF = 0.5
 _MIN_FIT_SAMPLES = 4
+_LIVE_FRAMES_MAX = 240  # frames looked back over for the live window (4 s at 60 fps)
 _SIDE_VIEW_SHARE_MIN = 0.5  # side-only checks need at least half the rep seen from the side
 
 
@@ -64,11 +64,15 @@ class HipHingeChecks(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    spine_reference: Literal["standing", "first_reps"] = "standing"
+    spine_measure: str = m.BACK_CURVE_MM
+    spine_reference_reps: int = 1
     spine_check_min_depth_deg: float = 30.0
-    bulge_rounded_min_mm: float = 8.0
-    bulge_arched_min_mm: float = 8.0
-    head_forward_max_mm: float = 40.0
+    spine_depth_match_max_deg: float = 15.0
+    spine_live_window_s: float = 0.3
+    spine_bottom_min_s: float = 0.2
+    curve_rounded_min_mm: float = 4.0
+    curve_arched_min_mm: float = 4.0
+    head_forward_max_mm: float = 25.0
     knee_first_lead_min_ms: float = 100.0
     knee_onset_range_min_deg: float = 8.0
     knee_onset_fit_fractions: tuple[float, float] = (0.1, 0.5)
@@ -97,55 +101,82 @@ class HipHingeAnalyzer(Analyzer):
         return _SEVERITY.get(code, Severity.WARNING)
 
     # ----- references -----------------------------------------------------------------------
-    def _spine_reference(self, rest: Mapping[str, float]) -> float:
-        """The person's own neutral outline to compare the bulge with (NaN: not known yet)."""
-        if self.c.spine_reference == "first_reps":
-            refs = [r.metrics.get("bulge_bottom_mm", math.nan) for r in self.reference_reps]
-            if len(refs) < self.spec.calibration.reference_reps:
-                return math.nan
-            return robust_median(np.asarray(refs, dtype=float))
-        return self.standing_reference(m.BACK_BULGE_MM)
+    def _reference(self, metric: str) -> float:
+        """The person's own value of a bottom-of-rep metric: the median over their first
+        ``spine_reference_reps`` reps (NaN until those are done). The back and head are
+        compared in the same posture, never with the standing outline (the buttocks,
+        shoulder blades and arms change shape between standing and bending)."""
+        refs = [r.metrics.get(metric, math.nan) for r in self.summary.reps]
+        refs = refs[: self.c.spine_reference_reps]
+        if len(refs) < self.c.spine_reference_reps:
+            return math.nan
+        return robust_median(np.asarray(refs, dtype=float))
 
-    def _gates(self) -> dict[str, float]:
-        c = self.c
+    def _gates(self, frames: int = 1) -> dict[str, float]:
+        """Limits for the back and head changes. A bottom value averages ``frames`` samples,
+        so its jitter is the per-frame noise floor over sqrt(frames)."""
+        c, measure = self.c, self.c.spine_measure
+        shrink = 1.0 / math.sqrt(max(frames, 1))
+
+        def gate(name: str, threshold: float) -> float:
+            noise = self.baseline.noise(name) * shrink
+            if not math.isfinite(noise):
+                return threshold
+            return max(threshold, self.spec.cues.noise_k * noise)
+
         return {
-            SPINE_ROUNDED: self.noise_gate(
-                m.BACK_BULGE_MM, c.bulge_rounded_min_mm * self.threshold_scale(SPINE_ROUNDED)
+            SPINE_ROUNDED: gate(
+                measure, c.curve_rounded_min_mm * self.threshold_scale(SPINE_ROUNDED)
             ),
-            SPINE_ARCHED: self.noise_gate(
-                m.BACK_BULGE_MM, c.bulge_arched_min_mm * self.threshold_scale(SPINE_ARCHED)
-            ),
-            HEAD_FORWARD: self.noise_gate(
+            SPINE_ARCHED: gate(measure, c.curve_arched_min_mm * self.threshold_scale(SPINE_ARCHED)),
+            HEAD_FORWARD: gate(
                 m.HEAD_FORWARD_MM, c.head_forward_max_mm * self.threshold_scale(HEAD_FORWARD)
             ),
         }
 
     # ----- per-frame checks (live cues) -----------------------------------------------------
     def frame_conditions(self, ctx: FrameContext) -> list[Condition]:
-        if ctx.phase not in (Phase.DOWN, Phase.BOTTOM, Phase.UP):
+        """Live back and head cues at the bottom, against the first reps' bottoms."""
+        if ctx.phase is not Phase.BOTTOM:
             return []
         if ctx.buffer.views and ctx.buffer.views[-1] is CameraView.FRONT:
             return []
         yaw_limit = self.spec.setup.max_yaw_from_side_deg
         if yaw_limit is not None and ctx.recent(m.CAMERA_YAW_FROM_SIDE_DEG) > yaw_limit:
             return []
-        deep = ctx.depth_deg >= self.c.spine_check_min_depth_deg
-        bulge = ctx.recent(m.BACK_BULGE_MM) - self._spine_reference(ctx.rest)
-        head = ctx.recent(m.HEAD_FORWARD_MM) - self.standing_reference(m.HEAD_FORWARD_MM)
-        return self._spine_conditions(bulge, head, deep)
+        window = self.c.spine_live_window_s
+        trunk = ctx.buffer.recent_mean(m.TRUNK_INCLINATION_DEG, window) - ctx.rest.get(
+            m.TRUNK_INCLINATION_DEG, math.nan
+        )
+        curve = ctx.buffer.recent_mean(self.c.spine_measure, window)
+        head = ctx.buffer.recent_mean(m.HEAD_FORWARD_MM, window)
+        frames = sum(1 for t in ctx.buffer.t_s[-_LIVE_FRAMES_MAX:] if ctx.t_s - t <= window)
+        return self._spine_conditions(curve, head, trunk, ctx.depth_deg, frames)
 
-    def _spine_conditions(self, bulge_mm: float, head_mm: float, deep: bool) -> list[Condition]:
-        gates = self._gates()
+    def _spine_conditions(
+        self,
+        curve_mm: float,
+        head_mm: float,
+        trunk_depth_deg: float,
+        depth_deg: float,
+        frames: int,
+    ) -> list[Condition]:
+        """Back shape and head against the reference reps' bottoms, when this posture is
+        comparable with theirs (deep enough, trunk tipped about as far)."""
+        gates = self._gates(frames)
+        ref_trunk = self._reference("trunk_depth_deg")
+        comparable = (
+            depth_deg >= self.c.spine_check_min_depth_deg
+            and abs(trunk_depth_deg - ref_trunk) <= self.c.spine_depth_match_max_deg
+        )
+        change = curve_mm - self._reference("curve_bottom_mm")
+        head = head_mm - self._reference("head_bottom_mm")
 
         def cond(code: str, value: float) -> Condition:
-            active = None if not (deep and math.isfinite(value)) else value > gates[code]
+            active = None if not (comparable and math.isfinite(value)) else value > gates[code]
             return Condition(code, active, value, gates[code], "mm")
 
-        return [
-            cond(SPINE_ROUNDED, bulge_mm),
-            cond(SPINE_ARCHED, -bulge_mm),
-            cond(HEAD_FORWARD, head_mm),
-        ]
+        return [cond(SPINE_ROUNDED, change), cond(SPINE_ARCHED, -change), cond(HEAD_FORWARD, head)]
 
     # ----- per-rep metrics ------------------------------------------------------------------
     def rep_metrics(self, window: RepWindow) -> dict[str, float]:
@@ -251,22 +282,32 @@ class HipHingeAnalyzer(Analyzer):
         return (onsets[0] - onsets[1]) * _MS_PER_S
 
     def _spine_metrics(self, window: RepWindow) -> dict[str, float]:
+        """Back and head at the bottom of the rep (median over the bottom phase, at least
+        ``spine_bottom_min_s`` around the deepest point) and their change from the
+        reference reps' bottoms."""
         tm = window.timing
         deep = window.mask(tm.start_s, tm.end_s) & (
             self._depth(window) >= self.c.spine_check_min_depth_deg
         )
-        bottom = window.mask(tm.bottom_in_s, tm.bottom_out_s)
-        bulge = window.series(m.BACK_BULGE_MM)
+        t0, t1 = tm.bottom_in_s, tm.bottom_out_s
+        half = self.c.spine_bottom_min_s / 2
+        if t1 - t0 < 2 * half:
+            t0, t1 = tm.peak_s - half, tm.peak_s + half
+        bottom = window.mask(t0, t1)
         chord = window.series(m.SPINE_CHORD_MM)
-        head = window.series(m.HEAD_FORWARD_MM)
-        ref = self._spine_reference(window.rest)
+        curve = robust_median(window.series(self.c.spine_measure)[bottom])
+        head = robust_median(window.series(m.HEAD_FORWARD_MM)[bottom])
         return {
-            "bulge_bottom_mm": robust_median(bulge[bottom]),
-            "bulge_peak_mm": _max(bulge[deep]) - ref,
-            "bulge_min_mm": -_max(-bulge[deep]) - ref,
-            "bulge_bottom_rel_mm": robust_median(bulge[bottom]) - ref,
+            "curve_bottom_mm": curve,
+            "curve_change_mm": curve - self._reference("curve_bottom_mm"),
+            "bulge_bottom_mm": robust_median(window.series(m.BACK_BULGE_MM)[bottom]),
+            "offset_bottom_mm": robust_median(window.series(m.BACK_OFFSET_MM)[bottom]),
             "chord_loss_mm": self.standing_reference(m.SPINE_CHORD_MM) - -_max(-chord[deep]),
-            "head_offset_mm": _max(head[deep]) - self.standing_reference(m.HEAD_FORWARD_MM),
+            "head_bottom_mm": head,
+            "head_offset_mm": head - self._reference("head_bottom_mm"),
+            "bottom_frames": float(
+                np.isfinite(window.raw.get(self.c.spine_measure, chord)[bottom]).sum()
+            ),
         }
 
     def _depth(self, window: RepWindow) -> Array:
@@ -280,7 +321,13 @@ class HipHingeAnalyzer(Analyzer):
         if not window.seen_from_side(self.spec.setup.max_yaw_from_side_deg, _SIDE_VIEW_SHARE_MIN):
             return out
         c = self.c
-        out += self._replayed_spine(window)
+        out += self._spine_conditions(
+            metrics["curve_bottom_mm"],
+            metrics["head_bottom_mm"],
+            metrics["trunk_depth_deg"],
+            window.timing.depth_deg,
+            int(metrics["bottom_frames"]),
+        )
         lead = metrics["onset_lag_ms"]
         lead_max = c.knee_first_lead_min_ms * self.threshold_scale(KNEE_FIRST)
         out.append(Condition(KNEE_FIRST, _gt(lead, lead_max), lead, lead_max, "ms"))
@@ -328,25 +375,6 @@ class HipHingeAnalyzer(Analyzer):
             out.append(Condition(TEMPO_DOWN_FAST, ph.down_s < down_min, ph.down_s, down_min, "s"))
         if up_min > 0:
             out.append(Condition(TEMPO_UP_FAST, ph.up_s < up_min, ph.up_s, up_min, "s"))
-        return out
-
-    def _replayed_spine(self, window: RepWindow) -> list[Condition]:
-        """Spine checks over the whole rep with persistence (for reps without live checks)."""
-        deep = self._depth(window) >= self.c.spine_check_min_depth_deg
-        tm = window.timing
-        inside = window.mask(tm.start_s, tm.end_s)
-        bulge = window.series(m.BACK_BULGE_MM) - self._spine_reference(window.rest)
-        head = window.series(m.HEAD_FORWARD_MM) - self.standing_reference(m.HEAD_FORWARD_MM)
-        gates = self._gates()
-        out = []
-        for code, values in ((SPINE_ROUNDED, bulge), (SPINE_ARCHED, -bulge), (HEAD_FORWARD, head)):
-            over = inside & deep & (values > gates[code])
-            held = _longest_run_s(window.t_s, over)
-            if not np.isfinite(values[inside & deep]).any():
-                continue
-            worst = _max(values[inside & deep])
-            active = held >= self.spec.cues.persistence_s
-            out.append(Condition(code, active, worst, gates[code], "mm"))
         return out
 
     # ----- messages -------------------------------------------------------------------------

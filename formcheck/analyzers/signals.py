@@ -161,3 +161,98 @@ _LOOKBACK_MIN_S = 0.3
 _ONSET_GRID_S = 0.004  # onset search step (sub-frame at any video rate)
 _EXPONENT_STEP = 0.25
 _FIT_MIN_SAMPLES = 4
+
+
+_FIT_COARSE_STEP_S = 0.04  # transition fit: coarse grid of start and duration
+_FIT_FINE_STEP_S = 0.004  # ... then refined on this grid (sub-frame)
+_MID_SEARCH_S = 0.4  # the fitted middle is searched this far around the half-way crossing
+
+
+def min_jerk(x: Array) -> Array:
+    """Minimum-jerk position profile 0..1 over x in 0..1 (clipped outside): zero speed and
+    acceleration at both ends (Flash & Hogan 1985, the shape of human point-to-point moves)."""
+    u = np.clip(x, 0.0, 1.0)
+    return np.asarray(u * u * u * (10.0 - 15.0 * u + 6.0 * u * u), dtype=np.float64)
+
+
+@dataclass(frozen=True, slots=True)
+class TransitionFit:
+    """A movement from one level to another fitted with a minimum-jerk profile.
+
+    ``start_s``/``end_s``: when it left the first level and reached the second;
+    ``from_value``/``to_value``: the two levels; ``rms``: residual of the fit.
+    """
+
+    start_s: float
+    end_s: float
+    from_value: float
+    to_value: float
+    rms: float
+
+    @property
+    def ok(self) -> bool:
+        return math.isfinite(self.start_s) and math.isfinite(self.end_s)
+
+    @property
+    def span(self) -> float:
+        return self.to_value - self.from_value
+
+
+NO_TRANSITION = TransitionFit(math.nan, math.nan, math.nan, math.nan, math.nan)
+
+
+def fit_transition(
+    t_s: Array,
+    x: Array,
+    duration_range_s: tuple[float, float],
+    levels: tuple[float, float],
+    core: tuple[float, float],
+    coarse_step_s: float = _FIT_COARSE_STEP_S,
+    fine_step_s: float = _FIT_FINE_STEP_S,
+) -> TransitionFit:
+    """When x left ``levels[0]`` and reached ``levels[1]``: least-squares fit of
+    ``levels[0] + span * min_jerk((t - t0) / T)`` to the samples between the ``core``
+    fractions of the way.
+
+    Only the core of the movement is fitted: the first and last few per cent of a smooth
+    movement are the same size as the measurement's own errors there (a pose model's
+    landmarks lag and dip as a joint starts to move), while the shape of the middle fixes
+    where a smooth movement must have started and ended. t0 and T are searched on a coarse
+    grid, then refined; T within ``duration_range_s``. NO_TRANSITION when x never gets
+    through the core or too few samples are in it.
+    """
+    lo_level, hi_level = levels
+    span = hi_level - lo_level
+    if not (math.isfinite(span) and span != 0.0):
+        return NO_TRANSITION
+    y = (x - lo_level) / span
+    ok = np.isfinite(y) & (y >= core[0]) & (y <= core[1])
+    if ok.sum() < _FIT_MIN_SAMPLES:
+        return NO_TRANSITION
+    t, y = t_s[ok], y[ok]
+    # a min-jerk move is symmetric: its middle is near where x crosses half-way
+    order = np.argsort(y, kind="stable")
+    t_mid = float(np.interp(0.5, y[order], t[order]))
+    mids = np.arange(t_mid - _MID_SEARCH_S, t_mid + _MID_SEARCH_S + 1e-9, coarse_step_s / 2)
+    durs = np.arange(duration_range_s[0], duration_range_s[1] + 1e-9, coarse_step_s)
+    best = _grid_fit(t, y, mids, durs)
+    mid, dur = best[0], best[1]
+    mids = np.arange(mid - coarse_step_s / 2, mid + coarse_step_s / 2 + 1e-9, fine_step_s)
+    durs = np.arange(
+        max(duration_range_s[0], dur - coarse_step_s), dur + coarse_step_s + 1e-9, fine_step_s
+    )
+    mid, dur, rss = _grid_fit(t, y, mids, durs)
+    rms = math.sqrt(rss / t.size) * abs(span)
+    return TransitionFit(mid - dur / 2, mid + dur / 2, lo_level, hi_level, rms)
+
+
+def _grid_fit(t: Array, y: Array, mids: Array, durs: Array) -> tuple[float, float, float]:
+    """Best (middle, duration, rss) of y = min_jerk over the grid."""
+    best = (math.nan, math.nan, math.inf)
+    for dur in durs:
+        s = min_jerk((t[None, :] - mids[:, None]) / dur + 0.5)
+        rss = ((s - y[None, :]) ** 2).sum(axis=1)
+        i = int(np.argmin(rss))
+        if rss[i] < best[2]:
+            best = (float(mids[i]), float(dur), float(rss[i]))
+    return best

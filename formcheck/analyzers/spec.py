@@ -56,6 +56,14 @@ class PhaseSpec(_Strict):
     onset_exponent_min: float = 1.0
     onset_exponent_max: float = 4.0
     preroll_max_s: float = 3.0
+    # Phase ends from minimum-jerk fits of each transition (empty joint list: primary only).
+    transition_min_s: float = 0.2
+    transition_max_s: float = 6.0
+    transition_core_fractions: tuple[float, float] = (0.1, 0.9)
+    joint_signals: list[str] = Field(default_factory=list)
+    bounding_signals: list[str] = Field(default_factory=list)
+    joint_range_min_deg: float = 10.0
+    joint_fit_rms_max_fraction: float = 0.1
 
     @field_validator("primary_signal")
     @classmethod

@@ -9,7 +9,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from formcheck.analyzers.events import PhaseTimes
-from formcheck.analyzers.signals import Array, BoolArray, fill_gaps, moving_average, robust_median
+from formcheck.analyzers.signals import (
+    Array,
+    BoolArray,
+    TransitionFit,
+    fill_gaps,
+    moving_average,
+    robust_median,
+)
 from formcheck.kinematics.names import CAMERA_YAW_FROM_SIDE_DEG
 from formcheck.types import CameraView
 
@@ -63,6 +70,8 @@ class RepTiming:
     end_s: float
     peak_s: float
     depth_deg: float  # peak of the primary signal above the start position
+    # per signal (primary and joints): the fitted (down, up) transitions
+    fits: Mapping[str, tuple[TransitionFit, TransitionFit]] = field(default_factory=dict)
 
     @property
     def phases(self) -> PhaseTimes:

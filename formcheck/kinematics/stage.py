@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -86,6 +87,46 @@ class NearSideTracker:
         return self.side
 
 
+def thigh_fraction(pose: PoseFrame, side: str) -> float:
+    """Thigh length over thigh + shank length of one leg, in the image."""
+    p = pose.landmarks_px
+    assert p is not None
+    j = SIDE_JOINTS[side]
+    thigh = float(np.linalg.norm(p[j["hip"], :2] - p[j["knee"], :2]))
+    shank = float(np.linalg.norm(p[j["knee"], :2] - p[j["ankle"], :2]))
+    return thigh / (thigh + shank) if thigh + shank > 0 else math.nan
+
+
+class LegConsistencyCheck:
+    """Falls back to the far leg when the near leg's landmarks are implausible.
+
+    A misplaced knee (on a kettlebell, a hand, the other leg) changes how a leg splits into
+    thigh and shank, which in a person stays fixed. The typical split is the running median
+    over both legs and recent frames; when the near leg departs from it by more than
+    ``tolerance`` and the far leg fits clearly better, the far leg's side is used for the
+    frame's sagittal measures.
+    """
+
+    def __init__(
+        self, memory_frames: int = 600, tolerance: float = 0.03, margin: float = 0.02
+    ) -> None:
+        self._fractions: deque[float] = deque(maxlen=2 * memory_frames)
+        self._tolerance = tolerance
+        self._margin = margin
+
+    def choose(self, pose: PoseFrame, near: str) -> str:
+        far = "right" if near == "left" else "left"
+        f_near, f_far = thigh_fraction(pose, near), thigh_fraction(pose, far)
+        if not (math.isfinite(f_near) and math.isfinite(f_far)):
+            return near
+        self._fractions.extend((f_near, f_far))
+        typical = float(np.median(self._fractions))
+        off_near, off_far = abs(f_near - typical), abs(f_far - typical)
+        if off_near > self._tolerance and off_far < off_near - self._margin:
+            return far
+        return near
+
+
 class KinematicsStage:
     """One per stream: keeps the facing and near-side state between frames."""
 
@@ -99,6 +140,7 @@ class KinematicsStage:
         self._orientation = orientation or OrientationConfig()
         self._facing = FacingTracker(self._orientation)
         self._near = NearSideTracker()
+        self._legs = LegConsistencyCheck()
         self._spine = spine
 
     def orient(self, pose: PoseFrame) -> FrameOrientation:
@@ -112,7 +154,7 @@ class KinematicsStage:
         yaw_deg = camera_yaw_from_side_deg(pose)
         view = classify_view(yaw_deg, self._orientation)
         facing = self._facing.update(pose, view)
-        side = self._near.update(pose)
+        side = self._legs.choose(pose, self._near.update(pose))
         spine_px = self._spine(pose, facing) if self._spine is not None else {}
         return FrameOrientation(side, facing, view, yaw_deg, spine_px)
 

@@ -39,7 +39,9 @@ creation time, so the same spec gives the same bytes.
 * ``landmarks_world_m`` (T, 33, 3): world frame, metres: +y up, floor y = 0, the person
   starts facing +x, +z is the person's right. ``landmarks_camera_m`` (T, 33, 3): the same
   points in the camera frame (OpenCV axes: x right, y down, z forward).
-* ``landmarks_in_frame`` (T,): all 33 points inside the image.
+* ``landmarks_in_frame`` (T,): all 33 points inside the image. ``landmarks_visible``
+  (T, 33): the point is inside the image and no other part of the body lies in front of it
+  (approximate: the nearest surface at its pixel is at most 7% of body height in front).
 * per side (``left_``/``right_``, the person's own sides), degrees, in the body's sagittal
   plane: ``*_hip_flexion_deg`` = 180 - angle(shoulder, hip, knee), 0 standing, negative in
   extension; ``*_knee_flexion_deg`` = 180 - angle(hip, knee, ankle);

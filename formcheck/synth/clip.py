@@ -29,6 +29,7 @@ FORMAT_VERSION = 1
 FRAMING_SAMPLES = 24  # poses sampled to find the centre of the movement
 MS_PER_S = 1000.0
 JSON_DIGITS = 4
+OCCLUSION_MARGIN_FRAC = 0.07  # of body height: how deep a landmark may lie under the surface
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,9 +76,29 @@ def _camera(
     ), target
 
 
-def _measured_size(
+def _visible(
+    buf: HitBuffer,
+    px: npt.NDArray[np.float64],
+    lm: npt.NDArray[np.float64],
+    camera: Camera,
+    height_m: float,
+) -> npt.NDArray[np.bool_]:
+    """Per landmark: inside the image and not hidden behind another part of the body (the
+    nearest surface at its pixel lies at most OCCLUSION_MARGIN_FRAC * height in front of it)."""
+    h, w = buf.depth.shape
+    inside = (px[:, 0] >= 0) & (px[:, 0] < w) & (px[:, 1] >= 0) & (px[:, 1] < h)
+    cols = np.clip(px[:, 0].astype(int), 0, w - 1)
+    rows = np.clip(px[:, 1].astype(int), 0, h - 1)
+    dist = np.linalg.norm(lm - camera.position_m, axis=1)
+    surface = buf.depth[rows, cols]
+    return np.asarray(inside & (surface >= dist - OCCLUSION_MARGIN_FRAC * height_m))
+
+
+def measured_fault_size(
     motion: Motion, shape: BodyShape, event_times: tuple[float, float, float, float], kind: str
 ) -> float:
+    """How much the fault's true measure changes at full size (mid-way through the full-size
+    window, against the same instant without faults); NaN for timing faults."""
     measure = FAULT_MEASURES[kind]
     if measure is None:
         return float("nan")
@@ -123,6 +144,7 @@ def render_clip(spec: ClipSpec, out_dir: Path, name: str) -> ClipTruth:
     lm_cam = np.zeros((n_frames, NUM_LANDMARKS, 3))
     lm_px = np.zeros((n_frames, NUM_LANDMARKS, 2))
     profile = np.zeros((n_frames, BULGE_STATIONS))
+    visible = np.zeros((n_frames, NUM_LANDMARKS), bool)
     measures: dict[str, list[float]] = {}
     masks = []
     phase_names = ["still", *motion.phase_names] if not motion.is_hold else ["still", "hold"]
@@ -160,6 +182,7 @@ def render_clip(spec: ClipSpec, out_dir: Path, name: str) -> ClipTruth:
                 caster.draw(buf, box, material_index[box.material])
             background = cast_shadow(backdrop, camera, lm)
             writer.write(shade(buf, background, colours, spec.style))
+            visible[k] = _visible(buf, lm_px[k], lm, camera, shape.height_m)
             if spec.write_masks:
                 person = (buf.material >= 0) & (buf.material < person_materials)
                 masks.append(np.packbits(person, axis=-1))
@@ -174,6 +197,7 @@ def render_clip(spec: ClipSpec, out_dir: Path, name: str) -> ClipTruth:
         "landmarks_world_m": lm_world.astype(np.float32),
         "landmarks_camera_m": lm_cam.astype(np.float32),
         "landmarks_in_frame": in_frame,
+        "landmarks_visible": visible,
         "back_profile_mm": profile.astype(np.float32),
         "phase_index": phase_index,
         "rep_index": rep_index,
@@ -190,7 +214,9 @@ def render_clip(spec: ClipSpec, out_dir: Path, name: str) -> ClipTruth:
     events = []
     for fault, rep_i, *times in motion.fault_events():
         tt = (times[0], times[1], times[2], times[3])
-        events.append(make_event(fault, rep_i, tt, _measured_size(motion, shape, tt, fault.kind)))
+        events.append(
+            make_event(fault, rep_i, tt, measured_fault_size(motion, shape, tt, fault.kind))
+        )
     reps = [
         {
             "index": r.index,

@@ -224,6 +224,17 @@ def render_samples(out_dir: Path, names: set[str] | None = None) -> list[dict[st
     return rows
 
 
+def write_labels(out_dir: Path) -> None:
+    """``LABELS.tsv``: one line per sample with its exercise, correctness and faults."""
+    lines = ["name\texercise\tcorrect\tfaults\tlabel"]
+    for s in SAMPLES:
+        faults = "; ".join(f"{f.kind} {f.size:g} {f.unit}" for f in s.faults)
+        lines.append(
+            f"{s.name}\t{s.exercise}\t{'yes' if not s.faults else 'no'}\t{faults}\t{s.label}"
+        )
+    (out_dir / "LABELS.tsv").write_text("\n".join(lines) + "\n")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Render the sample clips with their ground truth.")
     parser.add_argument(
@@ -234,6 +245,7 @@ def main(argv: list[str] | None = None) -> None:
     rows = render_samples(args.out, set(args.only) if args.only else None)
     if not args.only:
         (args.out / "index.json").write_text(json.dumps(rows, indent=1, sort_keys=True) + "\n")
+        write_labels(args.out)
 
 
 if __name__ == "__main__":

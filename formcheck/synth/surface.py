@@ -45,7 +45,8 @@ THUMB_RADIUS_FRAC = 0.007
 FOOT_BACK_FRAC = (-0.025, -0.020)  # foot capsule ends in the foot frame (forward, up)
 FOOT_FRONT_FRAC = (0.090, -0.022)
 SACRAL_TIP_DOWN_FRAC = 0.015
-BUTTOCK_OFFSET_FRAC = (-0.040, -0.022, 0.045)
+BUTTOCK_OFFSET_FRAC = (-0.030, -0.024, 0.040)
+BUTTOCK_SHAPE = (0.95, 1.2, 1.05)  # semi-axes relative to the buttock radius (fwd, up, side)
 SHOULDER_GIRDLE_RADIUS_FRAC = 0.038
 DELTOID_RADIUS_FRAC = 0.034
 TOP_DROP_OF_RADIUS = 0.7
@@ -155,7 +156,7 @@ def _trunk(shape: BodyShape, skel: Skeleton, clothing: Clothing) -> list[Primiti
         centre = skel.local_point("pelvis", "pelvis", np.array([bx * h, by * h, sign * bz * h]))
         r = shape.buttock_radius_m
         prims.append(
-            Ellipsoid(centre, skel.frames["pelvis"], np.array([r, r * 1.1, r]), PANTS, "pelvis")
+            Ellipsoid(centre, skel.frames["pelvis"], r * np.array(BUTTOCK_SHAPE), PANTS, "pelvis")
         )
     del clothing
     return prims

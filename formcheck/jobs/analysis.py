@@ -1,0 +1,86 @@
+"""The job every upload runs: the command line's analysis and outputs, on the stored file.
+
+``options``: ``{"settings": <AnalysisSettings fields>, "height_cm": float | None,
+"display_name": str}``. Messages never show the upload's stored name: it is replaced by the
+name the user gave the file, also in report.json's ``video.path``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from formcheck.errors import FormcheckError
+from formcheck.offline import REPORT_JSON, analyze_video
+from formcheck.report.files import write_report_json
+from formcheck.report.outputs import write_outputs
+from formcheck.report.recorder import AnnotationRecorder
+from formcheck.settings import AnalysisSettings
+
+JobProgressFn = Callable[[float, str], None]  # (fraction 0..1, stage)
+ANALYSIS_SHARE = 0.8  # of the progress bar; the rest is the report and annotated video
+DEFAULT_DISPLAY_NAME = "the uploaded video"
+
+
+class JobFailedError(FormcheckError):
+    """A job's analysis failed; the message is safe to show."""
+
+
+def run_analysis_job(
+    upload: Path, out_dir: Path, options: dict[str, Any], progress: JobProgressFn
+) -> dict[str, Any]:
+    display = str(options.get("display_name") or DEFAULT_DISPLAY_NAME)
+    try:
+        return _run(upload, out_dir, options, progress, display)
+    except FormcheckError as error:
+        raise JobFailedError(str(error).replace(str(upload), display)) from error
+
+
+def _run(
+    upload: Path,
+    out_dir: Path,
+    options: dict[str, Any],
+    progress: JobProgressFn,
+    display: str,
+) -> dict[str, Any]:
+    settings = AnalysisSettings.from_mapping(options.get("settings") or {}, "the job's settings")
+    prescription = settings.resolve()
+    height = options.get("height_cm")
+    recorder = AnnotationRecorder()
+
+    def analysis_progress(done: int, total: int) -> None:
+        progress(ANALYSIS_SHARE * done / total if total else 0.0, "analysing")
+
+    def output_progress(done: int, total: int) -> None:
+        share = (done / total if total else 0.0) * (1.0 - ANALYSIS_SHARE)
+        progress(ANALYSIS_SHARE + share, "drawing the annotated video")
+
+    run = analyze_video(
+        upload,
+        out_dir,
+        exercise=settings.exercise,
+        prescription=prescription,
+        height_cm=float(height) if height is not None else None,
+        progress=analysis_progress,
+        sinks=(recorder,),
+    )
+    run.report["video"]["path"] = display
+    write_report_json(run.report, out_dir / REPORT_JSON)
+    write_outputs(
+        upload,
+        out_dir,
+        run,
+        recorder,
+        prescription=prescription,
+        video_name=display,
+        progress=output_progress,
+    )
+    summary = run.report.get("summary") or {}
+    return {
+        "exercise": settings.exercise,
+        "frames": run.frames,
+        "reps": summary.get("reps"),
+        "findings": len(run.report.get("findings") or []),
+        "form_frays_at_rep": summary.get("form_frays_at_rep"),
+    }

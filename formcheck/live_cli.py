@@ -1,0 +1,132 @@
+"""`formcheck serve` (the web page and live websocket) and `formcheck live` (a local camera,
+feedback in the terminal). Both run the same LiveSession as the page."""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+from formcheck.server.config import DEFAULT_HOST, ServerConfig
+from formcheck.server.messages import FrameResult, SummaryMessage
+from formcheck.settings import AnalysisSettings
+
+DEFAULT_EXERCISE = AnalysisSettings.model_fields["exercise"].default
+
+
+def serve_main(host: str = DEFAULT_HOST, port: int = 8000) -> int:
+    """Serve the page and the live websocket until interrupted."""
+    import uvicorn
+
+    from formcheck.server.app import create_app
+
+    config = ServerConfig()
+    app = create_app(config)
+    shown_host = f"[{host}]" if ":" in host else host
+    print(f"formcheck: open http://{shown_host}:{port}/ in a browser (Ctrl+C to stop)", flush=True)
+    if host not in (DEFAULT_HOST, "localhost", "::1"):
+        print(
+            "formcheck: the page is reachable from other machines; browsers only allow the "
+            "camera on localhost or over https.",
+            flush=True,
+        )
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        ws_max_size=config.ws_max_message_bytes,
+    )
+    return 0
+
+
+class TerminalFeedback:
+    """Prints what changed from one frame's answer to the next: setup, state, reps, cues."""
+
+    def __init__(self, out: TextIO = sys.stdout) -> None:
+        self._out = out
+        self._setup: list[str] = []
+        self._state = ""
+        self._reps = 0
+
+    def frame(self, result: FrameResult) -> None:
+        messages = [p.message for p in result.setup]
+        if messages != self._setup and (result.state == "setup" or messages):
+            for message in messages:
+                self._say(f"setup: {message}")
+        self._setup = messages
+        if result.state != self._state:
+            self._say(
+                {
+                    "setup": "setting up: follow the instructions above",
+                    "calibrating": "stand still for a moment: measuring your start position",
+                    "active": "go: counting reps",
+                }[result.state]
+            )
+            self._state = result.state
+        for hint in result.hints:
+            self._say(f"setup: {hint.message}")
+        if result.reps != self._reps and result.tempo is not None:
+            tempo = result.tempo
+            self._say(
+                f"rep {result.reps}: down {_s(tempo.down_s)} s, pause {_s(tempo.pause_s)} s, "
+                f"up {_s(tempo.up_s)} s, score {_s(tempo.score, 0)}"
+            )
+        self._reps = result.reps
+        for cue in result.cues:
+            marker = "!" if cue.spoken else "-"
+            self._say(f"  {marker} {cue.message}")
+
+    def summary(self, message: SummaryMessage) -> None:
+        report = message.report
+        summary = report.get("summary") or {}
+        self._say(
+            f"{report['exercise']}: {summary.get('reps', 0)} reps, "
+            f"{summary.get('attempts', 0)} partial attempts"
+        )
+        for finding in report.get("findings", []):
+            self._say(f"  - {finding['message']}")
+
+    def _say(self, line: str) -> None:
+        print(line, file=self._out, flush=True)
+
+
+def _s(value: float | None, digits: int = 1) -> str:
+    return "?" if value is None else f"{value:.{digits}f}"
+
+
+def live_main(camera: str, exercise: str | None, height_cm: float | None) -> int:
+    """Run a live set on a local camera (or a video file), printing feedback; Ctrl+C ends it."""
+    from formcheck.pose.estimator import PoseEstimator
+    from formcheck.pose.model import ensure_model
+    from formcheck.server.live import LiveSession
+    from formcheck.server.messages import StartMessage
+    from formcheck.video import open_source
+
+    config = ServerConfig()
+    model = ensure_model()
+    pipeline = config.pipeline
+    session = LiveSession(
+        "terminal",
+        lambda: PoseEstimator(
+            model.path, segmentation=pipeline.segmentation, max_people=pipeline.max_people
+        ),
+        config,
+        model.source,
+    )
+    feedback = TerminalFeedback()
+    try:
+        with open_source(camera, max_side_px=pipeline.max_inference_side_px) as source:
+            started = session.start(
+                StartMessage(exercise=exercise or DEFAULT_EXERCISE, height_cm=height_cm), None
+            )
+            print(f"formcheck: {started.exercise}. {started.camera_placement}", flush=True)
+            print("formcheck: press Ctrl+C to end the set", flush=True)
+            try:
+                for frame in source:
+                    feedback.frame(session.push(frame.rgb, frame.t_ms))
+            except KeyboardInterrupt:
+                pass
+        feedback.summary(session.finish())
+    finally:
+        session.close()
+    return 0

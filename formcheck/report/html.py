@@ -1,0 +1,449 @@
+"""The self-contained HTML report: no scripts, no external files, readable on a phone.
+
+Everything is inline: CSS, SVG charts (formcheck.report.plots) and key frames as JPEG data
+URIs. Built from report.json's dict, measures.csv's series and the key frames, so the
+command line and the server produce the same page.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from formcheck.kinematics import names
+from formcheck.report.keyframes import KeyFrame
+from formcheck.report.plots import Band, HLine, Marker, RepTempo, Series, line_chart, tempo_chart
+from formcheck.report.series import MeasureSeries
+
+REPORT_HTML = "report.html"
+DEFAULT_DOWNLOADS = {
+    "Annotated video (MP4)": "annotated.mp4",
+    "Report data (report.json)": "report.json",
+    "Measures per frame (measures.csv)": "measures.csv",
+}
+ANGLE_SERIES = (
+    (names.HIP_FLEXION_DEG, "hip flexion", "#1f77b4"),
+    (names.KNEE_FLEXION_DEG, "knee flexion", "#2ca02c"),
+    (names.TRUNK_INCLINATION_DEG, "trunk from vertical", "#9467bd"),
+)
+NOISE_FLOOR_SHOWN = (
+    names.HIP_FLEXION_DEG,
+    names.KNEE_FLEXION_DEG,
+    names.TRUNK_INCLINATION_DEG,
+    names.BACK_BULGE_MM,
+    names.SPINE_CHORD_MM,
+    names.HEAD_FORWARD_MM,
+)
+SPINE_CODE_PREFIXES = ("spine", "back")
+MAX_LONG_BAND_LABELS = 10  # with more reps the charts label each band with its number only
+UNIT_SUFFIXES = {"_deg": "°", "_mm": "mm", "_ms": "ms", "_s": "s", "_pct": "%", "_px": "px"}
+SCALE_SOURCES = {
+    "stated_height": "the body height you gave",
+    "world_landmarks": "the pose model's 3-D estimate (no height given)",
+    "none": "none (millimetres unavailable)",
+}
+SEVERITY_LABELS = {"safety": "Safety", "warning": "Form", "info": "Note"}
+
+CSS = """
+:root{--fg:#1b1b1b;--muted:#5b6470;--line:#dde1e6;--safety:#c62828;--warning:#b85c00;
+--info:#1f5fbf;--ok:#2e7d32;--bg:#fff;--card:#f6f8fa}
+*{box-sizing:border-box}
+body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);
+background:var(--bg)}
+main{max-width:960px;margin:0 auto;padding:16px}
+h1{font-size:1.5rem;margin:.2em 0}h2{font-size:1.2rem;margin:1.6em 0 .5em;
+border-bottom:1px solid var(--line);padding-bottom:.2em}
+.muted{color:var(--muted)}
+.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(140px,1fr));gap:10px}
+.card{background:var(--card);border-radius:8px;padding:10px 12px}
+.card b{display:block;font-size:1.4rem}
+dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:4px 14px;margin:0}
+dl.facts dt{color:var(--muted)}dl.facts dd{margin:0}
+.scroll{overflow-x:auto;-webkit-overflow-scrolling:touch}
+table{border-collapse:collapse;width:100%;font-size:.95rem}
+th,td{padding:6px 8px;border-bottom:1px solid var(--line);text-align:right;white-space:nowrap}
+th:first-child,td:first-child,td.text,th.text{text-align:left}
+td.text{white-space:normal}
+tr.frayed td{background:#fff4f4}
+ul.findings{list-style:none;padding:0;margin:0}
+ul.findings li{border-left:5px solid var(--info);background:var(--card);margin:8px 0;
+padding:8px 12px;border-radius:4px}
+ul.findings li.safety{border-color:var(--safety)}ul.findings li.warning{border-color:var(--warning)}
+.badge{display:inline-block;font-size:.75rem;font-weight:600;text-transform:uppercase;
+letter-spacing:.04em;margin-right:6px}
+.safety .badge{color:var(--safety)}.warning .badge{color:var(--warning)}
+.info .badge{color:var(--info)}
+.ok{color:var(--ok)}.bad{color:var(--safety)}
+svg.chart{width:100%;min-width:540px;height:auto;display:block;margin:8px 0 16px}
+.frames{display:grid;grid-template-columns:repeat(auto-fit,minmax(260px,1fr));gap:12px}
+figure{margin:0}figure img{width:100%;height:auto;border-radius:6px;display:block}
+figcaption{font-size:.9rem;color:var(--muted);margin-top:4px}
+ul.downloads{padding-left:1.2em}
+@media (max-width:520px){main{padding:10px}body{font-size:15px}th,td{padding:5px 6px}}
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class ReportContext:
+    """What the page needs besides report.json."""
+
+    series: MeasureSeries
+    keyframes: Sequence[KeyFrame] = ()
+    tempo_target_s: tuple[float, float, float] | None = None  # down, pause, up
+    video_name: str = ""
+    downloads: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_DOWNLOADS))
+
+
+def _num(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and math.isfinite(value) else None
+
+
+def _f(value: Any, digits: int = 1, unit: str = "") -> str:
+    number = _num(value)
+    if number is None:
+        return "–"
+    text = f"{number:.{digits}f}"
+    if not unit:
+        return text
+    return f"{text}{unit}" if unit in ("°", "%") else f"{text} {unit}"
+
+
+def pretty(name: str) -> str:
+    """``hip_hinge`` -> ``Hip hinge``; ``spine_rounded`` -> ``Spine rounded``."""
+    text = name.replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+def measure_label(name: str) -> tuple[str, str]:
+    """(words, unit) for a measure name with its unit suffix."""
+    for suffix, unit in UNIT_SUFFIXES.items():
+        if name.endswith(suffix):
+            return name[: -len(suffix)].replace("_", " "), unit
+    return name.replace("_", " "), ""
+
+
+def render_report_html(report: Mapping[str, Any], context: ReportContext) -> str:
+    exercise = report.get("exercise")
+    title = f"{pretty(exercise)} report" if exercise else "Movement report"
+    sections = [
+        _header(report, context, title),
+        _analysed(report, context),
+        _findings(report),
+        _rep_table(report),
+        _plots(report, context),
+        _key_frames(context.keyframes),
+        _downloads(context.downloads),
+    ]
+    body = "\n".join(s for s in sections if s)
+    return (
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width,initial-scale=1">'
+        f"<title>{escape(title)}</title><style>{CSS}</style></head>"
+        f"<body><main>\n{body}\n</main></body></html>\n"
+    )
+
+
+def write_report_html(path: Path, report: Mapping[str, Any], context: ReportContext) -> Path:
+    """Write the page atomically (a half-written report is never visible)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(render_report_html(report, context), encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def _frayed_rep(report: Mapping[str, Any]) -> int | None:
+    value = (report.get("summary") or {}).get("form_frays_at_rep")
+    return int(value) if isinstance(value, int) else None
+
+
+def _header(report: Mapping[str, Any], context: ReportContext, title: str) -> str:
+    summary = report.get("summary") or {}
+    findings = report.get("findings") or []
+    video = report.get("video") or {}
+    name = context.video_name or Path(str(video.get("path", ""))).name
+    cards = []
+    if "reps" in summary:
+        target = summary.get("target_reps")
+        reps = f"{summary['reps']}" + (f" / {target}" if target else "")
+        cards.append(("Reps counted", reps))
+        cards.append(("Partial attempts", str(summary.get("attempts", 0))))
+    if summary.get("hold_s") is not None:
+        cards.append(("Held", _f(summary["hold_s"], 1, "s")))
+    cards.append(("Findings", str(len(findings))))
+    frayed = _frayed_rep(report)
+    if "reps" in summary:
+        cards.append(("Form frayed", f"from rep {frayed}" if frayed else "no"))
+    card_html = "".join(
+        f'<div class="card"><span class="muted">{escape(k)}</span><b>{escape(v)}</b></div>'
+        for k, v in cards
+    )
+    fray_text = ""
+    if frayed:
+        fray_text = (
+            f'<p class="bad">Form frayed from rep {frayed}: from that rep to the end of the '
+            "set the scores stayed well below those of the first reps (rows marked in the "
+            "table, shaded red in the charts).</p>"
+        )
+    elif summary.get("reps"):
+        fray_text = '<p class="ok">Form held up through the set.</p>'
+    return (
+        f"<header><h1>{escape(title)}</h1>"
+        f'<p class="muted">{escape(name)} · {_f(video.get("duration_s"), 1, "s")}</p></header>'
+        f'<section class="cards">{card_html}</section>{fray_text}'
+    )
+
+
+def _analysed(report: Mapping[str, Any], context: ReportContext) -> str:
+    video = report.get("video") or {}
+    cal = report.get("calibration") or {}
+    view = context.series.most_common("view")
+    facing = context.series.most_common("facing")
+    scale = str(cal.get("scale_source", "none"))
+    yaw = (cal.get("baseline") or {}).get(names.CAMERA_YAW_FROM_SIDE_DEG)
+    facts = [
+        ("Exercise", pretty(str(report.get("exercise") or "none (measures only)"))),
+        (
+            "Camera view",
+            (view or "unknown")
+            + (f", {_f(yaw, 0, '°')} off the side" if _num(yaw) is not None else ""),
+        ),
+        ("Person facing", facing or "unknown"),
+        (
+            "Scale from",
+            SCALE_SOURCES.get(scale, scale)
+            + (
+                f" ({_f(cal.get('mm_per_px'), 2)} mm per pixel)"
+                if _num(cal.get("mm_per_px"))
+                else ""
+            ),
+        ),
+        (
+            "Body height used",
+            _f(cal.get("stated_height_cm") or cal.get("estimated_height_cm"), 0, "cm"),
+        ),
+        (
+            "Video",
+            f"{video.get('width', '?')}×{video.get('height', '?')} px, "
+            f"{_f(video.get('fps'), 1)} frames/s, {video.get('frames', '?')} frames",
+        ),
+        ("Person found in", f"{_f(100.0 * float(video.get('pose_rate') or 0.0), 1)}% of frames"),
+    ]
+    window = cal.get("still_window_s")
+    if isinstance(window, list) and len(window) == 2:
+        facts.append(
+            (
+                "Standing baseline",
+                f"{_f(window[0], 1)}–{_f(window[1], 1)} s"
+                + ("" if cal.get("found_still", True) else " (no still moment found)"),
+            )
+        )
+    dl = "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in facts)
+    noise = report.get("noise_floor") or {}
+    rows = []
+    for key in NOISE_FLOOR_SHOWN:
+        if _num(noise.get(key)) is not None:
+            words, unit = measure_label(key)
+            rows.append(f"<tr><td>{escape(words)}</td><td>{_f(noise[key], 2, unit)}</td></tr>")
+    noise_html = ""
+    if rows:
+        noise_html = (
+            '<h3>Noise floor</h3><p class="muted">The jitter of each measure while standing '
+            "still; a cue fires only when a change is larger than both its threshold and this "
+            'floor.</p><div class="scroll"><table><tr><th>measure</th><th>noise (SD)</th></tr>'
+            + "".join(rows)
+            + "</table></div>"
+        )
+    return f'<section><h2>What was analysed</h2><dl class="facts">{dl}</dl>{noise_html}</section>'
+
+
+def _findings(report: Mapping[str, Any]) -> str:
+    if "findings" not in report:
+        return ""
+    findings = report.get("findings") or []
+    if not findings:
+        return '<section><h2>Findings</h2><p class="ok">No faults were found.</p></section>'
+    items = []
+    for f in findings:
+        severity = str(f.get("severity", "info"))
+        unit = str(f.get("unit", ""))
+        where = f"rep {f['rep']}" if f.get("rep") else "outside a counted rep"
+        items.append(
+            f'<li class="{escape(severity)}"><span class="badge">'
+            f"{escape(SEVERITY_LABELS.get(severity, severity))}</span>"
+            f'{escape(str(f.get("message", "")))}<br><span class="muted">Measured '
+            f"{_f(f.get('value'), 1, unit)} against a limit of {_f(f.get('threshold'), 1, unit)}"
+            f" · {where} at {_f(f.get('t_s'), 1, 's')}</span></li>"
+        )
+    return f'<section><h2>Findings</h2><ul class="findings">{"".join(items)}</ul></section>'
+
+
+def _rep_table(report: Mapping[str, Any]) -> str:
+    reps = report.get("reps")
+    if not isinstance(reps, list):
+        return ""
+    if not reps:
+        return "<section><h2>Reps</h2><p>No complete rep was counted.</p></section>"
+    frayed = _frayed_rep(report)
+    header = (
+        "<tr><th>rep</th><th>time (s)</th><th>down (s)</th><th>pause (s)</th>"
+        '<th>up (s)</th><th>depth</th><th>score</th><th class="text">faults</th></tr>'
+    )
+    rows = []
+    for r in reps:
+        phases = r.get("phases") or {}
+        metrics = r.get("metrics") or {}
+        faults = ", ".join(pretty(str(c)) for c in r.get("faults") or []) or "none"
+        css = ' class="frayed"' if frayed and int(r["index"]) >= frayed else ""
+        rows.append(
+            f"<tr{css}><td>{r['index']}</td><td>{_f(r.get('start_s'))}–{_f(r.get('end_s'))}</td>"
+            f"<td>{_f(phases.get('down_s'))}</td><td>{_f(phases.get('pause_s'))}</td>"
+            f"<td>{_f(phases.get('up_s'))}</td><td>{_f(metrics.get('depth_deg'), 0, '°')}</td>"
+            f'<td>{_f(r.get("score"), 0)}</td><td class="text">{escape(faults)}</td></tr>'
+        )
+    return (
+        '<section><h2>Reps</h2><div class="scroll"><table>'
+        + header
+        + "".join(rows)
+        + "</table></div>"
+        + _metrics_details(reps)
+        + "</section>"
+    )
+
+
+def _metrics_details(reps: Sequence[Mapping[str, Any]]) -> str:
+    keys: list[str] = []
+    for r in reps:
+        keys += [k for k in (r.get("metrics") or {}) if k not in keys]
+    if not keys:
+        return ""
+    head = "".join(f"<th>{r['index']}</th>" for r in reps)
+    rows = []
+    for key in keys:
+        words, unit = measure_label(key)
+        cells = "".join(f"<td>{_f((r.get('metrics') or {}).get(key), 1)}</td>" for r in reps)
+        rows.append(f"<tr><td>{escape(words)}{f' ({unit})' if unit else ''}</td>{cells}</tr>")
+    return (
+        '<details><summary>All measures per rep</summary><div class="scroll"><table>'
+        f"<tr><th>measure \\ rep</th>{head}</tr>{''.join(rows)}</table></div></details>"
+    )
+
+
+def _bands(report: Mapping[str, Any]) -> list[Band]:
+    frayed = _frayed_rep(report)
+    reps = [
+        r
+        for r in report.get("reps") or []
+        if _num(r.get("start_s")) is not None and _num(r.get("end_s")) is not None
+    ]
+    short = len(reps) > MAX_LONG_BAND_LABELS  # many reps: just the number above each band
+    return [
+        Band(
+            float(r["start_s"]),
+            float(r["end_s"]),
+            str(r["index"]) if short else f"rep {r['index']}",
+            highlight=bool(frayed and int(r["index"]) >= frayed),
+        )
+        for r in reps
+    ]
+
+
+def _plots(report: Mapping[str, Any], context: ReportContext) -> str:
+    series = context.series
+    if len(series.t_s) == 0:
+        return ""
+    bands = _bands(report)
+    findings = report.get("findings") or []
+    spine = [f for f in findings if str(f.get("code", "")).startswith(SPINE_CODE_PREFIXES)]
+    other = [f for f in findings if f not in spine]
+
+    def markers(items: Sequence[Mapping[str, Any]]) -> list[Marker]:
+        return [
+            Marker(float(f["t_s"]), pretty(str(f["code"])))
+            for f in items
+            if _num(f.get("t_s")) is not None
+        ]
+
+    charts = [
+        "<h3>Joint angles</h3>",
+        line_chart(
+            [
+                Series(label, series.t_s, series.get(key), color)
+                for key, label, color in ANGLE_SERIES
+            ],
+            title="Joint angles over time with rep boundaries",
+            y_label="degrees",
+            bands=bands,
+            markers=markers(other),
+        ),
+    ]
+    bulge = series.get(names.BACK_BULGE_MM)
+    if any(math.isfinite(v) for v in bulge):
+        baseline = ((report.get("calibration") or {}).get("baseline") or {}).get(
+            names.BACK_BULGE_MM
+        )
+        level = _num(baseline)
+        hlines = [HLine(level, "standing baseline")] if level is not None else []
+        charts += [
+            '<h3>Back bulge</h3><p class="muted">How far the back outline bows out from the '
+            "line joining shoulder and hip: up is rounder, down is more arched.</p>",
+            line_chart(
+                [Series("back bulge", series.t_s, bulge, "#d62728")],
+                title="Back bulge over time",
+                y_label="mm",
+                bands=bands,
+                markers=markers(spine),
+                hlines=hlines,
+            ),
+        ]
+    tempo = _rep_tempos(report)
+    if tempo:
+        target = None
+        if context.tempo_target_s is not None:
+            target = RepTempo(0, *context.tempo_target_s)
+        charts += ["<h3>Tempo</h3>", tempo_chart(tempo, target)]
+    body = "\n".join(c if c.startswith("<h3") else f'<div class="scroll">{c}</div>' for c in charts)
+    return f"<section><h2>Charts</h2>{body}</section>"
+
+
+def _rep_tempos(report: Mapping[str, Any]) -> list[RepTempo]:
+    out = []
+    for r in report.get("reps") or []:
+        phases = r.get("phases") or {}
+        values = [_num(phases.get(k)) for k in ("down_s", "pause_s", "up_s")]
+        out.append(RepTempo(int(r["index"]), *(math.nan if v is None else v for v in values)))
+    return out
+
+
+def _key_frames(keyframes: Sequence[KeyFrame]) -> str:
+    if not keyframes:
+        return ""
+    figures = []
+    for k in keyframes:
+        data = base64.b64encode(k.jpeg).decode("ascii")
+        score = f", score {k.spec.score:.0f}" if k.spec.score is not None else ""
+        caption = f"{k.spec.label}: rep {k.spec.rep} at the bottom ({k.frame_t_s:.1f} s{score})"
+        figures.append(
+            f'<figure><img src="data:image/jpeg;base64,{data}" width="{k.width_px}" '
+            f'height="{k.height_px}" alt="{escape(caption)}">'
+            f"<figcaption>{escape(caption)}</figcaption></figure>"
+        )
+    return (
+        '<section><h2>Key frames</h2><p class="muted">Skeleton in blue, back outline in '
+        f'pink.</p><div class="frames">{"".join(figures)}</div></section>'
+    )
+
+
+def _downloads(downloads: Mapping[str, str]) -> str:
+    if not downloads:
+        return ""
+    items = "".join(
+        f'<li><a href="{escape(href)}" download>{escape(label)}</a></li>'
+        for label, href in downloads.items()
+    )
+    return f'<section><h2>Downloads</h2><ul class="downloads">{items}</ul></section>'

@@ -1,0 +1,34 @@
+"""Server settings, with units in every name."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from formcheck.config import PipelineConfig
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+
+
+class ServerConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_sessions: int = Field(
+        4, ge=1, description="live sessions at once (each runs pose on every frame: ~1 core)"
+    )
+    max_frame_bytes: int = Field(
+        2_000_000, ge=1_000, description="larger frame messages are refused with an error"
+    )
+    max_frame_side_px: int = Field(
+        4096, ge=64, description="images claiming a longer side are refused before decoding"
+    )
+    min_mean_luma: float = Field(
+        40.0, ge=0, le=255, description="a darker frame (mean of 0..255 luma) asks for light"
+    )
+    setup_ok_hold_s: float = Field(
+        0.3, ge=0, description="the setup must be right this long before the set starts"
+    )
+    ws_max_message_bytes: int = Field(
+        8_000_000, ge=1_000, description="uvicorn closes the socket on larger messages (1009)"
+    )
+    pipeline: PipelineConfig = PipelineConfig()

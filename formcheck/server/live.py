@@ -1,0 +1,372 @@
+"""One live session: frames in, per-frame feedback out, a report at the end of each set.
+
+The same ExerciseSession (pose -> measures -> analyzer) as ``formcheck analyze``; what live
+adds is the setup check before the set starts and the per-frame answer for the page. The
+websocket (``formcheck.server.app``) and the terminal (``formcheck live``) both drive it.
+
+States: IDLE (no set; waiting for a start) -> SETUP (pose only, until the setup check has
+been right for a moment) -> ACTIVE (the ExerciseSession calibrates, then counts) -> IDLE
+after ``finish``. One PoseEstimator serves the whole connection (it holds tracking state),
+so timestamps are kept on one clock from the connection's first frame.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+import numpy as np
+
+from formcheck import __version__
+from formcheck.analyzers import (
+    Cue,
+    Event,
+    HoldProgress,
+    PartialRep,
+    PhaseChanged,
+    Prescription,
+    RepCompleted,
+    SetupHint,
+    get_spec,
+)
+from formcheck.analyzers.events import Phase
+from formcheck.pose.estimator import PoseEstimator
+from formcheck.pose.landmarks import SKELETON_EDGES
+from formcheck.server.config import ServerConfig
+from formcheck.server.frames import decode_image, fit_within, mean_luma, parse_frame_message
+from formcheck.server.messages import (
+    CueOut,
+    FrameResult,
+    HoldOut,
+    SetupProblem,
+    StartedMessage,
+    StartMessage,
+    SummaryMessage,
+    TempoOut,
+)
+from formcheck.server.setup_check import SetupChecker
+from formcheck.session import ExerciseSession
+from formcheck.types import PoseFrame, VideoFrame
+
+EstimatorFactory = Callable[[], PoseEstimator]
+
+MS_PER_S = 1000.0
+COORD_DIGITS = 4  # normalised coordinates to 0.0001 of the frame (0.06 px at 640 px)
+VALUE_DIGITS = 3
+
+
+class SessionState(Enum):
+    IDLE = "idle"
+    SETUP = "setup"
+    ACTIVE = "active"
+
+
+class NotStartedError(Exception):
+    """A frame or finish arrived before a start."""
+
+
+@dataclass
+class SetProgress:
+    """What the page shows between frames: the latest phase, counts, tempo and hold."""
+
+    phase: Phase = Phase.SETUP
+    reps: int = 0
+    attempts: int = 0
+    tempo: TempoOut | None = None
+    hold: HoldOut | None = None
+    cues: list[Cue] = field(default_factory=list)  # every cue of the set, in order
+
+    def apply(self, events: list[Event]) -> tuple[list[CueOut], list[SetupProblem]]:
+        """Fold events in; return the new cues and analyzer hints for this frame's answer."""
+        cues: list[CueOut] = []
+        hints: list[SetupProblem] = []
+        for event in events:
+            if isinstance(event, PhaseChanged):
+                self.phase = event.phase
+            elif isinstance(event, RepCompleted):
+                self.reps += 1
+                phases = event.rep.phases
+                self.tempo = TempoOut(
+                    rep=event.rep.index,
+                    down_s=_finite(phases.down_s),
+                    pause_s=_finite(phases.pause_s),
+                    up_s=_finite(phases.up_s),
+                    score=_finite(event.rep.score),
+                )
+            elif isinstance(event, PartialRep):
+                self.attempts += 1
+            elif isinstance(event, Cue):
+                self.cues.append(event)
+                cues.append(cue_out(event))
+            elif isinstance(event, SetupHint):
+                hints.append(SetupProblem(code=event.code.value, message=event.message))
+            elif isinstance(event, HoldProgress):
+                self.hold = HoldOut(
+                    held_s=round(event.held_s, VALUE_DIGITS),
+                    target_s=event.target_s,
+                    in_position=event.in_position,
+                )
+        return cues, hints
+
+
+def cue_out(cue: Cue) -> CueOut:
+    return CueOut(
+        code=cue.code,
+        severity=cue.severity.value,
+        message=cue.message,
+        value=_finite(cue.value),
+        threshold=_finite(cue.threshold),
+        unit=cue.unit,
+        rep=cue.rep,
+        t_s=round(cue.t_s, VALUE_DIGITS),
+        spoken=cue.spoken,
+    )
+
+
+def _finite(value: float) -> float | None:
+    return round(float(value), VALUE_DIGITS) if math.isfinite(value) else None
+
+
+def landmarks_out(pose: PoseFrame) -> list[list[float]] | None:
+    if pose.landmarks_px is None or pose.visibility is None:
+        return None
+    scale = np.array([pose.image_width_px, pose.image_height_px], dtype=np.float64)
+    xy = np.round(pose.landmarks_px[:, :2] / scale, COORD_DIGITS)
+    vis = np.round(pose.visibility, VALUE_DIGITS)
+    return [[float(x), float(y), float(v)] for (x, y), v in zip(xy, vis, strict=True)]
+
+
+class LiveSession:
+    """One connection's live session. Not thread-safe: one call at a time (one frame in flight)."""
+
+    def __init__(
+        self,
+        session_id: str,
+        estimator_factory: EstimatorFactory,
+        config: ServerConfig,
+        model_source: str = "",
+    ) -> None:
+        self.session_id = session_id
+        self.config = config
+        self._estimator_factory = estimator_factory
+        self._estimator: PoseEstimator | None = None
+        self._model_source = model_source
+        self.state = SessionState.IDLE
+        self._origin_ms: float | None = None
+        self._last_t_ms = -math.inf
+        self._start: StartMessage | None = None
+        self._prescription: Prescription | None = None
+        self._session: ExerciseSession | None = None
+        self._checker: SetupChecker | None = None
+        self.progress = SetProgress()
+        self.frames = 0
+        self.frames_with_pose = 0
+        self._first_frame_t_ms: float | None = None
+        self._last_frame_t_ms = 0.0
+
+    # -- control ---------------------------------------------------------------------------
+
+    def start(self, message: StartMessage, prescription: Prescription | None) -> StartedMessage:
+        """Begin a set (ending any set in progress without a report).
+
+        Raises UnknownExerciseError for an exercise no analyzer has.
+        """
+        spec = get_spec(message.exercise)
+        if self._estimator is None:
+            self._estimator = self._estimator_factory()
+        self._start = message
+        self._prescription = prescription
+        self._session = None
+        self._checker = SetupChecker(
+            spec.setup,
+            self.config.pipeline.quality,
+            min_mean_luma=self.config.min_mean_luma,
+            ok_hold_s=self.config.setup_ok_hold_s,
+        )
+        self.progress = SetProgress()
+        self.frames = 0
+        self.frames_with_pose = 0
+        self._first_frame_t_ms = None
+        self.state = SessionState.SETUP
+        return StartedMessage(
+            session_id=self.session_id,
+            exercise=spec.name,
+            camera_placement=spec.camera_placement,
+            max_frame_bytes=self.config.max_frame_bytes,
+            skeleton_edges=[(int(a), int(b)) for a, b in SKELETON_EDGES],
+        )
+
+    def finish(self) -> SummaryMessage:
+        """End the set: flush the pipeline and analyzer, return the summary and report."""
+        if self._start is None or self.state is SessionState.IDLE:
+            raise NotStartedError("No set is in progress: send a start message first.")
+        session = self._session or self._new_session()
+        _, events, summary = session.finish()
+        self.progress.apply(events)
+        calibration = session.pipeline.calibration
+        report: dict[str, Any] = {
+            "formcheck_version": __version__,
+            "source": "live",
+            "model_source": self._model_source,
+            "exercise": self._start.exercise,
+            "height_cm": self._start.height_cm,
+            "frames": self.frames,
+            "frames_with_pose": self.frames_with_pose,
+            "duration_s": round(self._duration_s(), VALUE_DIGITS),
+            "calibration": calibration.to_report_dict() if calibration else None,
+            "noise_floor": dict(calibration.noise_floor) if calibration else {},
+            "set_started": self._session is not None,
+        }
+        if summary is not None:
+            report.update(summary.to_report_dict())
+        self.state = SessionState.IDLE
+        self._session = None
+        return SummaryMessage(report=report)
+
+    def close(self) -> None:
+        if self._estimator is not None:
+            self._estimator.close()
+            self._estimator = None
+        self._session = None
+        self.state = SessionState.IDLE
+
+    # -- frames ----------------------------------------------------------------------------
+
+    def handle_frame_message(self, data: bytes) -> FrameResult:
+        """Decode one binary frame message and push it. Raises FrameError, NotStartedError."""
+        started = time.perf_counter()
+        packet = parse_frame_message(data, self.config.max_frame_bytes)
+        if self.state is SessionState.IDLE:
+            raise NotStartedError("Send a start message before the first frame.")
+        rgb = decode_image(packet.image, self.config.max_frame_side_px)
+        rgb = fit_within(rgb, self.config.pipeline.max_inference_side_px)
+        result = self.push(rgb, packet.t_ms, seq=packet.seq)
+        result.server_ms = round((time.perf_counter() - started) * MS_PER_S, VALUE_DIGITS)
+        return result
+
+    def push(self, rgb: np.ndarray, client_t_ms: float, *, seq: int = 0) -> FrameResult:
+        """One frame (RGB uint8, captured at ``client_t_ms`` on the client's clock)."""
+        if self.state is SessionState.IDLE or self._checker is None:
+            raise NotStartedError("Send a start message before the first frame.")
+        started = time.perf_counter()
+        if self._origin_ms is None:
+            self._origin_ms = client_t_ms
+        # One clock per connection; a frame from the past is moved just after the last one.
+        t_ms = max(client_t_ms - self._origin_ms, self._last_t_ms + 1.0)
+        self._last_t_ms = t_ms
+        frame = VideoFrame(index=self.frames, t_ms=t_ms, rgb=rgb)
+        luma = mean_luma(rgb)
+        self.frames += 1
+        if self._first_frame_t_ms is None:
+            self._first_frame_t_ms = t_ms
+        self._last_frame_t_ms = t_ms
+
+        cues: list[CueOut] = []
+        hints: list[SetupProblem] = []
+        outline: list[list[float]] | None = None
+        if self._session is None:
+            assert self._estimator is not None
+            pose = self._estimator.process(frame)
+        else:
+            step = self._session.push(frame)
+            pose = step.pose
+            cues, hints = self.progress.apply(step.events)
+            outline = self._outline(pose)
+        self.frames_with_pose += int(pose.has_pose)
+        problems = self._checker.check(pose, luma)
+        ready = self._checker.update(t_ms, problems)
+        if self._session is None and ready:
+            self._session = self._new_session()
+            self.state = SessionState.ACTIVE
+
+        calibrating = self._session is None or self._session.calibrating
+        if self._session is None:
+            state = "setup"
+        elif calibrating:
+            state = "calibrating"
+        else:
+            state = "active"
+        return FrameResult(
+            seq=seq,
+            t_ms=client_t_ms,
+            server_ms=round((time.perf_counter() - started) * MS_PER_S, VALUE_DIGITS),
+            state=state,
+            calibrating=calibrating,
+            setup_ok=not problems,
+            setup=problems,
+            landmarks=landmarks_out(pose),
+            outline=outline,
+            phase=self.progress.phase.value,
+            reps=self.progress.reps,
+            attempts=self.progress.attempts,
+            tempo=self.progress.tempo,
+            hold=self.progress.hold,
+            cues=cues,
+            hints=hints,
+            mean_luma=round(luma, 1),
+        )
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _new_session(self) -> ExerciseSession:
+        assert self._estimator is not None and self._start is not None
+        return ExerciseSession(
+            self._estimator,
+            exercise=self._start.exercise,
+            prescription=self._prescription,
+            height_cm=self._start.height_cm,
+            config=self.config.pipeline,
+        )
+
+    def _outline(self, pose: PoseFrame) -> list[list[float]] | None:
+        if self._session is None or not pose.has_pose:
+            return None
+        outline = self._session.pipeline.back_outline
+        if outline is None or not outline.usable:
+            return None
+        scale = np.array([pose.image_width_px, pose.image_height_px], dtype=np.float64)
+        points = outline.points_px[outline.valid] / scale
+        return [[round(float(x), COORD_DIGITS), round(float(y), COORD_DIGITS)] for x, y in points]
+
+    def _duration_s(self) -> float:
+        if self._first_frame_t_ms is None:
+            return 0.0
+        return (self._last_frame_t_ms - self._first_frame_t_ms) / MS_PER_S
+
+
+class SessionRegistry:
+    """The live sessions open now, so none leaks and their number is capped."""
+
+    def __init__(self, max_sessions: int) -> None:
+        self.max_sessions = max_sessions
+        self._sessions: dict[str, LiveSession] = {}
+        self._lock = threading.Lock()
+
+    def open(self, factory: Callable[[str], LiveSession]) -> LiveSession | None:
+        """A new session, or None when ``max_sessions`` are open already."""
+        with self._lock:
+            if len(self._sessions) >= self.max_sessions:
+                return None
+            session_id = uuid.uuid4().hex[:12]
+            session = factory(session_id)
+            self._sessions[session_id] = session
+            return session
+
+    def release(self, session: LiveSession) -> None:
+        """Forget the session (the caller closes it)."""
+        with self._lock:
+            self._sessions.pop(session.session_id, None)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._sessions)
+
+    def __iter__(self) -> Iterator[LiveSession]:
+        with self._lock:
+            return iter(list(self._sessions.values()))

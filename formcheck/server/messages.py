@@ -1,0 +1,191 @@
+"""The messages of the live websocket (``/ws/live``) and the HTTP API, typed with pydantic.
+
+Protocol, one connection = one person's live session:
+
+1. The client sends a :class:`StartMessage` (JSON text). The server answers
+   :class:`StartedMessage` (or :class:`ErrorMessage` and keeps waiting for a valid start).
+2. The client sends frames as **binary** messages: a 12-byte little-endian header
+   ``<uint32 seq><float64 t_ms>`` (``seq`` numbers the frame, ``t_ms`` is the capture time on
+   the client's clock in milliseconds) followed by one JPEG (or PNG) image. The server answers
+   every frame with exactly one :class:`FrameResult` or :class:`ErrorMessage` carrying the
+   same ``seq``. The client sends its next frame only after that answer (one frame in
+   flight): frames captured meanwhile are never queued, so the latency never builds up.
+3. The client sends a :class:`FinishMessage`; the server answers :class:`SummaryMessage`
+   with the set's report. Another :class:`StartMessage` begins a new set on the same
+   connection.
+
+Coordinates are normalised to the sent image: x / width and y / height, both 0..1.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+PROTOCOL_VERSION = 1
+FRAME_HEADER_FORMAT = "<Id"  # seq (uint32), t_ms (float64)
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- client -> server --------------------------------------------------------------------------
+
+
+class PrescriptionText(_Message):
+    """A prescription file chosen on the page, sent as its text."""
+
+    name: str = Field(max_length=200, description="file name; .json is JSON, anything else TOML")
+    text: str = Field(max_length=64_000, description="the file's content")
+
+
+class StartMessage(_Message):
+    """Begin a set: which exercise, and optionally the person's height and prescription."""
+
+    type: Literal["start"] = "start"
+    exercise: str = Field("hip_hinge", description="exercise analyzer (GET /api/exercises)")
+    height_cm: float | None = Field(
+        None, ge=50, le=250, description="body height, for the millimetre scale"
+    )
+    prescription: PrescriptionText | None = None
+
+
+class FinishMessage(_Message):
+    """End the set: the server answers with the summary and report."""
+
+    type: Literal["finish"] = "finish"
+
+
+class ClientMessage(BaseModel):
+    """Any JSON message a client may send (discriminated by ``type``)."""
+
+    message: StartMessage | FinishMessage = Field(discriminator="type")
+
+
+# --- server -> client --------------------------------------------------------------------------
+
+
+class StartedMessage(_Message):
+    type: Literal["started"] = "started"
+    session_id: str
+    exercise: str
+    camera_placement: str = Field(description="where to put the camera, one sentence")
+    max_frame_bytes: int
+    skeleton_edges: list[tuple[int, int]] = Field(
+        description="pairs of landmark indices to join when drawing the skeleton"
+    )
+    protocol: int = PROTOCOL_VERSION
+
+
+class SetupProblem(_Message):
+    """One thing to fix before (or while) exercising, with one plain instruction."""
+
+    code: str = Field(description="no_person, step_back, move_closer, turn_sideways, more_light")
+    message: str
+
+
+class CueOut(_Message):
+    """A form cue from the analyzer (shown; spoken when ``spoken``)."""
+
+    code: str
+    severity: Literal["safety", "warning", "info"]
+    message: str
+    value: float | None
+    threshold: float | None
+    unit: str
+    rep: int
+    t_s: float
+    spoken: bool
+
+
+class TempoOut(_Message):
+    """Phase durations of the last completed rep, seconds."""
+
+    rep: int
+    down_s: float | None
+    pause_s: float | None
+    up_s: float | None
+    score: float | None
+
+
+class HoldOut(_Message):
+    held_s: float
+    target_s: float | None
+    in_position: bool
+
+
+class FrameResult(_Message):
+    """The answer to one frame."""
+
+    type: Literal["frame"] = "frame"
+    seq: int
+    t_ms: float = Field(description="the frame's capture time as the client sent it")
+    server_ms: float = Field(description="time the server spent on this frame")
+    state: Literal["setup", "calibrating", "active"] = Field(
+        description="setup: fix the problems listed; calibrating: stand still; active: counting"
+    )
+    calibrating: bool
+    setup_ok: bool
+    setup: list[SetupProblem] = Field(description="current setup problems, most important first")
+    landmarks: list[list[float]] | None = Field(
+        None, description="33 x [x, y, visibility] normalised to the image, for the skeleton"
+    )
+    outline: list[list[float]] | None = Field(
+        None, description="back outline points [x, y], shoulder to hip, normalised"
+    )
+    phase: str
+    reps: int
+    attempts: int
+    tempo: TempoOut | None = None
+    hold: HoldOut | None = None
+    cues: list[CueOut] = Field(default_factory=list, description="cues new in this frame")
+    hints: list[SetupProblem] = Field(
+        default_factory=list, description="setup hints from the analyzer new in this frame"
+    )
+    mean_luma: float = Field(description="mean brightness of the frame, 0..255")
+
+
+class SummaryMessage(_Message):
+    """End of the set: the report (same keys as report.json's analysis part)."""
+
+    type: Literal["summary"] = "summary"
+    report: dict[str, Any]
+
+
+class ErrorMessage(_Message):
+    """Something the client sent could not be used; the connection stays open unless closed."""
+
+    type: Literal["error"] = "error"
+    code: Literal[
+        "bad_message",
+        "bad_frame",
+        "frame_too_large",
+        "not_started",
+        "bad_start",
+        "busy",
+        "internal",
+    ]
+    message: str
+    seq: int | None = None
+
+
+ServerMessage = StartedMessage | FrameResult | SummaryMessage | ErrorMessage
+
+
+# --- HTTP ----------------------------------------------------------------------------------
+
+
+class ExerciseOut(_Message):
+    name: str
+    description: str
+    camera_placement: str
+
+
+class HealthOut(_Message):
+    status: Literal["ok"] = "ok"
+    version: str
+    model_source: str
+    sessions: int = Field(description="live sessions open now")
+    max_sessions: int

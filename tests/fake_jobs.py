@@ -1,0 +1,39 @@
+"""Job functions for tests of the worker pool (imported by name in the job's subprocess).
+
+``options``: ``steps`` progress steps of ``step_s`` seconds each; ``marker_dir`` gets one
+``<attempt-start>`` file per run started and ``finished`` lines per run that returned;
+``fail`` makes the run raise a FormcheckError with that message; ``crash`` makes it raise
+a plain exception.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from formcheck.errors import FormcheckError
+
+
+def slow_job(
+    upload: Path, out_dir: Path, options: dict[str, Any], progress: Callable[[float, str], None]
+) -> dict[str, Any]:
+    marker_dir = Path(options["marker_dir"]) if options.get("marker_dir") else None
+    if marker_dir is not None:
+        (marker_dir / f"started-{os.getpid()}").write_text(str(out_dir), encoding="utf-8")
+    steps = int(options.get("steps", 3))
+    for i in range(steps):
+        progress(i / steps, "working")
+        time.sleep(float(options.get("step_s", 0.05)))
+    if options.get("fail"):
+        raise FormcheckError(str(options["fail"]))
+    if options.get("crash"):
+        raise RuntimeError("boom")
+    progress(1.0, "working")
+    (out_dir / "report.html").write_text(f"<p>{upload.stat().st_size}</p>", encoding="utf-8")
+    if marker_dir is not None:
+        with (marker_dir / "finished").open("a", encoding="utf-8") as handle:
+            handle.write(f"{os.getpid()}\n")
+    return {"bytes": upload.stat().st_size, "pid": os.getpid()}

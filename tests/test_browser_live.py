@@ -1,0 +1,198 @@
+"""End to end in real headless Chromium: a rendered clip plays as the webcam (FACTS.md,
+"Browsers"), the page streams it to the server over the websocket, and must show the clip's
+rep count and its fault's cue. Saves a screenshot to out/browser/live.png.
+
+Needs Debian's chromium (scripts/ci_system_deps.sh installs it in CI) and the playwright
+Python package (its own browser downloads are never used); skips with the reason otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import threading
+from collections.abc import Iterator
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import pytest
+
+from formcheck.server.config import ServerConfig
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+CLIP = REPO_ROOT / "sample_videos" / "hip_hinge_knee_first.mp4"
+FAULT_CODE = "knee_first"
+SCREENSHOT = REPO_ROOT / "out" / "browser" / "live.png"
+CHROMIUM = Path(os.environ.get("FORMCHECK_CHROMIUM", "/usr/bin/chromium"))
+FAKE_WEBCAM_FLAGS = [
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--autoplay-policy=no-user-gesture-required",
+]
+VIEWPORT = {"width": 1280, "height": 820}
+SERVER_START_TIMEOUT_S = 30.0
+# The clip lasts about 10 s and plays in real time; the wait allows for a slow, busy machine.
+REPS_TIMEOUT_MS = 120_000
+SUMMARY_TIMEOUT_MS = 30_000
+SESSION_RELEASE_WAIT_S = 10.0
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+
+def write_y4m(video: Path, out: Path) -> Path:
+    """The clip as 4:2:0 YUV4MPEG2, the format Chromium's fake webcam plays."""
+    with av.open(str(video)) as container, out.open("wb") as stream:
+        vstream = container.streams.video[0]
+        rate = Fraction(vstream.average_rate or 30)
+        header_written = False
+        for frame in container.decode(video=0):
+            yuv = frame.reformat(format="yuv420p").to_ndarray()  # (H * 3/2, W) planes
+            if not header_written:
+                stream.write(
+                    f"YUV4MPEG2 W{frame.width} H{frame.height} "
+                    f"F{rate.numerator}:{rate.denominator} Ip A1:1 C420jpeg\n".encode("ascii")
+                )
+                header_written = True
+            stream.write(b"FRAME\n")
+            stream.write(yuv.tobytes())
+    return out
+
+
+class BackgroundServer:
+    """uvicorn on 127.0.0.1 (a free port) in a thread, stopped on exit."""
+
+    def __init__(self, model_path: Path) -> None:
+        import uvicorn
+
+        from formcheck.server.app import create_app
+
+        self.app = create_app(ServerConfig(), model=model_path)
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._socket.bind(("127.0.0.1", 0))
+        self.port = self._socket.getsockname()[1]
+        config = uvicorn.Config(self.app, log_level="warning", ws_max_size=8_000_000)
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    def __enter__(self) -> BackgroundServer:
+        self._thread.start()
+        started = threading.Event()
+
+        def wait() -> None:
+            while not self._server.started and self._thread.is_alive():
+                threading.Event().wait(0.05)
+            started.set()
+
+        threading.Thread(target=wait, daemon=True).start()
+        if not started.wait(SERVER_START_TIMEOUT_S) or not self._server.started:
+            raise RuntimeError("the test server did not start")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.should_exit = True
+        self._thread.join(SERVER_START_TIMEOUT_S)
+        self._socket.close()
+
+
+@pytest.fixture()
+def browser_setup(tmp_path: Path, model_path: Path) -> Iterator[tuple[object, BackgroundServer]]:
+    if not CHROMIUM.is_file():
+        pytest.skip(f"Chromium not found at {CHROMIUM} (CI installs it: scripts/ci_system_deps.sh)")
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="the playwright Python package is not installed"
+    )
+    if not CLIP.is_file():
+        pytest.skip(f"sample clip {CLIP.name} is missing")
+    y4m = write_y4m(CLIP, tmp_path / "webcam.y4m")
+    flags = [*FAKE_WEBCAM_FLAGS, f"--use-file-for-fake-video-capture={y4m}"]
+    with BackgroundServer(model_path) as server, sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=flags
+        )
+        try:
+            yield browser, server
+        finally:
+            browser.close()
+
+
+def test_page_counts_reps_and_shows_the_fault_cue(
+    browser_setup: tuple[object, BackgroundServer], tmp_path: Path
+) -> None:
+    browser, server = browser_setup
+    context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)  # type: ignore[attr-defined]
+    context.grant_permissions(["camera"], origin=server.url.rstrip("/"))
+    page = context.new_page()
+    page_errors: list[str] = []
+    page.on("pageerror", lambda error: page_errors.append(str(error)))
+    page.goto(server.url)
+    page.wait_for_selector("#exercise option[value='hip_hinge']", state="attached")
+    page.select_option("#exercise", "hip_hinge")
+    page.click("#start")
+
+    page.wait_for_function(
+        """(code) => {
+            const cue = document.querySelector(`#cue-log li[data-code="${code}"]`);
+            return cue !== null && Number(document.querySelector("#reps").textContent) >= 2;
+        }""",
+        arg=FAULT_CODE,
+        timeout=REPS_TIMEOUT_MS,
+    )
+    shown = page.evaluate(
+        """() => ({
+            reps: document.querySelector("#reps").textContent,
+            cue: document.querySelector("#cue").textContent,
+            cueCode: document.querySelector("#cue").dataset.code,
+            rtt: document.querySelector("#rtt").textContent,
+            status: document.querySelector("#status").textContent,
+        })"""
+    )
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT))
+    assert shown["reps"] == "2"
+    assert shown["cueCode"] == FAULT_CODE and "hips back" in shown["cue"].lower()
+    assert float(shown["rtt"]) > 0  # the measured round-trip is on show
+    assert shown["status"].startswith("Go")
+
+    page.click("#finish")
+    page.wait_for_selector("#summary", state="visible", timeout=SUMMARY_TIMEOUT_MS)
+    assert page.locator(f"#findings li[data-code='{FAULT_CODE}']").count() >= 1
+    with page.expect_download() as download_info:
+        page.click("#save-report")
+    saved = tmp_path / "report.json"
+    download_info.value.save_as(saved)
+    report = json.loads(saved.read_text(encoding="utf-8"))
+    assert report["source"] == "live"
+    assert report["summary"]["reps"] >= 2
+    assert FAULT_CODE in {f["code"] for f in report["findings"]}
+    assert not page_errors
+    page.screenshot(path=str(SCREENSHOT.with_name("live_summary.png")), full_page=True)
+    context.close()
+    assert wait_for_sessions(server, 0) == 0  # closing the page released the session
+
+
+def wait_for_sessions(server: BackgroundServer, want: int) -> int:
+    """Open sessions once they reach ``want`` (or after SESSION_RELEASE_WAIT_S)."""
+    import time
+    import urllib.request
+
+    deadline = time.monotonic() + SESSION_RELEASE_WAIT_S
+    while True:
+        with urllib.request.urlopen(server.url + "api/health") as response:
+            sessions = int(json.loads(response.read())["sessions"])
+        if sessions == want or time.monotonic() > deadline:
+            return sessions
+        time.sleep(0.1)
