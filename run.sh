@@ -4,4 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/bootstrap.sh
 .venv/bin/formcheck models
-.venv/bin/formcheck analyze "${1:-sample_videos/hip_hinge_correct.mp4}" --out out/sample "${@:2}"
+if [ $# -eq 0 ]; then
+  set -- sample_videos/hip_hinge_rounded_back.mp4 --exercise hip_hinge
+fi
+.venv/bin/formcheck analyze "$@" --out out/sample

@@ -37,9 +37,12 @@ FAKE_WEBCAM_FLAGS = [
     "--no-first-run",
     "--autoplay-policy=no-user-gesture-required",
 ]
+LEAD_IN_S = 4.0
+DEFAULT_FPS = 30
 VIEWPORT = {"width": 1280, "height": 820}
 SERVER_START_TIMEOUT_S = 30.0
-# The clip lasts about 10 s and plays in real time; the wait allows for a slow, busy machine.
+# The clip lasts about 14 s with its lead-in and plays in real time; the wait allows for a
+# slow, busy machine.
 REPS_TIMEOUT_MS = 120_000
 SUMMARY_TIMEOUT_MS = 30_000
 SESSION_RELEASE_WAIT_S = 10.0
@@ -47,22 +50,28 @@ SESSION_RELEASE_WAIT_S = 10.0
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 
-def write_y4m(video: Path, out: Path) -> Path:
-    """The clip as 4:2:0 YUV4MPEG2, the format Chromium's fake webcam plays."""
+def write_y4m(video: Path, out: Path, lead_in_s: float = LEAD_IN_S) -> Path:
+    """The clip as 4:2:0 YUV4MPEG2, the format Chromium's fake webcam plays.
+
+    The first frame is held for ``lead_in_s`` first: the person stands still while the page
+    connects and the setup check passes, as a person in front of a laptop would, so the
+    calibration finds its still second however long the browser took to start.
+    """
     with av.open(str(video)) as container, out.open("wb") as stream:
         vstream = container.streams.video[0]
-        rate = Fraction(vstream.average_rate or 30)
-        header_written = False
+        rate = Fraction(vstream.average_rate or DEFAULT_FPS)
+        first = True
         for frame in container.decode(video=0):
-            yuv = frame.reformat(format="yuv420p").to_ndarray()  # (H * 3/2, W) planes
-            if not header_written:
+            yuv = frame.reformat(format="yuv420p").to_ndarray().tobytes()  # Y, U, V planes
+            if first:
                 stream.write(
                     f"YUV4MPEG2 W{frame.width} H{frame.height} "
                     f"F{rate.numerator}:{rate.denominator} Ip A1:1 C420jpeg\n".encode("ascii")
                 )
-                header_written = True
-            stream.write(b"FRAME\n")
-            stream.write(yuv.tobytes())
+                for _ in range(round(lead_in_s * rate)):
+                    stream.write(b"FRAME\n" + yuv)
+                first = False
+            stream.write(b"FRAME\n" + yuv)
     return out
 
 

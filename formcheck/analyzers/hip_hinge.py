@@ -65,11 +65,12 @@ class HipHingeChecks(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     spine_measure: str = m.BACK_CURVE_MM
-    spine_reference_reps: int = 1
+    own_reference_reps: int = 2
     spine_check_min_depth_deg: float = 30.0
     spine_depth_match_max_deg: float = 15.0
     spine_live_window_s: float = 0.3
-    spine_bottom_min_s: float = 0.2
+    bottom_min_s: float = 0.2
+    knee_range_floor_deg: float = 5.0
     curve_rounded_min_mm: float = 4.0
     curve_arched_min_mm: float = 4.0
     head_forward_max_mm: float = 25.0
@@ -80,6 +81,8 @@ class HipHingeChecks(BaseModel):
     hip_knee_ratio_min: float = 1.0
     trunk_at_depth_min_deg: float = 40.0
     knee_range_squat_min_deg: float = 45.0
+    knee_share_ratio_drop_max: float = 0.6
+    knee_share_gain_min_deg: float = 15.0
     chest_drop_max_deg: float = 10.0
     rise_onset_fit_fractions: tuple[float, float] = (0.1, 0.5)
     rise_lag_max_ms: float = 300.0
@@ -101,16 +104,25 @@ class HipHingeAnalyzer(Analyzer):
         return _SEVERITY.get(code, Severity.WARNING)
 
     # ----- references -----------------------------------------------------------------------
-    def _reference(self, metric: str) -> float:
-        """The person's own value of a bottom-of-rep metric: the median over their first
-        ``spine_reference_reps`` reps (NaN until those are done). The back and head are
-        compared in the same posture, never with the standing outline (the buttocks,
-        shoulder blades and arms change shape between standing and bending)."""
-        refs = [r.metrics.get(metric, math.nan) for r in self.summary.reps]
-        refs = refs[: self.c.spine_reference_reps]
-        if len(refs) < self.c.spine_reference_reps:
+    def _reference(self, metric: str, pick: str = "median") -> float:
+        """The person's own value of a bottom-of-rep metric over their first
+        ``own_reference_reps`` reps (NaN until the first is done): their median, or with
+        ``pick`` "min"/"max" their extreme, the conservative reference for a change
+        upwards/downwards (one odd rep among them then cannot raise a false alarm, and a
+        fault that starts in the second rep is still measured against the first). The
+        back and head are compared in the same posture, never with the standing outline
+        (the buttocks, shoulder blades and arms change shape between the two)."""
+        refs = np.asarray(
+            [r.metrics.get(metric, math.nan) for r in self.summary.reps], dtype=float
+        )[: self.c.own_reference_reps]
+        refs = refs[np.isfinite(refs)]
+        if refs.size == 0:
             return math.nan
-        return robust_median(np.asarray(refs, dtype=float))
+        if pick == "min":
+            return float(refs.min())
+        if pick == "max":
+            return float(refs.max())
+        return float(np.median(refs))
 
     def _gates(self, frames: int = 1) -> dict[str, float]:
         """Limits for the back and head changes. A bottom value averages ``frames`` samples,
@@ -169,36 +181,47 @@ class HipHingeAnalyzer(Analyzer):
             depth_deg >= self.c.spine_check_min_depth_deg
             and abs(trunk_depth_deg - ref_trunk) <= self.c.spine_depth_match_max_deg
         )
-        change = curve_mm - self._reference("curve_bottom_mm")
-        head = head_mm - self._reference("head_bottom_mm")
+        rounder = curve_mm - self._reference("curve_bottom_mm", "min")
+        flatter = self._reference("curve_bottom_mm", "max") - curve_mm
+        head = head_mm - self._reference("head_bottom_mm", "min")
 
         def cond(code: str, value: float) -> Condition:
             active = None if not (comparable and math.isfinite(value)) else value > gates[code]
             return Condition(code, active, value, gates[code], "mm")
 
-        return [cond(SPINE_ROUNDED, change), cond(SPINE_ARCHED, -change), cond(HEAD_FORWARD, head)]
+        return [cond(SPINE_ROUNDED, rounder), cond(SPINE_ARCHED, flatter), cond(HEAD_FORWARD, head)]
 
     # ----- per-rep metrics ------------------------------------------------------------------
     def rep_metrics(self, window: RepWindow) -> dict[str, float]:
-        tm = window.timing
-        during = window.mask(tm.start_s, tm.end_s)
+        """Joint ranges are bottom values (medians over the bottom phase) above the start
+        position: a single frame's flipped knee angle must not make a hinge a squat."""
+        bottom = self._bottom_mask(window)
         hip, knee, trunk = (
             window.series(n)
             for n in (m.HIP_FLEXION_DEG, m.KNEE_FLEXION_DEG, m.TRUNK_INCLINATION_DEG)
         )
-        hip_range = _max(hip[during]) - window.rest_value(m.HIP_FLEXION_DEG)
-        knee_range = _max(knee[during]) - window.rest_value(m.KNEE_FLEXION_DEG)
-        trunk_depth = _max(trunk[during]) - window.rest_value(m.TRUNK_INCLINATION_DEG)
+        hip_range = robust_median(hip[bottom]) - window.rest_value(m.HIP_FLEXION_DEG)
+        knee_range = robust_median(knee[bottom]) - window.rest_value(m.KNEE_FLEXION_DEG)
+        trunk_depth = robust_median(trunk[bottom]) - window.rest_value(m.TRUNK_INCLINATION_DEG)
         out = {
             "trunk_depth_deg": trunk_depth,
             "hip_range_deg": hip_range,
             "knee_range_deg": knee_range,
-            "hip_knee_ratio": hip_range / max(knee_range, 1.0),
+            "hip_knee_ratio": hip_range / max(knee_range, self.c.knee_range_floor_deg),
             "onset_lag_ms": self._onset_lag_ms(window, hip, knee),
             **self._rise_metrics(window, knee, trunk),
-            **self._spine_metrics(window),
+            **self._spine_metrics(window, bottom),
         }
         return out
+
+    def _bottom_mask(self, window: RepWindow) -> BoolArray:
+        """The bottom phase, at least ``bottom_min_s`` long around the deepest point."""
+        tm = window.timing
+        t0, t1 = tm.bottom_in_s, tm.bottom_out_s
+        half = self.c.bottom_min_s / 2
+        if t1 - t0 < 2 * half:
+            t0, t1 = tm.peak_s - half, tm.peak_s + half
+        return window.mask(t0, t1)
 
     def _onset_lag_ms(self, window: RepWindow, hip: Array, knee: Array) -> float:
         """Hip onset minus knee onset in ms: positive when the knees start first."""
@@ -281,19 +304,13 @@ class HipHingeAnalyzer(Analyzer):
             onsets.append(fit.t_s)
         return (onsets[0] - onsets[1]) * _MS_PER_S
 
-    def _spine_metrics(self, window: RepWindow) -> dict[str, float]:
-        """Back and head at the bottom of the rep (median over the bottom phase, at least
-        ``spine_bottom_min_s`` around the deepest point) and their change from the
-        reference reps' bottoms."""
+    def _spine_metrics(self, window: RepWindow, bottom: BoolArray) -> dict[str, float]:
+        """Back and head at the bottom of the rep (medians over ``bottom``) and their change
+        from the reference reps' bottoms."""
         tm = window.timing
         deep = window.mask(tm.start_s, tm.end_s) & (
             self._depth(window) >= self.c.spine_check_min_depth_deg
         )
-        t0, t1 = tm.bottom_in_s, tm.bottom_out_s
-        half = self.c.spine_bottom_min_s / 2
-        if t1 - t0 < 2 * half:
-            t0, t1 = tm.peak_s - half, tm.peak_s + half
-        bottom = window.mask(t0, t1)
         chord = window.series(m.SPINE_CHORD_MM)
         curve = robust_median(window.series(self.c.spine_measure)[bottom])
         head = robust_median(window.series(m.HEAD_FORWARD_MM)[bottom])
@@ -355,6 +372,9 @@ class HipHingeAnalyzer(Analyzer):
         return Condition(HIPS_RISE_FIRST, _gt(lead, lead_max), lead, lead_max, "%")
 
     def _knee_dominant(self, metrics: Mapping[str, float]) -> Condition:
+        """A squat pattern: an upright trunk with deep knees, the knees bending more than
+        the hips, or the hip/knee share shifting well towards the knees from the person's
+        own first rep (their knees bending much more while the hips do less)."""
         c = self.c
         scale = self.threshold_scale(KNEE_DOMINANT)
         ratio, ratio_min = metrics["hip_knee_ratio"], c.hip_knee_ratio_min / scale
@@ -362,6 +382,14 @@ class HipHingeAnalyzer(Analyzer):
         upright = _gt(trunk_min, trunk) and metrics["knee_range_deg"] >= c.knee_range_squat_min_deg
         if upright:
             return Condition(KNEE_DOMINANT, True, trunk, trunk_min, "deg")
+        if _gt(ratio_min, ratio):
+            return Condition(KNEE_DOMINANT, True, ratio, ratio_min, "x")
+        ref_ratio = self._reference("hip_knee_ratio")
+        gain = metrics["knee_range_deg"] - self._reference("knee_range_deg")
+        drop_limit = ref_ratio * c.knee_share_ratio_drop_max * scale
+        shifted = _gt(drop_limit, ratio) and gain >= c.knee_share_gain_min_deg * scale
+        if shifted:
+            return Condition(KNEE_DOMINANT, True, ratio, drop_limit, "x")
         return Condition(KNEE_DOMINANT, _gt(ratio_min, ratio), ratio, ratio_min, "x")
 
     def _tempo_conditions(self, window: RepWindow) -> list[Condition]:
