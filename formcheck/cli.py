@@ -31,6 +31,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from formcheck.offline import analyze_video
+    from formcheck.report.outputs import write_outputs
+    from formcheck.report.recorder import AnnotationRecorder
 
     video = Path(args.video)
     out_dir = Path(args.out) if args.out else DEFAULT_OUT_ROOT / video.stem
@@ -49,6 +51,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
         prescription = load_prescription(Path(args.prescription))
     exercise = args.exercise or (prescription.exercise if prescription else None)
+    recorder = AnnotationRecorder()
     try:
         run = analyze_video(
             video,
@@ -58,9 +61,21 @@ def cmd_analyze(args: argparse.Namespace) -> int:
             height_cm=args.height_cm,
             model=Path(args.model) if args.model else None,
             progress=progress,
+            sinks=(recorder,),
         )
     finally:
         bar.close()
+    with tqdm(total=run.frames, unit="frame", desc="report", disable=args.quiet or None,
+              file=sys.stderr) as report_bar:
+        written = write_outputs(
+            video,
+            out_dir,
+            run,
+            recorder,
+            prescription=prescription,
+            annotated_video=not args.no_video,
+            progress=lambda done, _total: report_bar.update(done - report_bar.n),
+        )
     video_block = run.report["video"]
     cal = run.report.get("calibration") or {}
     print(
@@ -80,7 +95,10 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         )
         for finding in run.report.get("findings", []):
             print(f"  - {finding['message']}")
-    print(f"wrote {out_dir / 'report.json'} and {out_dir / 'measures.csv'}")
+    files = ["report.json", "measures.csv", written.report_html.name]
+    if written.annotated_mp4 is not None:
+        files.append(written.annotated_mp4.name)
+    print(f"wrote {', '.join(files)} in {out_dir}")
     return 0
 
 
@@ -148,6 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--height-cm", type=_positive_cm, help="body height, for millimetre scale")
     p.add_argument("--out", help=f"output folder (default {DEFAULT_OUT_ROOT}/<video name>)")
     p.add_argument("--model", help="PoseLandmarker .task bundle to use instead of the default")
+    p.add_argument("--no-video", action="store_true", help="skip the annotated MP4")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=cmd_analyze)
 

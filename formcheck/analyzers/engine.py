@@ -444,8 +444,9 @@ class Analyzer:
             series = raw.get(name)
             if series is None:
                 continue
-            smooth = moving_average(t, fill_gaps(t, series, spec.max_gap_s),
-                                    spec.smoothing_window_s)
+            smooth = moving_average(
+                t, fill_gaps(t, series, spec.max_gap_s), spec.smoothing_window_s
+            )
             fits[name] = self._fit_rep(t, smooth, down, up, regions, cycle.from_bottom)
         fallback = self._timing_from_onsets(t, sig, cycle, i_peak, peak)
         bounds = self._bounds_from_fits(fits, fallback, cycle, t)

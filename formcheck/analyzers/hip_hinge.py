@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict
 from formcheck.analyzers.cues import Condition
 from formcheck.analyzers.engine import Analyzer, FrameContext
 from formcheck.analyzers.events import Phase, Severity
-from formcheck.analyzers.signals import Array, BoolArray, onset_time, robust_median
+from formcheck.analyzers.signals import Array, BoolArray, robust_median
 from formcheck.analyzers.window import RepWindow
 from formcheck.kinematics import names as m
 from formcheck.types import CameraView
@@ -74,17 +74,15 @@ class HipHingeChecks(BaseModel):
     curve_rounded_min_mm: float = 4.0
     curve_arched_min_mm: float = 4.0
     head_forward_max_mm: float = 25.0
-    knee_first_lead_min_ms: float = 100.0
+    knee_first_lead_min_ms: float = 150.0
     knee_onset_range_min_deg: float = 8.0
-    knee_onset_fit_fractions: tuple[float, float] = (0.1, 0.5)
-    hip_onset_fit_fractions: tuple[float, float] = (0.1, 0.5)
+    knee_fit_rms_max_fraction: float = 0.1
     hip_knee_ratio_min: float = 1.0
     trunk_at_depth_min_deg: float = 40.0
     knee_range_squat_min_deg: float = 45.0
     knee_share_ratio_drop_max: float = 0.6
     knee_share_gain_min_deg: float = 15.0
     chest_drop_max_deg: float = 10.0
-    rise_onset_fit_fractions: tuple[float, float] = (0.1, 0.5)
     rise_lag_max_ms: float = 300.0
     rise_lead_check: bool = False
     rise_lead_max_pct: float = 50.0
@@ -107,9 +105,9 @@ class HipHingeAnalyzer(Analyzer):
     def _reference(self, metric: str, pick: str = "median") -> float:
         """The person's own value of a bottom-of-rep metric over their first
         ``own_reference_reps`` reps (NaN until the first is done): their median, or with
-        ``pick`` "min"/"max" their extreme, the conservative reference for a change
-        upwards/downwards (one odd rep among them then cannot raise a false alarm, and a
-        fault that starts in the second rep is still measured against the first). The
+        ``pick`` "min"/"max" their extreme, the reference for a fault that raises/lowers
+        the metric (a fault that starts in the second rep then does not hide in the
+        reference: it is still measured against the first). The
         back and head are compared in the same posture, never with the standing outline
         (the buttocks, shoulder blades and arms change shape between the two)."""
         refs = np.asarray(
@@ -203,12 +201,14 @@ class HipHingeAnalyzer(Analyzer):
         hip_range = robust_median(hip[bottom]) - window.rest_value(m.HIP_FLEXION_DEG)
         knee_range = robust_median(knee[bottom]) - window.rest_value(m.KNEE_FLEXION_DEG)
         trunk_depth = robust_median(trunk[bottom]) - window.rest_value(m.TRUNK_INCLINATION_DEG)
+        if knee_range < -self.c.knee_range_floor_deg:
+            knee_range = math.nan  # knees straighter than standing: a flipped knee reading
         out = {
             "trunk_depth_deg": trunk_depth,
             "hip_range_deg": hip_range,
             "knee_range_deg": knee_range,
             "hip_knee_ratio": hip_range / max(knee_range, self.c.knee_range_floor_deg),
-            "onset_lag_ms": self._onset_lag_ms(window, hip, knee),
+            "onset_lag_ms": math.nan if window.from_bottom else self._onset_lag_ms(window, 0),
             **self._rise_metrics(window, knee, trunk),
             **self._spine_metrics(window, bottom),
         }
@@ -223,41 +223,22 @@ class HipHingeAnalyzer(Analyzer):
             t0, t1 = tm.peak_s - half, tm.peak_s + half
         return window.mask(t0, t1)
 
-    def _onset_lag_ms(self, window: RepWindow, hip: Array, knee: Array) -> float:
-        """Hip onset minus knee onset in ms: positive when the knees start first."""
-        if window.from_bottom:
+    def _onset_lag_ms(self, window: RepWindow, phase: int) -> float:
+        """Trunk start minus knee start in ms for the way down (``phase`` 0) or up (1):
+        positive when the knees move first. Both come from the per-rep minimum-jerk fits;
+        NaN unless the knees moved at least ``knee_onset_range_min_deg`` with the smooth
+        shape that was fitted (the knee angle's own errors, a few degrees, would otherwise
+        decide the sign)."""
+        fits = window.timing.fits
+        if m.KNEE_FLEXION_DEG not in fits or m.TRUNK_INCLINATION_DEG not in fits:
             return math.nan
-        tm, ph = window.timing, self.spec.phase
-        down = window.t_s <= tm.peak_s
-        knee_rest = window.rest_value(m.KNEE_FLEXION_DEG)
-        knee_far = _max(knee[down & window.mask(tm.start_s, tm.peak_s)])
-        if not knee_far - knee_rest >= self.c.knee_onset_range_min_deg:
+        knee = fits[m.KNEE_FLEXION_DEG][phase]
+        trunk = fits[m.TRUNK_INCLINATION_DEG][phase]
+        if not (knee.ok and trunk.ok) or abs(knee.span) < self.c.knee_onset_range_min_deg:
             return math.nan
-        hip_rest = window.rest_value(m.HIP_FLEXION_DEG)
-        ex = (ph.onset_exponent_min, ph.onset_exponent_max)
-        hip_onset = onset_time(
-            window.t_s[down],
-            hip[down],
-            hip_rest,
-            _max(hip[down]),
-            self.c.hip_onset_fit_fractions,
-            ex,
-        )
-        # the knee's smaller range is noisier: reuse the hip's fitted exponent, so that two
-        # movements of the same shape give exactly their time shift
-        shared = (hip_onset.exponent, hip_onset.exponent)
-        if not math.isfinite(hip_onset.exponent):
-            shared = ex
-        t_hip = hip_onset.t_s
-        t_knee = onset_time(
-            window.t_s[down],
-            knee[down],
-            knee_rest,
-            knee_far,
-            self.c.knee_onset_fit_fractions,
-            shared,
-        ).t_s
-        return (t_hip - t_knee) * _MS_PER_S
+        if knee.rms > self.c.knee_fit_rms_max_fraction * abs(knee.span):
+            return math.nan
+        return (trunk.start_s - knee.start_s) * _MS_PER_S
 
     def _rise_metrics(self, window: RepWindow, knee: Array, trunk: Array) -> dict[str, float]:
         """How the chest moves while the legs straighten on the way up.
@@ -273,36 +254,11 @@ class HipHingeAnalyzer(Analyzer):
         t, k, tr = window.t_s[seg], knee[seg], trunk[seg]
         lead = _progress_lead(t, k, tr, self.c.rise_range_min_deg)
         return {
-            "rise_onset_lag_ms": self._rise_onset_lag_ms(t, k, tr),
+            "rise_onset_lag_ms": self._onset_lag_ms(window, 1),
             "chest_drop_deg": _chest_drop_deg(k, tr, self.c.rise_range_min_deg),
             "rise_lead_pct": lead[0],
             "rise_lag_ms": lead[1],
         }
-
-    def _rise_onset_lag_ms(self, t_s: Array, knee: Array, trunk: Array) -> float:
-        """Trunk-rise onset minus knee-extension onset on the way up, ms (+: legs first).
-
-        Mirrors the descent's hip-knee lag: each onset is fitted from its deepest value
-        towards its end value, the knee with the trunk's fitted exponent.
-        """
-        ok = np.isfinite(knee) & np.isfinite(trunk)
-        if ok.sum() < _MIN_FIT_SAMPLES:
-            return math.nan
-        ph, c = self.spec.phase, self.c
-        ex = (ph.onset_exponent_min, ph.onset_exponent_max)
-        onsets: list[float] = []
-        exponent = math.nan
-        for x, range_min in ((trunk, c.rise_range_min_deg), (knee, c.rise_range_min_deg)):
-            i_peak = int(np.nanargmax(np.where(ok, x, -np.inf)))
-            top, end = float(x[i_peak]), float(x[ok][-1])
-            if top - end < range_min:
-                return math.nan
-            after = slice(i_peak, None)
-            shape = ex if math.isnan(exponent) else (exponent, exponent)
-            fit = onset_time(t_s[after], x[after], top, end, c.rise_onset_fit_fractions, shape)
-            exponent = fit.exponent if math.isfinite(fit.exponent) else exponent
-            onsets.append(fit.t_s)
-        return (onsets[0] - onsets[1]) * _MS_PER_S
 
     def _spine_metrics(self, window: RepWindow, bottom: BoolArray) -> dict[str, float]:
         """Back and head at the bottom of the rep (medians over ``bottom``) and their change
@@ -384,8 +340,8 @@ class HipHingeAnalyzer(Analyzer):
             return Condition(KNEE_DOMINANT, True, trunk, trunk_min, "deg")
         if _gt(ratio_min, ratio):
             return Condition(KNEE_DOMINANT, True, ratio, ratio_min, "x")
-        ref_ratio = self._reference("hip_knee_ratio")
-        gain = metrics["knee_range_deg"] - self._reference("knee_range_deg")
+        ref_ratio = self._reference("hip_knee_ratio", "max")
+        gain = metrics["knee_range_deg"] - self._reference("knee_range_deg", "min")
         drop_limit = ref_ratio * c.knee_share_ratio_drop_max * scale
         shifted = _gt(drop_limit, ratio) and gain >= c.knee_share_gain_min_deg * scale
         if shifted:

@@ -59,6 +59,8 @@ EstimatorFactory = Callable[[], PoseEstimator]
 MS_PER_S = 1000.0
 COORD_DIGITS = 4  # normalised coordinates to 0.0001 of the frame (0.06 px at 640 px)
 VALUE_DIGITS = 3
+WARM_UP_FRAME_PX = (640, 480)
+WARM_UP_T_MS = 0.0  # the warm-up frame's time: real frames follow it on the session clock
 
 
 class SessionState(Enum):
@@ -179,7 +181,7 @@ class LiveSession:
         """
         spec = get_spec(message.exercise)
         if self._estimator is None:
-            self._estimator = self._estimator_factory()
+            self._estimator = self._warm(self._estimator_factory())
         self._start = message
         self._prescription = prescription
         self._session = None
@@ -313,6 +315,14 @@ class LiveSession:
         )
 
     # -- helpers ---------------------------------------------------------------------------
+
+    def _warm(self, estimator: PoseEstimator) -> PoseEstimator:
+        """Run one blank frame so the model's first, slow inference happens at start."""
+        width_px, height_px = WARM_UP_FRAME_PX
+        blank = np.zeros((height_px, width_px, 3), dtype=np.uint8)
+        estimator.process(VideoFrame(index=0, t_ms=WARM_UP_T_MS, rgb=blank))
+        self._last_t_ms = max(self._last_t_ms, WARM_UP_T_MS)
+        return estimator
 
     def _new_session(self) -> ExerciseSession:
         assert self._estimator is not None and self._start is not None
