@@ -54,14 +54,15 @@ def encode_clip(video: Path, lead_in_s: float) -> list[tuple[float, bytes]]:
     frames: list[tuple[float, bytes]] = []
     with av.open(str(video)) as container:
         for frame in container.decode(video=0):
-            bgr = frame.to_ndarray(format="bgr24")
+            bgr: np.ndarray = frame.to_ndarray(format="bgr24")
             if (bgr.shape[1], bgr.shape[0]) != FRAME_SIZE_PX:
-                bgr = cv2.resize(bgr, FRAME_SIZE_PX, interpolation=cv2.INTER_AREA)
+                bgr = np.asarray(cv2.resize(bgr, FRAME_SIZE_PX, interpolation=cv2.INTER_AREA))
             ok, buf = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
             assert ok
+            jpeg = buf.tobytes()
             if not frames:
-                frames = [(i / FPS * MS_PER_S, buf.tobytes()) for i in range(round(lead_in_s * FPS))]
-            frames.append(((frame.time or 0.0) + lead_in_s) * MS_PER_S, buf.tobytes()))
+                frames = [(i / FPS * MS_PER_S, jpeg) for i in range(round(lead_in_s * FPS))]
+            frames.append((((frame.time or 0.0) + lead_in_s) * MS_PER_S, jpeg))
     return frames
 
 

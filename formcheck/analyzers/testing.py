@@ -60,9 +60,10 @@ def make_sample(
 
 
 def ease(tau: float) -> float:
-    """Smooth 0..1 movement profile (half cosine): zero speed at both ends."""
+    """Smooth 0..1 movement profile (minimum jerk, the shape of human point-to-point moves
+    and of the synthetic renderer): zero speed and acceleration at both ends."""
     tau = min(1.0, max(0.0, tau))
-    return (1.0 - math.cos(math.pi * tau)) / 2.0
+    return tau * tau * tau * (10.0 - 15.0 * tau + 6.0 * tau * tau)
 
 
 def _excursion(t: float, start: float, down: float, pause: float, up: float) -> float:
