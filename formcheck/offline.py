@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,14 +21,16 @@ from formcheck.pose.estimator import PoseEstimator
 from formcheck.pose.model import ModelInfo, ensure_model
 from formcheck.report.files import MeasuresCsvWriter, write_report_json
 from formcheck.session import ExerciseSession
-from formcheck.types import Sample, VideoInfo
+from formcheck.types import PoseFrame, Sample, VideoInfo
 from formcheck.video import open_source
+from formcheck.video.prefetch import Prefetcher
 
 # (frames done, frames expected or 0 when unknown)
 ProgressFn = Callable[[int, int], None]
 SampleSink = Callable[[Sample], None]
 
 MEASURES_CSV = "measures.csv"
+INFERENCE_AHEAD_FRAMES = 4  # poses computed ahead of the analysis
 REPORT_JSON = "report.json"
 
 
@@ -99,19 +101,30 @@ def analyze_video(
                 for sink in sinks:
                     sink(sample)
 
-        for frame in source:
-            step = session.push(frame)
-            if run.frames == 0:
-                run.first_t_ms = frame.t_ms
-            run.frames += 1
-            run.last_t_ms = frame.t_ms
-            run.frames_with_pose += int(step.pose.has_pose)
-            emit(step.samples)
-            events.extend(step.events)
-            if progress is not None:
-                progress(run.frames, source.info.frame_count)
-            if max_frames is not None and run.frames >= max_frames:
-                break
+        # Inference runs in a thread of its own, a few frames ahead, so the measures and
+        # analysis of one frame overlap the model's work on the next (the decoder has a
+        # thread too): all of it in the same order as a live session.
+        def poses() -> Iterator[PoseFrame]:
+            for index, frame in enumerate(source):
+                if max_frames is not None and index >= max_frames:
+                    return
+                yield estimator.process(frame)
+
+        pose_stream = Prefetcher(poses, INFERENCE_AHEAD_FRAMES, name="formcheck-pose")
+        try:
+            for pose in pose_stream:
+                step = session.push_pose(pose)
+                if run.frames == 0:
+                    run.first_t_ms = pose.t_ms
+                run.frames += 1
+                run.last_t_ms = pose.t_ms
+                run.frames_with_pose += int(pose.has_pose)
+                emit(step.samples)
+                events.extend(step.events)
+                if progress is not None:
+                    progress(run.frames, source.info.frame_count)
+        finally:
+            pose_stream.stop()
         samples, final_events, summary = session.finish()
         emit(samples)
         events.extend(final_events)

@@ -52,7 +52,10 @@ class ExerciseSession:
         return self.pipeline.calibrating
 
     def push(self, frame: VideoFrame) -> Step:
-        pose = self._estimator.process(frame)
+        return self.push_pose(self._estimator.process(frame))
+
+    def push_pose(self, pose: PoseFrame) -> Step:
+        """For callers that ran the estimator themselves (e.g. in a thread of its own)."""
         step = Step(pose=pose, samples=self.pipeline.push(pose))
         step.events = self._analyze(step.samples)
         return step

@@ -50,9 +50,10 @@ _UNITLESS_KEYS = {
     "name", "description", "camera_placement", "mode", "primary_signal", "direction",
     "noise_k", "spoken_per_rep_max", "priority", "reference_reps", "fray_min_reps",
     "onset_exponent_min", "onset_exponent_max", "hip_knee_ratio_min", "accepted_views",
-    "view_hint", "view_hint_message", "onset_fit_fractions", "knee_onset_fit_fractions",
-    "hip_onset_fit_fractions", "spine_reference", "avoid_threshold_factor",
-    "excess_factor_max", "min_valid_fraction", "tolerance_fraction",
+    "view_hint", "view_hint_message", "onset_fit_fractions", "avoid_threshold_factor",
+    "excess_factor_max", "min_valid_fraction", "tolerance_fraction", "joint_signals",
+    "bounding_signals", "joint_fit_rms_max_fraction", "knee_fit_rms_max_fraction",
+    "spine_measure", "own_reference_reps", "knee_share_ratio_drop_max",
 }  # fmt: skip
 _UNIT_SUFFIXES = ("_deg", "_mm", "_ms", "_s", "_deg_s", "_pct", "_points", "_fractions")
 
@@ -136,14 +137,14 @@ def test_prescription_from_toml_and_json(tmp_path: Path) -> None:
     toml_file = tmp_path / "p.toml"
     toml_file.write_text('exercise = "hip_hinge"\nreps = 8\ntempo = "3-1-2"\n'
                          'avoid = ["spine_flexion"]\n'
-                         '[overrides]\n"checks.bulge_rounded_min_mm" = 6.0\n')  # fmt: skip
+                         '[overrides]\n"checks.curve_rounded_min_mm" = 6.0\n')  # fmt: skip
     json_file = tmp_path / "p.json"
     json_file.write_text(json.dumps({"exercise": "hip_hinge", "hold_s": 20, "tempo": "4-2-4"}))
     p = load_prescription(toml_file)
     assert p.reps == 8 and p.tempo is not None and p.tempo.down_s == 3.0
     assert load_prescription(json_file).hold_s == 20
     spec = apply_prescription(get_spec("hip_hinge"), p)
-    assert spec.checks["bulge_rounded_min_mm"] == 6.0
+    assert spec.checks["curve_rounded_min_mm"] == 6.0
     analyzer = get_analyzer("hip_hinge", prescription=p)
     assert analyzer.threshold_scale("spine_rounded") < 1.0
     assert analyzer.threshold_scale("knee_first") == 1.0

@@ -55,6 +55,7 @@ _MS_PER_S = 1000.0
 _PERCENT = 100.0
 _HALF = 0.5
 _MIN_FIT_SAMPLES = 4
+_LIVE_VALID_MIN = 0.5  # live back cues need the outline in at least half the recent frames
 _LIVE_FRAMES_MAX = 240  # frames looked back over for the live window (4 s at 60 fps)
 _SIDE_VIEW_SHARE_MIN = 0.5  # side-only checks need at least half the rep seen from the side
 
@@ -155,11 +156,13 @@ class HipHingeAnalyzer(Analyzer):
         if yaw_limit is not None and ctx.recent(m.CAMERA_YAW_FROM_SIDE_DEG) > yaw_limit:
             return []
         window = self.c.spine_live_window_s
-        trunk = ctx.buffer.recent_mean(m.TRUNK_INCLINATION_DEG, window) - ctx.rest.get(
+        trunk = ctx.buffer.recent_median(m.TRUNK_INCLINATION_DEG, window) - ctx.rest.get(
             m.TRUNK_INCLINATION_DEG, math.nan
         )
-        curve = ctx.buffer.recent_mean(self.c.spine_measure, window)
-        head = ctx.buffer.recent_mean(m.HEAD_FORWARD_MM, window)
+        if ctx.buffer.recent_valid_fraction(self.c.spine_measure, window) < _LIVE_VALID_MIN:
+            return []  # the outline is hidden (arms, a dowel) in most of these frames
+        curve = ctx.buffer.recent_median(self.c.spine_measure, window)
+        head = ctx.buffer.recent_median(m.HEAD_FORWARD_MM, window)
         frames = sum(1 for t in ctx.buffer.t_s[-_LIVE_FRAMES_MAX:] if ctx.t_s - t <= window)
         return self._spine_conditions(curve, head, trunk, ctx.depth_deg, frames)
 
@@ -187,7 +190,13 @@ class HipHingeAnalyzer(Analyzer):
             active = None if not (comparable and math.isfinite(value)) else value > gates[code]
             return Condition(code, active, value, gates[code], "mm")
 
-        return [cond(SPINE_ROUNDED, rounder), cond(SPINE_ARCHED, flatter), cond(HEAD_FORWARD, head)]
+        rounded = cond(SPINE_ROUNDED, rounder)
+        head_cond = cond(HEAD_FORWARD, head)
+        if rounded.active:
+            # a rounding back carries the head forward of the hip-shoulder line with it:
+            # the back is the cue, not the head
+            head_cond = Condition(HEAD_FORWARD, None, head, gates[HEAD_FORWARD], "mm")
+        return [rounded, cond(SPINE_ARCHED, flatter), head_cond]
 
     # ----- per-rep metrics ------------------------------------------------------------------
     def rep_metrics(self, window: RepWindow) -> dict[str, float]:
@@ -203,7 +212,7 @@ class HipHingeAnalyzer(Analyzer):
         trunk_depth = robust_median(trunk[bottom]) - window.rest_value(m.TRUNK_INCLINATION_DEG)
         if knee_range < -self.c.knee_range_floor_deg:
             knee_range = math.nan  # knees straighter than standing: a flipped knee reading
-        out = {
+        out: dict[str, float] = {
             "trunk_depth_deg": trunk_depth,
             "hip_range_deg": hip_range,
             "knee_range_deg": knee_range,
@@ -212,6 +221,12 @@ class HipHingeAnalyzer(Analyzer):
             **self._rise_metrics(window, knee, trunk),
             **self._spine_metrics(window, bottom),
         }
+        # The knee angle's own timing errors differ a lot between people and cameras
+        # (renders: -0.8..+0.7 s on neutral reps, steady within a clip): lags are judged as
+        # changes from the person's first rep(s), like the back.
+        for name in ("onset_lag_ms", "rise_onset_lag_ms"):
+            change = name.replace("_ms", "_change_ms")
+            out[change] = out[name] - self._reference(name, "min")
         return out
 
     def _bottom_mask(self, window: RepWindow) -> BoolArray:
@@ -272,8 +287,12 @@ class HipHingeAnalyzer(Analyzer):
         head = robust_median(window.series(m.HEAD_FORWARD_MM)[bottom])
         return {
             "curve_bottom_mm": curve,
-            "curve_change_mm": curve - self._reference("curve_bottom_mm"),
+            "curve_change_mm": _signed_larger(
+                curve - self._reference("curve_bottom_mm", "min"),
+                curve - self._reference("curve_bottom_mm", "max"),
+            ),
             "bulge_bottom_mm": robust_median(window.series(m.BACK_BULGE_MM)[bottom]),
+            "bulge_peak_mm": _max(window.series(m.BACK_BULGE_MM)[deep]),
             "offset_bottom_mm": robust_median(window.series(m.BACK_OFFSET_MM)[bottom]),
             "chord_loss_mm": self.standing_reference(m.SPINE_CHORD_MM) - -_max(-chord[deep]),
             "head_bottom_mm": head,
@@ -301,7 +320,7 @@ class HipHingeAnalyzer(Analyzer):
             window.timing.depth_deg,
             int(metrics["bottom_frames"]),
         )
-        lead = metrics["onset_lag_ms"]
+        lead = metrics["onset_lag_change_ms"]
         lead_max = c.knee_first_lead_min_ms * self.threshold_scale(KNEE_FIRST)
         out.append(Condition(KNEE_FIRST, _gt(lead, lead_max), lead, lead_max, "ms"))
         out.append(self._knee_dominant(metrics))
@@ -321,7 +340,7 @@ class HipHingeAnalyzer(Analyzer):
         dropped = _gt(drop, drop_max)
         if dropped:
             return Condition(HIPS_RISE_FIRST, dropped, drop, drop_max, "deg")
-        lag, lag_max = metrics["rise_onset_lag_ms"], c.rise_lag_max_ms * scale
+        lag, lag_max = metrics["rise_onset_lag_change_ms"], c.rise_lag_max_ms * scale
         if _gt(lag, lag_max) or not c.rise_lead_check:
             return Condition(HIPS_RISE_FIRST, _gt(lag, lag_max), lag, lag_max, "ms")
         lead, lead_max = metrics["rise_lead_pct"], c.rise_lead_max_pct * scale
@@ -406,6 +425,16 @@ def _gt(value: float, limit: float) -> bool | None:
     if not (math.isfinite(value) and math.isfinite(limit)):
         return None
     return value > limit
+
+
+def _signed_larger(up: float, down: float) -> float:
+    """The change from the reference reps that is larger in size: ``up`` when positive and
+    larger than ``-down``, else ``down`` (NaN when either is NaN)."""
+    if not (math.isfinite(up) and math.isfinite(down)):
+        return math.nan
+    if up > 0 and up >= -down:
+        return up
+    return down if down < 0 else 0.0
 
 
 def _max(x: Array) -> float:

@@ -27,6 +27,7 @@ STANDING = {
     m.KNEE_FLEXION_DEG: 3.0,
     m.TRUNK_INCLINATION_DEG: 3.0,
     m.BACK_BULGE_MM: -12.0,
+    m.BACK_CURVE_MM: -8.0,
     m.SPINE_CHORD_MM: 480.0,
     m.HEAD_FORWARD_MM: 20.0,
     m.HIP_HEIGHT_MM: 900.0,
@@ -91,7 +92,7 @@ class HingeRep:
     knee_lead_s: float = 0.0  # knees start bending this long before the hips
     hips_first_fraction: float = 0.0  # share of the rise in which the chest waits for the legs
     chest_drop_deg: float = 0.0  # the chest tips further down while the legs straighten
-    bulge_mm: float = 0.0  # change of the back outline at the bottom (+ rounded)
+    curve_mm: float = 0.0  # change of the back outline at the bottom (+ rounded)
     head_mm: float = 0.0
     chord_loss_mm: float = 0.0
 
@@ -151,7 +152,7 @@ class HingeSet:
             if t > tr.bottom_out_s:  # hips first: the chest dips as the knees straighten
                 trunk += rep.chest_drop_deg * math.sin(math.pi * (1.0 - x_knee))
             knee = rep.knee_deg * x_knee
-            bulge, head, chord = rep.bulge_mm * x, rep.head_mm * x, rep.chord_loss_mm * x
+            bulge, head, chord = rep.curve_mm * x, rep.head_mm * x, rep.chord_loss_mm * x
         trunk_abs = s[m.TRUNK_INCLINATION_DEG] + trunk
         knee_abs = s[m.KNEE_FLEXION_DEG] + knee
         hip_h = s[m.HIP_HEIGHT_MM] - _SHANK_LENGTH_MM * (1 - math.cos(math.radians(knee_abs)))
@@ -160,6 +161,7 @@ class HingeSet:
             m.KNEE_FLEXION_DEG: knee_abs,
             m.TRUNK_INCLINATION_DEG: trunk_abs,
             m.BACK_BULGE_MM: s[m.BACK_BULGE_MM] + bulge,
+            m.BACK_CURVE_MM: s[m.BACK_CURVE_MM] + bulge,
             m.SPINE_CHORD_MM: s[m.SPINE_CHORD_MM] - chord,
             m.HEAD_FORWARD_MM: s[m.HEAD_FORWARD_MM] + head,
             m.HIP_HEIGHT_MM: hip_h,

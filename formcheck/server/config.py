@@ -28,6 +28,12 @@ class ServerConfig(BaseModel):
     setup_ok_hold_s: float = Field(
         0.3, ge=0, description="the setup must be right this long before the set starts"
     )
+    tracker_settle_max_s: float = Field(
+        3.0,
+        ge=0,
+        description="the set waits for the pose tracker to settle on one person at most this "
+        "long after the setup is right (its switch would shake the calibration)",
+    )
     ws_max_message_bytes: int = Field(
         8_000_000, ge=1_000, description="uvicorn closes the socket on larger messages (1009)"
     )

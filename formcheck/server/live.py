@@ -171,6 +171,7 @@ class LiveSession:
         self.frames_with_pose = 0
         self._first_frame_t_ms: float | None = None
         self._last_frame_t_ms = 0.0
+        self._ready_since_ms: float | None = None
 
     # -- control ---------------------------------------------------------------------------
 
@@ -195,6 +196,7 @@ class LiveSession:
         self.frames = 0
         self.frames_with_pose = 0
         self._first_frame_t_ms = None
+        self._ready_since_ms = None
         self.state = SessionState.SETUP
         return StartedMessage(
             session_id=self.session_id,
@@ -283,7 +285,9 @@ class LiveSession:
         self.frames_with_pose += int(pose.has_pose)
         problems = self._checker.check(pose, luma)
         ready = self._checker.update(t_ms, problems)
-        if self._session is None and ready:
+        if not ready:
+            self._ready_since_ms = None
+        if self._session is None and ready and self._tracker_settled(t_ms):
             self._session = self._new_session()
             self.state = SessionState.ACTIVE
 
@@ -323,6 +327,21 @@ class LiveSession:
         estimator.process(VideoFrame(index=0, t_ms=WARM_UP_T_MS, rgb=blank))
         self._last_t_ms = max(self._last_t_ms, WARM_UP_T_MS)
         return estimator
+
+    def _tracker_settled(self, t_ms: float) -> bool:
+        """Whether the estimator tracks one person now (or has been given long enough).
+
+        The estimator starts looking for several people and switches to tracking one after
+        about a second alone; landmarks shift a little at that switch, and a calibration
+        window spanning it is not "still". So the set starts after the switch, unless it
+        does not come within ``tracker_settle_max_s`` (someone else in view).
+        """
+        assert self._estimator is not None
+        if self._estimator.tracking_one_person or self.config.pipeline.max_people <= 1:
+            return True
+        if self._ready_since_ms is None:
+            self._ready_since_ms = t_ms
+        return t_ms - self._ready_since_ms >= self.config.tracker_settle_max_s * MS_PER_S
 
     def _new_session(self) -> ExerciseSession:
         assert self._estimator is not None and self._start is not None
