@@ -153,6 +153,18 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from formcheck.live_cli import serve_main
+
+    return serve_main(args.host, args.port)
+
+
+def cmd_live(args: argparse.Namespace) -> int:
+    from formcheck.live_cli import live_main
+
+    return live_main(args.camera, args.exercise, args.height_cm)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="formcheck", description="Camera-based form checking for back-care exercises."
@@ -186,6 +198,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, help="processes (default: the cores, at most 2)")
     p.add_argument("--model", help="PoseLandmarker .task bundle to use")
     p.set_defaults(handler=cmd_eval)
+
+    p = sub.add_parser("serve", help="start the web app for live feedback and uploads")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    p.add_argument("--port", type=int, default=8000)
+    p.set_defaults(handler=cmd_serve)
+
+    p = sub.add_parser("live", help="live feedback from a local camera, cues in the terminal")
+    p.add_argument("--camera", default="0", help="camera index (or a video file to replay)")
+    p.add_argument("--exercise", help="exercise analyzer to use")
+    p.add_argument("--height-cm", type=_positive_cm, help="body height, for millimetre scale")
+    p.set_defaults(handler=cmd_live)
 
     p = sub.add_parser("exercises", help="list the exercise analyzers")
     p.set_defaults(handler=cmd_exercises)
