@@ -57,7 +57,7 @@ class TerminalFeedback:
         if result.state != self._state:
             self._say(
                 {
-                    "setup": "setting up: follow the instructions above",
+                    "setup": "checking the camera view",
                     "calibrating": "stand still for a moment: measuring your start position",
                     "active": "go: counting reps",
                 }[result.state]

@@ -46,6 +46,7 @@ class MeasurePipeline:
         self._kinematics = KinematicsStage(self.config.quality, orientation, spine)
         self.calibration: Calibration | None = None
         self._pending: list[tuple[PoseFrame, Orientation]] = []
+        self._steady_from = 0  # index in _pending from which frames may calibrate
 
     @property
     def calibrating(self) -> bool:
@@ -67,6 +68,9 @@ class MeasurePipeline:
         # Held frames drop their mask (read by orient already): a few seconds of full-size
         # float masks would otherwise cost hundreds of megabytes.
         self._pending.append((dataclasses.replace(smoothed, mask=None), orientation))
+        if not pose.steady_tracking:
+            # Masks change when the estimator settles on one person: calibrate after that.
+            self._steady_from = len(self._pending)
         if self._try_lock(final=False):
             return self._drain()
         return []
@@ -81,7 +85,10 @@ class MeasurePipeline:
 
     def _try_lock(self, *, final: bool) -> bool:
         cfg = self.config.calibration
-        posed = [(p, o) for p, o in self._pending if p.has_pose]
+        steady = self._pending[self._steady_from :]
+        if final and not any(p.has_pose for p, _ in steady):
+            steady = self._pending  # the stream ended before tracking settled: use it all
+        posed = [(p, o) for p, o in steady if p.has_pose]
         if not posed:
             return False
         span_s = (posed[-1][0].t_ms - posed[0][0].t_ms) / 1000.0
@@ -125,6 +132,7 @@ class MeasurePipeline:
     def _drain(self) -> list[Sample]:
         out = [self._sample(p, o, self.calibration) for p, o in self._pending]
         self._pending = []
+        self._steady_from = 0
         return out
 
     def _sample(

@@ -83,6 +83,9 @@ class PoseFrame:
     visibility: FloatArray | None = None
     mask: npt.NDArray[np.float32] | None = None
     people_detected: int = 0
+    # False while the estimator is still in its multi-person start-up mode: its masks differ
+    # from those of one-person tracking, so calibration must not mix the two.
+    steady_tracking: bool = True
 
     def __post_init__(self) -> None:
         _check_shape("landmarks_px", self.landmarks_px, (NUM_LANDMARKS, 3))

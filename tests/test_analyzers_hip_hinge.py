@@ -67,6 +67,11 @@ def analyse(
     return events, summary, hinge
 
 
+# the knee-first check is off in the spec (the knee angle cannot be timed well enough on
+# real pose data yet); these tests switch it on to test the logic itself
+KNEE_FIRST_ON = {"overrides": {"checks.knee_first_check": True}}
+
+
 def faults(summary: SetSummary) -> list[tuple[str, ...]]:
     return [r.faults for r in summary.reps]
 
@@ -160,20 +165,36 @@ def test_set_starting_at_the_bottom_counts_the_first_lift() -> None:
 @pytest.mark.parametrize("fps", [30.0, 60.0])
 def test_knee_first_lead_is_measured(fps: float) -> None:
     small = {name: 0.1 for name in NOISE}
-    _, summary, _ = analyse([HingeRep(knee_lead_s=0.2), HingeRep(knee_lead_s=0.0)], fps=fps,
-                            noise=small)  # fmt: skip
-    lead, none = summary.reps
+    reps = [HingeRep(), HingeRep(knee_lead_s=0.2), HingeRep()]
+    _, summary, _ = analyse(reps, fps=fps, noise=small, prescription=KNEE_FIRST_ON)
+    first, lead, none = summary.reps
     assert lead.metrics["onset_lag_ms"] == pytest.approx(200.0, abs=20.0)
+    assert lead.metrics["onset_lag_change_ms"] == pytest.approx(200.0, abs=30.0)
     assert "knee_first" in lead.faults
-    assert abs(none.metrics["onset_lag_ms"]) < 20.0
-    assert "knee_first" not in none.faults
+    for rep in (first, none):
+        assert abs(rep.metrics["onset_lag_ms"]) < 20.0
+        assert "knee_first" not in rep.faults
 
 
 def test_knee_first_with_noise_separates_150_ms_lead_from_none() -> None:
-    reps = [HingeRep(knee_lead_s=0.15), HingeRep()] * 4
-    _, summary, _ = analyse(reps, seed=3, noise={name: 0.3 for name in NOISE})
+    reps = [HingeRep()] + [HingeRep(knee_lead_s=0.15), HingeRep()] * 4
+    noise = {name: 0.3 for name in NOISE}
+    _, summary, _ = analyse(reps, seed=3, noise=noise, prescription=KNEE_FIRST_ON)
     flagged = ["knee_first" in r.faults for r in summary.reps]
-    assert flagged == [True, False] * 4
+    assert flagged == [False] + [True, False] * 4
+    # off by default: the lead is measured and reported, never cued
+    _, default, _ = analyse(reps, seed=3, noise=noise)
+    assert not any("knee_first" in r.faults for r in default.reps)
+    assert default.reps[1].metrics["onset_lag_ms"] > 100.0
+
+
+def test_knee_first_needs_a_lead_beyond_the_first_rep() -> None:
+    # every rep measures a 300 ms lead (a steady bias of the knee angle for this person and
+    # camera, or a steady habit): the change from the first rep is what gives it away
+    reps = [HingeRep(knee_lead_s=0.3)] * 3
+    _, summary, _ = analyse(reps, prescription=KNEE_FIRST_ON)
+    assert all(r.metrics["onset_lag_ms"] > 250.0 for r in summary.reps)
+    assert faults(summary) == [(), (), ()]
 
 
 def test_hips_rise_first_when_the_chest_drops() -> None:
@@ -251,8 +272,8 @@ def test_spine_not_judged_in_a_different_posture() -> None:
 def test_noise_floor_gates_small_changes() -> None:
     reps = [HingeRep(), HingeRep(curve_mm=10.0)]
     quiet = Baseline(values=dict(STANDING), noise_floor={m.BACK_CURVE_MM: 1.0})
-    # the bottom value is a median over ~15 frames: 3 x 15 mm / sqrt(15) = 11.6 mm > 10 mm
-    jittery = Baseline(values=dict(STANDING), noise_floor={m.BACK_CURVE_MM: 15.0})
+    # bottom values are medians over 15-30 frames: 3 x 25 mm / sqrt(30) = 13.7 mm > 10 mm
+    jittery = Baseline(values=dict(STANDING), noise_floor={m.BACK_CURVE_MM: 25.0})
     _, flagged, _ = analyse(reps, baseline=quiet)
     _, gated, _ = analyse(reps, baseline=jittery)
     assert faults(flagged) == [(), ("spine_rounded",)]
@@ -268,7 +289,7 @@ def test_baseline_from_the_pipeline_calibration() -> None:
         found_still: bool
 
     assert Baseline.from_calibration(Cal({}, {}, found_still=False)) is None
-    given = Baseline.from_calibration(Cal(dict(STANDING), {m.BACK_CURVE_MM: 15.0}, True))
+    given = Baseline.from_calibration(Cal(dict(STANDING), {m.BACK_CURVE_MM: 25.0}, True))
     assert given is not None
     _, summary, _ = analyse([HingeRep(), HingeRep(curve_mm=10.0)], baseline=given)
     assert faults(summary) == [(), ()]  # 10 mm is within the jitter of a 15-frame median
@@ -306,7 +327,8 @@ def test_cue_needs_persistence() -> None:
 
 
 def test_one_spoken_cue_per_rep_spine_first() -> None:
-    events, summary, _ = analyse([HingeRep(), HingeRep(curve_mm=20.0, knee_lead_s=0.3)])
+    reps = [HingeRep(), HingeRep(curve_mm=20.0, knee_lead_s=0.3)]
+    events, summary, _ = analyse(reps, prescription=KNEE_FIRST_ON)
     assert set(faults(summary)[1]) == {"spine_rounded", "knee_first"}
     said = [c.code for c in cues(events) if c.spoken]
     assert said == ["spine_rounded"]

@@ -22,8 +22,8 @@ import pytest
 from formcheck.server.config import ServerConfig
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-CLIP = REPO_ROOT / "sample_videos" / "hip_hinge_knee_first.mp4"
-FAULT_CODE = "knee_first"
+CLIP = REPO_ROOT / "sample_videos" / "hip_hinge_hips_rise_first.mp4"
+FAULT_CODE = "hips_rise_first"
 SCREENSHOT = REPO_ROOT / "out" / "browser" / "live.png"
 CHROMIUM = Path(os.environ.get("FORMCHECK_CHROMIUM", "/usr/bin/chromium"))
 FAKE_WEBCAM_FLAGS = [
@@ -172,7 +172,7 @@ def test_page_counts_reps_and_shows_the_fault_cue(
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOT))
     assert shown["reps"] == "2"
-    assert shown["cueCode"] == FAULT_CODE and "hips back" in shown["cue"].lower()
+    assert shown["cueCode"] == FAULT_CODE and "chest and hips together" in shown["cue"].lower()
     assert float(shown["rtt"]) > 0  # the measured round-trip is on show
     assert shown["status"].startswith("Go")
 

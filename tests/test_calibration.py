@@ -135,3 +135,18 @@ def test_short_moving_clip_still_calibrates_at_finish():
     out += pipe.finish()
     assert len(out) == int(1.5 * FPS)
     assert pipe.calibration is not None and not pipe.calibration.found_still
+
+
+def test_calibration_waits_for_steady_tracking():
+    """Frames from the estimator's multi-person start-up never enter the still window."""
+    frames = _clip(move_until_s=0.0, still_until_s=4.0, end_s=5.0)
+    settle_s = 0.8
+    frames = [
+        dataclasses.replace(f, steady_tracking=f.t_ms / 1000.0 >= settle_s) for f in frames
+    ]
+    pipe = MeasurePipeline()
+    for f in frames:
+        pipe.push(f)
+    pipe.finish()
+    assert pipe.calibration is not None and pipe.calibration.found_still
+    assert pipe.calibration.still_start_s >= settle_s

@@ -53,7 +53,7 @@ _UNITLESS_KEYS = {
     "view_hint", "view_hint_message", "onset_fit_fractions", "avoid_threshold_factor",
     "excess_factor_max", "min_valid_fraction", "tolerance_fraction", "joint_signals",
     "bounding_signals", "joint_fit_rms_max_fraction", "knee_fit_rms_max_fraction",
-    "spine_measure", "own_reference_reps", "knee_share_ratio_drop_max",
+    "spine_measure", "own_reference_reps", "knee_share_ratio_drop_max", "outline_seen_share_min",
 }  # fmt: skip
 _UNIT_SUFFIXES = ("_deg", "_mm", "_ms", "_s", "_deg_s", "_pct", "_points", "_fractions")
 

@@ -1,7 +1,7 @@
 """The live server: frame decoding, the setup check, the HTTP routes and bad clients.
 
-Route and websocket tests run in-process (TestClient); they need the pose model only to
-create the app and, for a started session, one PoseEstimator.
+Route and websocket tests run in-process (TestClient); they need the pose model (marked
+slow) to create the app and, for a started session, one PoseEstimator.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ from formcheck.types import PoseFrame
 from tests.stick_figure import StickPose, stick_frame
 
 GREY_LUMA = 128
+SERVE_START_WAIT_S = 30.0
 
 
 def jpeg(rgb: np.ndarray, quality: int = 80) -> bytes:
@@ -172,6 +173,7 @@ def open_sessions(client: TestClient) -> int:
     return int(client.get("/api/health").json()["sessions"])
 
 
+@pytest.mark.slow  # needs the pose model
 def test_routes_and_openapi(app_client: TestClient) -> None:
     page = app_client.get("/")
     assert page.status_code == 200
@@ -190,6 +192,7 @@ def test_routes_and_openapi(app_client: TestClient) -> None:
     assert {"StartMessage", "FrameResult", "ErrorMessage", "SummaryMessage"} <= set(schemas)
 
 
+@pytest.mark.slow  # needs the pose model
 def test_bad_client_gets_errors_and_the_session_goes_on(app_client: TestClient) -> None:
     with app_client.websocket_connect("/ws/live") as ws:
         assert open_sessions(app_client) == 1
@@ -239,6 +242,7 @@ def ws_message_text() -> str:
     return "The message is not JSON: send a start or finish message, or a binary frame."
 
 
+@pytest.mark.slow  # needs the pose model
 def test_abrupt_disconnects_leak_no_session(app_client: TestClient) -> None:
     for _ in range(3):
         with pytest.raises(RuntimeError), app_client.websocket_connect("/ws/live") as ws:
@@ -251,6 +255,7 @@ def test_abrupt_disconnects_leak_no_session(app_client: TestClient) -> None:
     assert open_sessions(app_client) == 0
 
 
+@pytest.mark.slow  # needs the pose model
 def test_too_many_sessions_are_refused_cleanly(app_client: TestClient) -> None:
     with app_client.websocket_connect("/ws/live"), app_client.websocket_connect("/ws/live"):
         assert open_sessions(app_client) == 2
@@ -261,3 +266,59 @@ def test_too_many_sessions_are_refused_cleanly(app_client: TestClient) -> None:
                 third.receive_json()
             assert closed.value.code == 1013
     assert open_sessions(app_client) == 0
+
+
+@pytest.mark.slow  # needs the pose model
+def test_start_takes_a_prescription_file(app_client: TestClient) -> None:
+    toml_text = 'reps = 8\ntempo = "3-1-2"\n'
+    json_text = json.dumps({"exercise": "hip_hinge", "reps": 5})
+    with app_client.websocket_connect("/ws/live") as ws:
+        for name, text in (("rx.toml", toml_text), ("rx.json", json_text)):
+            start = {"type": "start", "prescription": {"name": name, "text": text}}
+            ws.send_text(json.dumps(start))
+            assert ws.receive_json()["type"] == "started"
+        for name, text in (("rx.json", "{oops"), ("rx.toml", "reps = 'many'")):
+            start = {"type": "start", "prescription": {"name": name, "text": text}}
+            ws.send_text(json.dumps(start))
+            reply = ws.receive_json()
+            assert reply["code"] == "bad_start" and name in reply["message"]
+    assert open_sessions(app_client) == 0
+
+
+def test_parse_prescription_fills_in_the_exercise() -> None:
+    from formcheck.server.app import parse_prescription
+    from formcheck.server.messages import PrescriptionText
+
+    prescription = parse_prescription(PrescriptionText(name="a.toml", text="reps = 6"), "hip_hinge")
+    assert (prescription.exercise, prescription.reps) == ("hip_hinge", 6)
+
+
+@pytest.mark.slow
+def test_formcheck_serve_prints_its_address_and_answers(model_path: Path) -> None:
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "formcheck.cli", "serve", "--port", str(port)]
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None
+        line = server.stdout.readline()
+        assert f"http://127.0.0.1:{port}/" in line
+        deadline = time.monotonic() + SERVE_START_WAIT_S
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health") as response:
+                    assert json.loads(response.read())["status"] == "ok"
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "formcheck serve did not answer"
+                time.sleep(0.1)
+    finally:
+        server.terminate()
+        server.wait(SERVE_START_WAIT_S)

@@ -104,7 +104,7 @@ class PoseEstimator:
         min_presence_confidence: float = 0.5,
         min_tracking_confidence: float = 0.5,
         lost_after_ms: float = 1000.0,
-        single_person_confirm_ms: float = 1000.0,
+        single_person_confirm_ms: float = 500.0,
     ) -> None:
         self._model_path = model_path
         self._confidences = (
@@ -180,8 +180,15 @@ class PoseEstimator:
             self._lock.release()
         chosen = self._lock.choose(candidates, width_px, height_px)
         self._adapt(frame.t_ms, candidates, chosen)
+        steady = self.tracking_one_person or self._max_people <= 1
         if chosen is None:
-            return PoseFrame(frame.t_ms, width_px, height_px, people_detected=len(candidates))
+            return PoseFrame(
+                frame.t_ms,
+                width_px,
+                height_px,
+                people_detected=len(candidates),
+                steady_tracking=steady,
+            )
         self._last_seen_ms = frame.t_ms
         mask = None
         if self._segmentation and result.segmentation_masks:
@@ -197,6 +204,7 @@ class PoseEstimator:
             visibility=chosen.visibility,
             mask=mask,
             people_detected=len(candidates),
+            steady_tracking=steady,
         )
 
     def _adapt(self, t_ms: float, candidates: list[Candidate], chosen: Candidate | None) -> None:

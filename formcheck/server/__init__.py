@@ -1,0 +1,1 @@
+"""The live web app: FastAPI routes, the /ws/live websocket and the page (static/)."""
