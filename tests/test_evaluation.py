@@ -107,3 +107,18 @@ def test_tiny_synthetic_eval_meets_committed_baseline(tmp_path, model_path):
                        log=lambda _: None)
     failures = check_against_baseline(summary, "tiny")
     assert failures == [], failures
+
+
+def test_small_faults_and_tempo_are_not_scored():
+    meta = {
+        "reps": META["reps"],
+        "faults": [{"kind": "lumbar_extension", "rep": 1, "size": 12.0},
+                   {"kind": "tempo", "rep": 2, "size": 1.5}],
+    }
+    rows = compare_reps(meta, REPORT)
+    assert rows[1].true_codes == [] and rows[1].ignored_codes == ["spine_arched"]
+    assert rows[2].true_codes == []
+    result = SynthClipResult("c", "hip_hinge", "", "", 0.0, "side", 10, 10, true_reps=3,
+                             counted_reps=3, rep_rows=rows)
+    table = summarize_analyzers([result])["hip_hinge"]
+    assert "tempo" not in table["faults"]

@@ -81,6 +81,8 @@ def summarize_analyzers(results: list[SynthClipResult]) -> dict[str, Any]:
             tp = fp = fn = tn = 0
             for r in group:
                 for row in r.rep_rows:
+                    if code in row.ignored_codes:
+                        continue
                     truth, found = code in row.true_codes, code in row.found_codes
                     tp += truth and found
                     fn += truth and not found

@@ -63,6 +63,16 @@ FAULT_CODES: dict[str, str] = {
     "pelvis_rotation": "pelvis_rotation",
     "stance_width": "stance_width_change",
 }
+# Faults smaller than these are below what the product promises to catch (issue 4: 15 deg
+# of lumbar flexion or extension, a 150 ms knee lead): their reps count neither as hits
+# nor as false alarms for that fault.
+FAULT_MIN_SIZE: dict[str, float] = {
+    "lumbar_flexion": 15.0,  # deg
+    "lumbar_extension": 15.0,  # deg
+    "knee_first": 150.0,  # ms
+}
+# Timing faults only an explicit prescription defines (no tempo target, no verdict).
+PRESCRIPTION_ONLY_FAULTS = frozenset({"tempo"})
 ANGLES = (n.HIP_FLEXION_DEG, n.KNEE_FLEXION_DEG, n.TRUNK_INCLINATION_DEG)
 _TRUTH_ANGLE_KEYS = {
     n.HIP_FLEXION_DEG: "hip_flexion_deg",
@@ -113,6 +123,7 @@ class RepComparison:
     phase_error_s: dict[str, float]  # detected minus true, per phase
     true_lag_ms: float  # knee-first lead injected (NaN when none)
     found_lag_ms: float  # hip-knee onset lag the analyzer measured
+    ignored_codes: list[str] = field(default_factory=list)  # faults too small to score
 
 
 @dataclass
@@ -241,20 +252,27 @@ def compare_reps(meta: dict[str, Any], report: dict[str, Any]) -> list[RepCompar
     rows = []
     for i, rep in enumerate(meta.get("reps", [])):
         span = (float(rep["start_s"]), float(rep["end_s"]))
-        true_codes = sorted(
-            {
-                FAULT_CODES.get(f["kind"], f["kind"])
-                for f in meta.get("faults", [])
-                if f.get("rep") == i or (f.get("rep") is None and f["kind"] != "tempo")
-            }
-        )
+        in_rep = [
+            f
+            for f in meta.get("faults", [])
+            if (f.get("rep") == i or f.get("rep") is None)
+            and f["kind"] not in PRESCRIPTION_ONLY_FAULTS
+        ]
+        too_small = {
+            FAULT_CODES.get(f["kind"], f["kind"])
+            for f in in_rep
+            if float(f.get("size") or 0.0) < FAULT_MIN_SIZE.get(f["kind"], 0.0)
+        }
+        true_codes = sorted({FAULT_CODES.get(f["kind"], f["kind"]) for f in in_rep} - too_small)
         true_lag = math.nan
         for f in meta.get("faults", []):
             if f["kind"] == "knee_first" and f.get("rep") == i:
                 true_lag = float(f["size"])
         best = max(found, key=lambda r: _overlap_s(span, (r["start_s"], r["end_s"])), default=None)
         if best is None or _overlap_s(span, (best["start_s"], best["end_s"])) <= 0:
-            rows.append(RepComparison(i, False, true_codes, [], {}, true_lag, math.nan))
+            rows.append(
+                RepComparison(i, False, true_codes, [], {}, true_lag, math.nan, sorted(too_small))
+            )
             continue
         true_phases = {
             "down_s": float(rep["bottom_start_s"]) - float(rep["start_s"]),
@@ -277,6 +295,7 @@ def compare_reps(meta: dict[str, Any], report: dict[str, Any]) -> list[RepCompar
                 errors,
                 true_lag,
                 float(lag) if lag is not None else math.nan,
+                sorted(too_small),
             )
         )
     return rows
