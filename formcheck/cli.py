@@ -125,7 +125,7 @@ def cmd_exercises(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from formcheck.evaluation.runner import print_tables, run_eval
-    from formcheck.evaluation.summary import check_against_baseline
+    from formcheck.evaluation.summary import check_against_baseline, write_baseline
 
     tier = "quick" if args.quick else args.tier
     videos = None if args.no_real else Path(args.videos)
@@ -139,6 +139,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
         log=lambda line: print(line, file=sys.stderr),
     )
     print_tables(summary)
+    if args.update_baseline:
+        write_baseline(summary, tier)
+        print(f"\nrecorded these figures as the {tier} baseline")
     failures = check_against_baseline(summary, tier)
     summary["baseline_failures"] = failures
     if args.json:
@@ -196,6 +199,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--videos", default=str(DEFAULT_REAL_VIDEOS), help="labelled real clips")
     p.add_argument("--no-real", action="store_true", help="skip the real clips")
     p.add_argument("--workers", type=int, help="processes (default: the cores, at most 2)")
+    p.add_argument(
+        "--update-baseline", action="store_true", help="record this run as the tier's baseline"
+    )
     p.add_argument("--model", help="PoseLandmarker .task bundle to use")
     p.set_defaults(handler=cmd_eval)
 

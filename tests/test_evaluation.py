@@ -100,12 +100,14 @@ def test_real_labels_parse():
 
 @pytest.mark.slow
 def test_tiny_synthetic_eval_meets_committed_baseline(tmp_path, model_path):
-    """Renders two randomized hinges, runs the whole pipeline, compares with the baseline."""
+    """Renders two randomized hinges, runs the whole pipeline, compares with the baseline:
+    detection, angle errors against truth and rep counts (fault rates need the larger tiers,
+    which `formcheck eval --quick` checks)."""
     from formcheck.evaluation.runner import run_eval
 
     summary = run_eval(tier="tiny", cache_dir=tmp_path, model=model_path, workers=2,
                        log=lambda _: None)
-    failures = check_against_baseline(summary, "tiny")
+    failures = check_against_baseline(summary, "tiny", include_faults=False)
     assert failures == [], failures
 
 

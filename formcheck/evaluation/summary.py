@@ -130,9 +130,51 @@ def summarize_real(results: list[RealClipResult]) -> dict[str, Any]:
     }
 
 
-def check_against_baseline(summary: dict[str, Any], tier: str,
-                           baseline_path: Path = BASELINE_PATH) -> list[str]:
-    """Every metric that fell below the committed baseline by more than its tolerance."""
+def baseline_entry(summary: dict[str, Any]) -> dict[str, Any]:
+    """The figures of a run that the baseline check compares, in the baseline's layout."""
+    synth = summary.get("synthetic", {})
+    return {
+        "synthetic": {
+            "by_view": {
+                view: {"detection_rate": v.get("detection_rate"),
+                       "angle_mae_deg": v.get("angle_mae_deg", {})}
+                for view, v in synth.get("by_view", {}).items()
+            },
+            "analyzers": {
+                exercise: {
+                    "reps_exact_rate": a.get("reps_exact_rate"),
+                    "faults": {
+                        code: {"recall": f.get("recall"),
+                               "false_alarm_rate": f.get("false_alarm_rate")}
+                        for code, f in a.get("faults", {}).items()
+                    },
+                }
+                for exercise, a in synth.get("analyzers", {}).items()
+            },
+        }
+    }
+
+
+def write_baseline(summary: dict[str, Any], tier: str,
+                   baseline_path: Path = BASELINE_PATH) -> None:
+    """Record this run's figures as the tier's baseline (other tiers are kept)."""
+    data = json.loads(baseline_path.read_text()) if baseline_path.is_file() else {}
+    data[tier] = {"seed": summary.get("seed"), **baseline_entry(summary)}
+    baseline_path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+def check_against_baseline(
+    summary: dict[str, Any],
+    tier: str,
+    baseline_path: Path = BASELINE_PATH,
+    *,
+    include_faults: bool = True,
+) -> list[str]:
+    """Every metric that fell below the committed baseline by more than its tolerance.
+
+    ``include_faults=False`` leaves out per-fault recall and false alarms: on a set of a few
+    reps a single rep moves them by more than any tolerance that would still mean something.
+    """
     if not baseline_path.is_file():
         return [f"no baseline file at {baseline_path}"]
     base = json.loads(baseline_path.read_text()).get(tier)
@@ -151,7 +193,7 @@ def check_against_baseline(summary: dict[str, Any], tier: str,
         got = synth.get("analyzers", {}).get(exercise, {})
         _at_least(failures, f"{exercise} reps_exact_rate", got.get("reps_exact_rate"),
                   b.get("reps_exact_rate"), TOLERANCES["reps_exact_rate"])
-        for code, fb in b.get("faults", {}).items():
+        for code, fb in (b.get("faults", {}) if include_faults else {}).items():
             fg = got.get("faults", {}).get(code, {})
             _at_least(failures, f"{exercise} {code} recall", fg.get("recall"), fb.get("recall"),
                       TOLERANCES["recall"])
