@@ -20,7 +20,7 @@ from tests.conftest import SHARED_VIDEOS
 
 def test_eval_set_is_seeded_and_sized():
     a, b = eval_set("quick", 7), eval_set("quick", 7)
-    assert a == b and len(a) == 24
+    assert a == b and len(a) == 16
     assert eval_set("quick", 8) != a
     with pytest.raises(ValueError, match="tiny"):
         eval_set("nope", 1)
