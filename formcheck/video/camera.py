@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import time
-import weakref
 from collections.abc import Callable, Iterator
 from functools import partial
 
@@ -22,11 +21,10 @@ from formcheck.types import VideoFrame, VideoInfo
 from formcheck.video.base import (
     DEFAULT_MAX_SIDE_PX,
     DEFAULT_PREFETCH_FRAMES,
-    FrameSource,
+    StreamingFrameSource,
     check_source_options,
 )
 from formcheck.video.geometry import delivered_size_px
-from formcheck.video.prefetch import InlineFrames, Prefetcher
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +34,7 @@ CAMERA_CODEC = "camera"
 CaptureFactory = Callable[[int], cv2.VideoCapture]
 
 
-class CameraFrameSource(FrameSource):
+class CameraFrameSource(StreamingFrameSource):
     """A local camera as a :class:`FrameSource`; see :func:`formcheck.video.open_source`.
 
     ``capture_factory`` opens the device (``cv2.VideoCapture`` by default; tests pass a
@@ -79,36 +77,18 @@ class CameraFrameSource(FrameSource):
             rotation_deg=0,
             codec=CAMERA_CODEC,
         )
-        self._frame_size_px = delivered_size_px(width_px, height_px, max_side_px)
+        frame_size_px = delivered_size_px(width_px, height_px, max_side_px)
         produce = partial(
-            _camera_frames, capture, np.asarray(first_bgr), first_ns, self._frame_size_px, index
+            _camera_frames, capture, np.asarray(first_bgr), first_ns, frame_size_px, index
         )
-        self._frames: Prefetcher[VideoFrame] | InlineFrames[VideoFrame]
-        if prefetch_frames > 0:
-            self._frames = Prefetcher(
-                produce, prefetch_frames, name=f"formcheck-camera:{index}", drop_oldest=True
-            )
-            self._finalizer = weakref.finalize(self, self._frames.stop)
-        else:
-            self._frames = InlineFrames(produce)
-            self._finalizer = weakref.finalize(self, partial(_stop_inline, self._frames, capture))
-
-    @property
-    def frame_size_px(self) -> tuple[int, int]:
-        return self._frame_size_px
-
-    def __iter__(self) -> Iterator[VideoFrame]:
-        # A generator, so the loop keeps this source (and its finalizer) alive:
-        # ``for frame in open_source(path)`` must not stop when the temporary is dropped.
-        yield from self._frames
-
-    def close(self) -> None:
-        self._finalizer()
-
-
-def _stop_inline(frames: InlineFrames[VideoFrame], capture: cv2.VideoCapture) -> None:
-    frames.stop()
-    capture.release()
+        self._start_frames(
+            produce,
+            frame_size_px,
+            prefetch_frames,
+            thread_name=f"formcheck-camera:{index}",
+            release=capture.release,
+            drop_oldest=True,
+        )
 
 
 def _to_rgb(bgr: npt.NDArray[np.uint8], frame_size_px: tuple[int, int]) -> npt.NDArray[np.uint8]:

@@ -10,7 +10,6 @@ keep their real timing.
 from __future__ import annotations
 
 import logging
-import weakref
 from collections.abc import Iterator
 from fractions import Fraction
 from functools import partial
@@ -24,11 +23,10 @@ from formcheck.types import VideoFrame
 from formcheck.video.base import (
     DEFAULT_MAX_SIDE_PX,
     DEFAULT_PREFETCH_FRAMES,
-    FrameSource,
+    StreamingFrameSource,
     check_source_options,
 )
 from formcheck.video.geometry import delivered_size_px, rotate_upright, swaps_axes
-from formcheck.video.prefetch import InlineFrames, Prefetcher
 from formcheck.video.probe import OpenedVideo, open_video
 
 log = logging.getLogger(__name__)
@@ -86,7 +84,7 @@ class PtsClock:
             )
 
 
-class FileFrameSource(FrameSource):
+class FileFrameSource(StreamingFrameSource):
     """A video file as a :class:`FrameSource`; see :func:`formcheck.video.open_source`."""
 
     def __init__(
@@ -99,35 +97,14 @@ class FileFrameSource(FrameSource):
         check_source_options(max_side_px, prefetch_frames)
         opened = open_video(path)
         self.info = opened.info
-        self._frame_size_px = delivered_size_px(
-            self.info.width_px, self.info.height_px, max_side_px
+        frame_size_px = delivered_size_px(self.info.width_px, self.info.height_px, max_side_px)
+        self._start_frames(
+            partial(_delivered_frames, opened, frame_size_px),
+            frame_size_px,
+            prefetch_frames,
+            thread_name=f"formcheck-decode:{path}",
+            release=opened.close,
         )
-        produce = partial(_delivered_frames, opened, self._frame_size_px)
-        self._frames: Prefetcher[VideoFrame] | InlineFrames[VideoFrame]
-        if prefetch_frames > 0:
-            self._frames = Prefetcher(produce, prefetch_frames, name=f"formcheck-decode:{path}")
-            # The worker thread closes the container; the finalizer only stops it.
-            self._finalizer = weakref.finalize(self, self._frames.stop)
-        else:
-            self._frames = InlineFrames(produce)
-            self._finalizer = weakref.finalize(self, partial(_stop_inline, self._frames, opened))
-
-    @property
-    def frame_size_px(self) -> tuple[int, int]:
-        return self._frame_size_px
-
-    def __iter__(self) -> Iterator[VideoFrame]:
-        # A generator, so the loop keeps this source (and its finalizer) alive:
-        # ``for frame in open_source(path)`` must not stop when the temporary is dropped.
-        yield from self._frames
-
-    def close(self) -> None:
-        self._finalizer()
-
-
-def _stop_inline(frames: InlineFrames[VideoFrame], opened: OpenedVideo) -> None:
-    frames.stop()
-    opened.close()  # the generator may never have started, so its finally may not run
 
 
 def _delivered_frames(opened: OpenedVideo, frame_size_px: tuple[int, int]) -> Iterator[VideoFrame]:
