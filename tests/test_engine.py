@@ -54,8 +54,11 @@ _UNITLESS_KEYS = {
     "excess_factor_max", "min_valid_fraction", "tolerance_fraction", "joint_signals",
     "bounding_signals", "joint_fit_rms_max_fraction", "knee_fit_rms_max_fraction",
     "spine_measure", "own_reference_reps", "knee_share_ratio_drop_max", "outline_seen_share_min",
+    "analyzer",
 }  # fmt: skip
-_UNIT_SUFFIXES = ("_deg", "_mm", "_ms", "_s", "_deg_s", "_pct", "_points", "_fractions")
+_UNIT_SUFFIXES = ("_deg", "_mm", "_ms", "_s", "_deg_s", "_mm_s", "_pct", "_points", "_fractions")
+# Dimensionless quantities say so in their names.
+_UNITLESS_SUFFIXES = ("_fraction", "_ratio", "_factor", "_count", "_reps", "_signals", "_measure")
 
 
 # ----- registry ---------------------------------------------------------------------------------
@@ -93,7 +96,8 @@ def test_spec_toml_has_units_in_every_key(path: Path) -> None:
             continue  # switches carry no unit
         if key.startswith(("avoid_codes.", "scoring.penalty_points", "calibration.default_noise")):
             continue
-        assert leaf in _UNITLESS_KEYS or leaf.endswith(_UNIT_SUFFIXES), key
+        unitless = leaf in _UNITLESS_KEYS or leaf.endswith(_UNITLESS_SUFFIXES)
+        assert unitless or leaf.endswith(_UNIT_SUFFIXES), key
     for measure in data["calibration"]["default_noise_floor"]:
         assert measure.endswith(("_deg", "_mm")), measure
 

@@ -12,8 +12,10 @@ from formcheck.evaluation.summary import check_against_baseline, summarize_analy
 from formcheck.evaluation.synthetic import (
     ErrorSum,
     SynthClipResult,
+    compare_hold,
     compare_reps,
     eval_set,
+    true_hold_s,
 )
 from tests.conftest import SHARED_VIDEOS
 
@@ -111,16 +113,41 @@ def test_tiny_synthetic_eval_meets_committed_baseline(tmp_path, model_path):
     assert failures == [], failures
 
 
-def test_small_faults_and_tempo_are_not_scored():
+def test_small_faults_are_not_scored_and_tempo_codes_group():
     meta = {
         "reps": META["reps"],
         "faults": [{"kind": "lumbar_extension", "rep": 1, "size": 12.0},
-                   {"kind": "tempo", "rep": 2, "size": 1.5}],
+                   {"kind": "tempo", "rep": 0, "size": 1.5}],
     }
-    rows = compare_reps(meta, REPORT)
+    report = {"reps": [dict(REPORT["reps"][0], faults=["tempo_up_fast"]), REPORT["reps"][1]]}
+    rows = compare_reps(meta, report)
     assert rows[1].true_codes == [] and rows[1].ignored_codes == ["spine_arched"]
-    assert rows[2].true_codes == []
+    assert rows[0].true_codes == ["tempo_fast"] and rows[0].found_codes == ["tempo_fast"]
     result = SynthClipResult("c", "hip_hinge", "", "", 0.0, "side", 10, 10, true_reps=3,
                              counted_reps=3, rep_rows=rows)
     table = summarize_analyzers([result])["hip_hinge"]
-    assert "tempo" not in table["faults"]
+    assert table["faults"]["tempo_fast"]["recall"] == 1.0
+    assert "spine_arched" not in table["faults"]
+
+
+def test_hold_compares_whole_clip_and_hold_time():
+    meta = {"reps": [], "phases": [{"name": "still", "start_s": 0.0, "end_s": 1.5},
+                                   {"name": "hold", "start_s": 1.5, "end_s": 7.5}],
+            "faults": [{"kind": "plank_sag", "rep": None, "size": -60.0}]}
+    assert true_hold_s(meta) == 7.5
+    row = compare_hold(meta, {"findings": [{"code": "hip_pike"}, {"code": "tempo_up_fast"}]})
+    assert row.true_codes == ["hip_pike"] and row.found_codes == ["hip_pike", "tempo_fast"]
+    result = SynthClipResult("p", "forearm_plank", "", "", 0.0, "side", 10, 10, counted_reps=0,
+                             rep_rows=[row], true_hold_s=7.5, found_hold_s=6.9)
+    table = summarize_analyzers([result])["forearm_plank"]
+    assert table["hold_mae_s"] == pytest.approx(0.6) and table["hold_within_tolerance_rate"] == 0.0
+
+
+def test_balanced_tier_alternates_correct_and_each_fault():
+    clips = eval_set("lib", 7, frozenset({"plank"}))
+    assert {c.exercise for c in clips} == {"forearm_plank"}
+    assert [c.fault_kind for c in clips[:4]] == ["", "plank_sag", "", "plank_sag"]
+    squat = eval_set("lib", 7, frozenset({"squat"}))
+    kinds = {c.fault_kind for c in squat if c.fault_kind}
+    assert len(kinds) == 6  # every fault the renderer has for a squat
+    assert eval_set("lib", 7)[0].seed == squat[0].seed  # the filter leaves seeds alone

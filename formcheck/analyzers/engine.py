@@ -18,6 +18,7 @@ import numpy as np
 from pydantic import BaseModel, ValidationError
 
 from formcheck.analyzers.baseline import Baseline, BaselineSource, StillWindowCalibrator
+from formcheck.analyzers.codes import TEMPO_DOWN_FAST, TEMPO_UP_FAST
 from formcheck.analyzers.cues import Condition, CuePolicy, Persistence
 from formcheck.analyzers.errors import SpecError
 from formcheck.analyzers.events import (
@@ -145,6 +146,18 @@ class Analyzer:
 
     def describe(self, condition: Condition, rep: int) -> str:
         """A plain, short, actionable sentence for a finding."""
+        v, thr, where = (
+            condition.value,
+            condition.threshold,
+            f"rep {rep}" if rep else "a partial rep",
+        )
+        if condition.code == TEMPO_DOWN_FAST:
+            return (
+                f"Slow down the first half of the movement: {v:.1f} s in {where}, aim for at "
+                f"least {thr:.1f} s."
+            )
+        if condition.code == TEMPO_UP_FAST:
+            return f"Slow down the return: {v:.1f} s in {where}, aim for at least {thr:.1f} s."
         return (
             f"{condition.code.replace('_', ' ')} in rep {rep}: {condition.value:.0f} "
             f"{condition.unit} (limit {condition.threshold:.0f} {condition.unit})."
@@ -158,6 +171,21 @@ class Analyzer:
         return None
 
     # ----- helpers for exercises ------------------------------------------------------------
+    def tempo_conditions(self, window: RepWindow) -> list[Condition]:
+        """Phases quicker than the prescribed tempo (less its tolerance) or the spec's
+        minimum; no check without either."""
+        tempo = self.prescription.tempo if self.prescription else None
+        tol = 1.0 - self.spec.tempo.tolerance_fraction
+        down_min = tempo.down_s * tol if tempo else self.spec.tempo.down_min_s
+        up_min = tempo.up_s * tol if tempo else self.spec.tempo.up_min_s
+        ph = window.timing.phases
+        out = []
+        if down_min > 0 and not window.from_bottom:
+            out.append(Condition(TEMPO_DOWN_FAST, ph.down_s < down_min, ph.down_s, down_min, "s"))
+        if up_min > 0:
+            out.append(Condition(TEMPO_UP_FAST, ph.up_s < up_min, ph.up_s, up_min, "s"))
+        return out
+
     def noise_gate(self, measure: str, threshold: float) -> float:
         """The effective limit for a change in ``measure``: max(threshold, k x noise floor)."""
         noise = self.baseline.noise(measure)

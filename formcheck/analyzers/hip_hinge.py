@@ -18,6 +18,13 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
+from formcheck.analyzers.codes import (
+    HEAD_FORWARD,
+    SPINE_ARCHED,
+    SPINE_ROUNDED,
+    TEMPO_DOWN_FAST,
+    TEMPO_UP_FAST,
+)
 from formcheck.analyzers.cues import Condition
 from formcheck.analyzers.engine import Analyzer, FrameContext
 from formcheck.analyzers.events import Phase, Severity
@@ -26,14 +33,9 @@ from formcheck.analyzers.window import RepWindow
 from formcheck.kinematics import names as m
 from formcheck.types import CameraView
 
-SPINE_ROUNDED = "spine_rounded"
-SPINE_ARCHED = "spine_arched"
 KNEE_FIRST = "knee_first"
 KNEE_DOMINANT = "knee_dominant"
 HIPS_RISE_FIRST = "hips_rise_first"
-HEAD_FORWARD = "head_forward"
-TEMPO_DOWN_FAST = "tempo_down_fast"
-TEMPO_UP_FAST = "tempo_up_fast"
 DEPTH_SHORT = "depth_short"
 
 FAULT_CODES = (
@@ -336,7 +338,7 @@ class HipHingeAnalyzer(Analyzer):
 
     # ----- per-rep checks -------------------------------------------------------------------
     def rep_conditions(self, window: RepWindow, metrics: Mapping[str, float]) -> list[Condition]:
-        out = self._tempo_conditions(window)
+        out = self.tempo_conditions(window)
         if not window.seen_from_side(self.spec.setup.max_yaw_from_side_deg, _SIDE_VIEW_SHARE_MIN):
             return out
         c = self.c
@@ -404,19 +406,6 @@ class HipHingeAnalyzer(Analyzer):
         if shifted:
             return Condition(KNEE_DOMINANT, True, ratio, drop_limit, "x")
         return Condition(KNEE_DOMINANT, _gt(ratio_min, ratio), ratio, ratio_min, "x")
-
-    def _tempo_conditions(self, window: RepWindow) -> list[Condition]:
-        tempo = self.prescription.tempo if self.prescription else None
-        tol = 1.0 - self.spec.tempo.tolerance_fraction
-        down_min = tempo.down_s * tol if tempo else self.spec.tempo.down_min_s
-        up_min = tempo.up_s * tol if tempo else self.spec.tempo.up_min_s
-        ph = window.timing.phases
-        out = []
-        if down_min > 0 and not window.from_bottom:
-            out.append(Condition(TEMPO_DOWN_FAST, ph.down_s < down_min, ph.down_s, down_min, "s"))
-        if up_min > 0:
-            out.append(Condition(TEMPO_UP_FAST, ph.up_s < up_min, ph.up_s, up_min, "s"))
-        return out
 
     # ----- messages -------------------------------------------------------------------------
     def describe(self, condition: Condition, rep: int) -> str:

@@ -1,41 +1,49 @@
-"""Analyzers by exercise name."""
+"""Analyzers by exercise name.
+
+Every ``specs/<name>.toml`` is one exercise; its ``analyzer`` key names the class that
+analyses it ("module:Class" inside ``formcheck.analyzers``). Adding an exercise means adding
+its spec and its module, nothing else.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import importlib
 
 from formcheck.analyzers.baseline import Baseline
 from formcheck.analyzers.engine import Analyzer, AnalyzerInfo
-from formcheck.analyzers.hip_hinge import HipHingeAnalyzer
-from formcheck.analyzers.spec import ExerciseSpec, Prescription, builtin_spec
+from formcheck.analyzers.errors import SpecError
+from formcheck.analyzers.spec import ExerciseSpec, Prescription, builtin_spec, builtin_spec_names
 from formcheck.errors import UnknownExerciseError
 
-
-@dataclass(frozen=True, slots=True)
-class _Entry:
-    analyzer: type[Analyzer]
-    spec_name: str
-
-
-def _entries() -> dict[str, _Entry]:
-    return {"hip_hinge": _Entry(HipHingeAnalyzer, "hip_hinge")}
+_PACKAGE = "formcheck.analyzers"
 
 
 def exercise_names() -> list[str]:
-    return sorted(_entries())
-
-
-def _entry(name: str) -> _Entry:
-    entries = _entries()
-    if name not in entries:
-        raise UnknownExerciseError(
-            f"Unknown exercise {name!r}; choose one of: {', '.join(sorted(entries))}."
-        )
-    return entries[name]
+    return builtin_spec_names()
 
 
 def get_spec(name: str) -> ExerciseSpec:
-    return builtin_spec(_entry(name).spec_name)
+    names = exercise_names()
+    if name not in names:
+        raise UnknownExerciseError(
+            f"Unknown exercise {name!r}; choose one of: {', '.join(names)}."
+        )
+    return builtin_spec(name)
+
+
+def analyzer_class(spec: ExerciseSpec) -> type[Analyzer]:
+    """The class a spec names in its ``analyzer`` key."""
+    module_name, _, class_name = spec.analyzer.partition(":")
+    try:
+        module = importlib.import_module(f"{_PACKAGE}.{module_name}")
+        cls = getattr(module, class_name)
+    except (ImportError, AttributeError) as exc:
+        raise SpecError(
+            f"Exercise spec {spec.name} names analyzer {spec.analyzer!r}, which does not exist."
+        ) from exc
+    if not (isinstance(cls, type) and issubclass(cls, Analyzer)):
+        raise SpecError(f"Exercise spec {spec.name}: {spec.analyzer!r} is not an Analyzer.")
+    return cls
 
 
 def get_analyzer(
@@ -45,8 +53,8 @@ def get_analyzer(
     spec: ExerciseSpec | None = None,
 ) -> Analyzer:
     """A fresh analyzer for one set. ``spec`` replaces the built-in spec when given."""
-    entry = _entry(name)
-    return entry.analyzer(spec or builtin_spec(entry.spec_name), baseline, prescription)
+    spec = spec or get_spec(name)
+    return analyzer_class(spec)(spec, baseline, prescription)
 
 
 def list_analyzers() -> list[AnalyzerInfo]:

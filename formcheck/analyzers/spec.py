@@ -142,6 +142,9 @@ class ExerciseSpec(_Strict):
     name: str
     description: str
     camera_placement: str
+    # The analyzer class, "module:Class" inside formcheck.analyzers (the generic engine when
+    # the exercise needs no checks of its own).
+    analyzer: str = "engine:Analyzer"
     mode: Literal["reps", "hold"] = "reps"
     phase: PhaseSpec
     calibration: CalibrationSpec = CalibrationSpec()
@@ -210,6 +213,11 @@ def spec_from_mapping(data: dict[str, Any], origin: str) -> ExerciseSpec:
 
 def builtin_spec(name: str) -> ExerciseSpec:
     return load_spec(SPEC_DIR / f"{name}.toml")
+
+
+def builtin_spec_names() -> list[str]:
+    """Every exercise with a built-in spec (one ``specs/<name>.toml`` each)."""
+    return sorted(p.stem for p in SPEC_DIR.glob("*.toml"))
 
 
 def load_prescription(path: Path) -> Prescription:

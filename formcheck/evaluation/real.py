@@ -22,6 +22,8 @@ class RealClipResult:
     counted_reps: int | None
     true_faults: list[str] | None  # None: the clip has no fault label
     found_faults: list[str] | None
+    true_hold_s: float | None = None
+    counted_hold_s: float | None = None
     error: str = ""
     findings: list[dict[str, Any]] = field(default_factory=list)
 
@@ -46,6 +48,7 @@ def evaluate_real_clip(label: RealClipLabel, *, model: Path | None = None) -> Re
         counted_reps=None,
         true_faults=sorted(label.faults) if label.faults is not None else None,
         found_faults=None,
+        true_hold_s=label.hold_s,
     )
     try:
         with tempfile.TemporaryDirectory() as out:
@@ -57,7 +60,10 @@ def evaluate_real_clip(label: RealClipLabel, *, model: Path | None = None) -> Re
     result.frames = run.frames
     result.frames_with_pose = run.frames_with_pose
     if analyzer is not None:
-        result.counted_reps = int(run.report.get("summary", {}).get("reps", 0))
+        summary = run.report.get("summary", {})
+        result.counted_reps = int(summary.get("reps", 0))
+        if "hold_s" in summary:
+            result.counted_hold_s = float(summary["hold_s"])
         result.findings = list(run.report.get("findings", []))
         result.found_faults = sorted({str(f["code"]) for f in result.findings})
     return result

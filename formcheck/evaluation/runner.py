@@ -63,13 +63,15 @@ def run_eval(
     videos_dir: Path | None = None,
     model: Path | None = None,
     workers: int | None = None,
+    exercises: frozenset[str] | None = None,
     log: Log = print,
 ) -> dict[str, Any]:
+    """``exercises`` limits the synthetic set and the real clips to these exercises."""
     from formcheck.pose.model import ensure_model
 
     model = ensure_model(model).path  # build once, before the workers start
     workers = workers or default_workers()
-    clips = eval_set(tier, seed)
+    clips = eval_set(tier, seed, exercises)
     cache = cache_dir / f"{tier}_{seed}"
     cache.mkdir(parents=True, exist_ok=True)
     log(f"synthetic set: {len(clips)} clips ({tier}, seed {seed}) in {cache}, {workers} workers")
@@ -83,6 +85,8 @@ def run_eval(
         "synthetic_clips": [r.to_dict() for r in synth],
     }
     labels = load_labels(videos_dir) if videos_dir is not None else []
+    if exercises is not None:
+        labels = [lb for lb in labels if lb.exercise in exercises]
     if labels:
         log(f"real clips: {len(labels)} from {videos_dir}")
         real = _run_parallel(_real_job, [(lb, model) for lb in labels], workers, log,
@@ -119,6 +123,9 @@ def format_tables(summary: dict[str, Any]) -> Iterable[str]:
                f"{a['clips']} clips; phase MAE s {a['phase_mae_s']}; "
                f"within 0.15 s {a['phase_within_0_15_s']}; onset lag MAE ms "
                f"{_fmt(a['onset_lag_mae_ms'], '.0f')}")
+        if a.get("hold_mae_s") is not None:
+            yield (f"  hold time: MAE {_fmt(a['hold_mae_s'])} s, within 0.5 s in "
+                   f"{_fmt(a['hold_within_tolerance_rate'], '.0%')} of clips")
         yield f"  {'fault':18} {'TP':>4} {'FN':>4} {'FP':>4} {'TN':>5} {'recall':>7} " \
               f"{'false alarms':>13}"
         for code, f in a["faults"].items():
@@ -133,6 +140,8 @@ def format_tables(summary: dict[str, Any]) -> Iterable[str]:
         for r in real["clips_table"]:
             pose = r["frames_with_pose"] / r["frames"] if r["frames"] else 0.0
             reps = f"{_fmt(r['counted_reps'])}/{_fmt(r['true_reps'])}"
+            if r.get("true_hold_s") is not None or r.get("counted_hold_s") is not None:
+                reps = f"{_fmt(r['counted_hold_s'], '.1f')}/{_fmt(r['true_hold_s'], '.1f')}s"
             true = "?" if r["true_faults"] is None else (",".join(r["true_faults"]) or "none")
             found = "-" if r["found_faults"] is None else (",".join(r["found_faults"]) or "none")
             note = f"  ERROR: {r['error']}" if r["error"] else ""

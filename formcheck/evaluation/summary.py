@@ -11,7 +11,12 @@ from typing import Any
 import numpy as np
 
 from formcheck.evaluation.real import RealClipResult
-from formcheck.evaluation.synthetic import ANGLES, ErrorSum, SynthClipResult
+from formcheck.evaluation.synthetic import (
+    ANGLES,
+    HOLD_TIME_TOLERANCE_S,
+    ErrorSum,
+    SynthClipResult,
+)
 
 BASELINE_PATH = Path(__file__).with_name("baseline.json")
 
@@ -103,6 +108,11 @@ def summarize_analyzers(results: list[SynthClipResult]) -> dict[str, Any]:
                 if math.isfinite(row.true_lag_ms) and math.isfinite(row.found_lag_ms):
                     lag_err.append(abs(row.found_lag_ms - row.true_lag_ms))
         matched = [row for r in group for row in r.rep_rows if row.matched]
+        holds = [
+            abs(r.found_hold_s - r.true_hold_s)
+            for r in group
+            if r.found_hold_s is not None and r.true_hold_s is not None
+        ]
         out[exercise] = {
             "clips": len(group),
             "reps_exact_rate": _safe(exact / len(group)),
@@ -112,6 +122,10 @@ def summarize_analyzers(results: list[SynthClipResult]) -> dict[str, Any]:
                 k: _safe(float(np.mean(np.array(v) <= 0.15))) for k, v in sorted(phase_err.items())
             },
             "onset_lag_mae_ms": _safe(float(np.mean(lag_err)) if lag_err else math.nan),
+            "hold_mae_s": _safe(float(np.mean(holds)) if holds else math.nan),
+            "hold_within_tolerance_rate": _safe(
+                float(np.mean(np.array(holds) <= HOLD_TIME_TOLERANCE_S)) if holds else math.nan
+            ),
             "faults": faults,
         }
     return out
@@ -143,6 +157,7 @@ def baseline_entry(summary: dict[str, Any]) -> dict[str, Any]:
             "analyzers": {
                 exercise: {
                     "reps_exact_rate": a.get("reps_exact_rate"),
+                    "hold_within_tolerance_rate": a.get("hold_within_tolerance_rate"),
                     "faults": {
                         code: {"recall": f.get("recall"),
                                "false_alarm_rate": f.get("false_alarm_rate")}
@@ -193,6 +208,9 @@ def check_against_baseline(
         got = synth.get("analyzers", {}).get(exercise, {})
         _at_least(failures, f"{exercise} reps_exact_rate", got.get("reps_exact_rate"),
                   b.get("reps_exact_rate"), TOLERANCES["reps_exact_rate"])
+        _at_least(failures, f"{exercise} hold_within_tolerance_rate",
+                  got.get("hold_within_tolerance_rate"), b.get("hold_within_tolerance_rate"),
+                  TOLERANCES["reps_exact_rate"])
         for code, fb in (b.get("faults", {}) if include_faults else {}).items():
             fg = got.get("faults", {}).get(code, {})
             _at_least(failures, f"{exercise} {code} recall", fg.get("recall"), fb.get("recall"),

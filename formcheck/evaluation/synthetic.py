@@ -12,12 +12,15 @@ import math
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from formcheck.kinematics import names as n
 from formcheck.types import Sample
+
+if TYPE_CHECKING:
+    from formcheck.analyzers import Prescription
 
 # A camera within this angle of the pure side view counts as a side view in the tables.
 SIDE_VIEW_MAX_YAW_DEG = 15.0
@@ -37,6 +40,19 @@ TIERS: dict[str, tuple[tuple[str, int], ...]] = {
         ("side_plank", 1),
         ("cat_camel", 1),
     ),
+    # Issue 7's library: the nine exercises beyond the hinge; half the clips correct, half
+    # with each of the exercise's faults in turn (see BALANCED_TIERS).
+    "lib": (
+        ("squat", 12),
+        ("glute_bridge", 8),
+        ("sit_to_stand", 10),
+        ("standing_posture", 12),
+        ("bird_dog", 10),
+        ("forearm_plank", 10),
+        ("side_plank", 10),
+        ("dead_bug", 8),
+        ("cat_camel", 8),
+    ),
     "full": (
         ("hip_hinge", 40),
         ("squat", 6),
@@ -50,6 +66,8 @@ TIERS: dict[str, tuple[tuple[str, int], ...]] = {
         ("cat_camel", 4),
     ),
 }
+# Tiers whose clips alternate correct and faulty, cycling through the exercise's faults.
+BALANCED_TIERS = frozenset({"lib"})
 # Which analyzer fault code each injected synthetic fault should produce.
 FAULT_CODES: dict[str, str] = {
     "lumbar_flexion": "spine_rounded",
@@ -62,7 +80,19 @@ FAULT_CODES: dict[str, str] = {
     "side_plank_hip_drop": "hip_drop",
     "pelvis_rotation": "pelvis_rotation",
     "stance_width": "stance_width_change",
+    "tempo": "tempo_fast",
 }
+# Injected faults whose code depends on the sign of their size (negative: the other way).
+NEGATIVE_FAULT_CODES: dict[str, str] = {"plank_sag": "hip_pike"}
+# Found codes that answer one injected fault (a rushed rep may be quick down, up or both).
+FOUND_CODE_GROUPS: dict[str, str] = {
+    "tempo_down_fast": "tempo_fast",
+    "tempo_up_fast": "tempo_fast",
+}
+# Synthetic exercise names whose analyzer has another name.
+ANALYZER_FOR: dict[str, str] = {"forearm_plank": "plank"}
+# A hold's measured time counts as right within this of the truth (issue 7).
+HOLD_TIME_TOLERANCE_S = 0.5
 # Faults smaller than these are below what the product promises to catch (issue 4: 15 deg
 # of lumbar flexion or extension, a 150 ms knee lead): their reps count neither as hits
 # nor as false alarms for that fault.
@@ -71,8 +101,6 @@ FAULT_MIN_SIZE: dict[str, float] = {
     "lumbar_extension": 15.0,  # deg
     "knee_first": 150.0,  # ms
 }
-# Timing faults only an explicit prescription defines (no tempo target, no verdict).
-PRESCRIPTION_ONLY_FAULTS = frozenset({"tempo"})
 ANGLES = (n.HIP_FLEXION_DEG, n.KNEE_FLEXION_DEG, n.TRUNK_INCLINATION_DEG)
 _TRUTH_ANGLE_KEYS = {
     n.HIP_FLEXION_DEG: "hip_flexion_deg",
@@ -89,6 +117,9 @@ class EvalClip:
     exercise: str
     index: int
     seed: int
+    # None: a random fault half the time; "": correct; else this fault in every rep but the
+    # first (balanced tiers cover each fault kind).
+    fault_kind: str | None = None
 
 
 @dataclass
@@ -144,6 +175,8 @@ class SynthClipResult:
     faults_true: list[str] = field(default_factory=list)
     faults_found: list[str] | None = None
     rep_rows: list[RepComparison] = field(default_factory=list)
+    true_hold_s: float | None = None  # hold exercises: time in position
+    found_hold_s: float | None = None
     report: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -155,16 +188,26 @@ class SynthClipResult:
         return d
 
 
-def eval_set(tier: str, seed: int) -> list[EvalClip]:
+def eval_set(tier: str, seed: int, exercises: frozenset[str] | None = None) -> list[EvalClip]:
+    """The tier's clips (only those of ``exercises`` when given: synthetic or analyzer names;
+    a clip's seed does not depend on the filter)."""
     if tier not in TIERS:
         raise ValueError(f"unknown tier {tier!r}; choose one of {', '.join(TIERS)}")
+    from formcheck.synth.exercises import motion_class
+
     rng = np.random.default_rng(seed)
     clips = []
     for exercise, count in TIERS[tier]:
+        kinds = motion_class(exercise).supported_faults
         for i in range(count):
-            clips.append(
-                EvalClip(f"{exercise}_{seed}_{i:02d}", exercise, i, int(rng.integers(2**31 - 1)))
+            kind = None
+            if tier in BALANCED_TIERS:
+                kind = kinds[(i // 2) % len(kinds)] if i % 2 and kinds else ""
+            clip = EvalClip(
+                f"{exercise}_{seed}_{i:02d}", exercise, i, int(rng.integers(2**31 - 1)), kind
             )
+            if exercises is None or {exercise, analyzer_name(exercise)} & exercises:
+                clips.append(clip)
     return clips
 
 
@@ -176,9 +219,42 @@ def render_eval_clip(clip: EvalClip, cache_dir: Path) -> Path:
     video = cache_dir / f"{clip.name}.mp4"
     if video.is_file() and (cache_dir / f"{clip.name}.json").is_file():
         return video
-    spec = random_clip_spec(clip.exercise, np.random.default_rng(clip.seed))
+    rng = np.random.default_rng(clip.seed)
+    if clip.fault_kind is None:
+        spec = random_clip_spec(clip.exercise, rng)
+    elif clip.fault_kind == "":
+        spec = random_clip_spec(clip.exercise, rng, faults=())
+    else:
+        spec = random_clip_spec(clip.exercise, rng, fault_kind=clip.fault_kind)
     render_clip(spec, cache_dir, clip.name)
     return video
+
+
+def analyzer_name(exercise: str) -> str:
+    return ANALYZER_FOR.get(exercise, exercise)
+
+
+def clip_prescription(meta: dict[str, Any], analyzer: str) -> Prescription:
+    """What the rendered person was asked to do: the clip's tempo (tempo faults deviate from
+    it) or, for a hold, its hold time, as a user's prescription would say it."""
+    from formcheck.analyzers import Prescription, Tempo, get_spec
+
+    motion = meta["spec"]["motion"]
+    if get_spec(analyzer).mode == "hold":
+        return Prescription(exercise=analyzer, hold_s=true_hold_s(meta))
+    tempo = meta["spec"].get("prescribed_tempo") or motion["tempo"]
+    return Prescription(
+        exercise=analyzer,
+        reps=int(motion["reps"]),
+        tempo=Tempo(down_s=tempo["down_s"], pause_s=tempo["pause_s"], up_s=tempo["up_s"]),
+    )
+
+
+def true_hold_s(meta: dict[str, Any]) -> float:
+    """A rendered hold is in position from the first frame (its still period included) to
+    the end of its hold phase."""
+    ends = [float(p["end_s"]) for p in meta.get("phases", []) if p["name"] == "hold"]
+    return max(ends) if ends else 0.0
 
 
 def _rep_bottom_means(
@@ -207,13 +283,16 @@ def evaluate_clip(
     meta = json.loads((cache_dir / f"{clip.name}.json").read_text())
     truth = np.load(cache_dir / f"{clip.name}.npz")
     samples: list[Sample] = []
-    exercise = clip.exercise if with_analyzer and clip.exercise in exercise_names() else None
+    name = analyzer_name(clip.exercise)
+    exercise = name if with_analyzer and name in exercise_names() else None
+    prescription = clip_prescription(meta, exercise) if exercise is not None else None
     with tempfile.TemporaryDirectory() as out:
         run = analyze_video(
             video,
             Path(out),
             model=model,
             exercise=exercise,
+            prescription=prescription,
             sinks=(samples.append,),
             keep_masks=False,
         )
@@ -236,10 +315,46 @@ def evaluate_clip(
     _compare_scale(result, samples, truth, meta)
     _compare_bulge(result, samples, truth, meta)
     if exercise is not None:
-        result.counted_reps = int(run.report.get("summary", {}).get("reps", 0))
+        summary = run.report.get("summary", {})
+        result.counted_reps = int(summary.get("reps", 0))
         result.faults_found = sorted({str(f["code"]) for f in run.report.get("findings", [])})
-        result.rep_rows = compare_reps(meta, run.report)
+        if "hold_s" in summary:
+            result.true_hold_s = true_hold_s(meta)
+            result.found_hold_s = float(summary["hold_s"])
+            result.rep_rows = [compare_hold(meta, run.report)]
+        else:
+            result.rep_rows = compare_reps(meta, run.report)
     return result
+
+
+def _true_codes(faults: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
+    """The codes the analyzer should find for these injected faults, and the codes of
+    faults too small to score."""
+    too_small = {
+        FAULT_CODES.get(f["kind"], f["kind"])
+        for f in faults
+        if abs(float(f.get("size") or 0.0)) < FAULT_MIN_SIZE.get(f["kind"], 0.0)
+    }
+    true = {_fault_code(f) for f in faults} - too_small
+    return sorted(true), sorted(too_small)
+
+
+def _fault_code(fault: dict[str, Any]) -> str:
+    kind = str(fault["kind"])
+    if float(fault.get("size") or 0.0) < 0 and kind in NEGATIVE_FAULT_CODES:
+        return NEGATIVE_FAULT_CODES[kind]
+    return FAULT_CODES.get(kind, kind)
+
+
+def _found_codes(codes: Any) -> list[str]:
+    return sorted({FOUND_CODE_GROUPS.get(str(c), str(c)) for c in codes})
+
+
+def compare_hold(meta: dict[str, Any], report: dict[str, Any]) -> RepComparison:
+    """A hold is one 'rep': the faults injected anywhere in it against everything found."""
+    true_codes, too_small = _true_codes(list(meta.get("faults", [])))
+    found = _found_codes(f["code"] for f in report.get("findings", []))
+    return RepComparison(0, True, true_codes, found, {}, math.nan, math.nan, too_small)
 
 
 def _overlap_s(a: tuple[float, float], b: tuple[float, float]) -> float:
@@ -252,27 +367,15 @@ def compare_reps(meta: dict[str, Any], report: dict[str, Any]) -> list[RepCompar
     rows = []
     for i, rep in enumerate(meta.get("reps", [])):
         span = (float(rep["start_s"]), float(rep["end_s"]))
-        in_rep = [
-            f
-            for f in meta.get("faults", [])
-            if (f.get("rep") == i or f.get("rep") is None)
-            and f["kind"] not in PRESCRIPTION_ONLY_FAULTS
-        ]
-        too_small = {
-            FAULT_CODES.get(f["kind"], f["kind"])
-            for f in in_rep
-            if float(f.get("size") or 0.0) < FAULT_MIN_SIZE.get(f["kind"], 0.0)
-        }
-        true_codes = sorted({FAULT_CODES.get(f["kind"], f["kind"]) for f in in_rep} - too_small)
+        in_rep = [f for f in meta.get("faults", []) if f.get("rep") in (i, None)]
+        true_codes, too_small = _true_codes(in_rep)
         true_lag = math.nan
         for f in meta.get("faults", []):
             if f["kind"] == "knee_first" and f.get("rep") == i:
                 true_lag = float(f["size"])
         best = max(found, key=lambda r: _overlap_s(span, (r["start_s"], r["end_s"])), default=None)
         if best is None or _overlap_s(span, (best["start_s"], best["end_s"])) <= 0:
-            rows.append(
-                RepComparison(i, False, true_codes, [], {}, true_lag, math.nan, sorted(too_small))
-            )
+            rows.append(RepComparison(i, False, true_codes, [], {}, true_lag, math.nan, too_small))
             continue
         true_phases = {
             "down_s": float(rep["bottom_start_s"]) - float(rep["start_s"]),
@@ -291,11 +394,11 @@ def compare_reps(meta: dict[str, Any], report: dict[str, Any]) -> list[RepCompar
                 i,
                 True,
                 true_codes,
-                sorted(str(c) for c in best.get("faults", [])),
+                _found_codes(best.get("faults", [])),
                 errors,
                 true_lag,
                 float(lag) if lag is not None else math.nan,
-                sorted(too_small),
+                too_small,
             )
         )
     return rows

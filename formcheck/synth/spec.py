@@ -92,6 +92,7 @@ def random_clip_spec(
     rng: np.random.Generator,
     *,
     faults: Sequence[Fault] | None = None,
+    fault_kind: str | None = None,
     yaw_max_deg: float = 30.0,
     width_px: int = 640,
     height_px: int = 480,
@@ -101,6 +102,8 @@ def random_clip_spec(
 
     faults: the faults to inject; None draws them (no fault with probability CORRECT_SHARE,
     else one supported fault of random size, in every rep but the first).
+    fault_kind: inject this supported fault, of random size, in every rep but the first
+    (instead of ``faults``).
     """
     cls = motion_class(exercise)
     seed = int(rng.integers(2**31 - 1))
@@ -116,8 +119,14 @@ def random_clip_spec(
     config = MotionConfig(
         reps=reps, tempo=tempo, params=params, variant=variant, hold_s=_uniform(rng, HOLD_RANGE_S)
     )
-    if faults is None:
-        chosen: tuple[Fault, ...] = ()
+    if fault_kind is not None:
+        if fault_kind not in cls.supported_faults:
+            raise ValueError(f"{exercise} has no fault {fault_kind!r}")
+        size = _uniform(rng, FAULT_SIZE_RANGES[fault_kind], 1)
+        affected = None if cls.is_hold else tuple(range(1, reps))
+        chosen: tuple[Fault, ...] = (Fault(fault_kind, size, reps=affected),)
+    elif faults is None:
+        chosen = ()
         if cls.supported_faults and rng.random() >= CORRECT_SHARE:
             kind = cls.supported_faults[int(rng.integers(len(cls.supported_faults)))]
             size = _uniform(rng, FAULT_SIZE_RANGES[kind], 1)
