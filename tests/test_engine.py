@@ -16,6 +16,7 @@ from formcheck.analyzers import (
     HoldProgress,
     Phase,
     PhaseChanged,
+    exercise_names,
     get_analyzer,
     get_spec,
     list_analyzers,
@@ -67,6 +68,19 @@ def test_unknown_exercise_error_lists_valid_names() -> None:
         get_analyzer("jumping_jack")
     assert "hip_hinge" in str(info.value)
     assert isinstance(info.value, FormcheckError)
+
+
+@pytest.mark.parametrize("name", exercise_names())
+def test_every_spec_names_an_analyzer_that_runs(name: str) -> None:
+    analyzer = get_analyzer(name)
+    assert analyzer.spec.name == name  # the file name is the exercise's name
+    assert analyzer.finish().exercise == name
+
+
+def test_spec_naming_a_missing_analyzer_is_a_spec_error() -> None:
+    spec = get_spec("hip_hinge").model_copy(update={"analyzer": "nowhere:Nothing"})
+    with pytest.raises(SpecError, match="does not exist"):
+        get_analyzer("hip_hinge", spec=spec)
 
 
 def test_list_analyzers_describes_camera_placement() -> None:
