@@ -114,15 +114,20 @@ def test_tiny_synthetic_eval_meets_committed_baseline(tmp_path, model_path):
 
 
 def test_small_faults_are_not_scored_and_tempo_codes_group():
+    tempo = {"down_s": 1.0, "pause_s": 0.5, "up_s": 1.5, "rest_s": 1.0}  # 3 s moving
     meta = {
+        "exercise": "hip_hinge",
+        "spec": {"prescribed_tempo": tempo, "motion": {"tempo": tempo}},
         "reps": META["reps"],
         "faults": [{"kind": "lumbar_extension", "rep": 1, "size": 12.0},
-                   {"kind": "tempo", "rep": 0, "size": 1.5}],
+                   {"kind": "tempo", "rep": 0, "size": 1.5},  # 50% quicker: a fault
+                   {"kind": "tempo", "rep": 2, "size": 0.6}],  # 20%: inside the tolerance
     }
     report = {"reps": [dict(REPORT["reps"][0], faults=["tempo_up_fast"]), REPORT["reps"][1]]}
     rows = compare_reps(meta, report)
     assert rows[1].true_codes == [] and rows[1].ignored_codes == ["spine_arched"]
     assert rows[0].true_codes == ["tempo_fast"] and rows[0].found_codes == ["tempo_fast"]
+    assert rows[2].true_codes == [] and rows[2].ignored_codes == ["tempo_fast"]
     result = SynthClipResult("c", "hip_hinge", "", "", 0.0, "side", 10, 10, true_reps=3,
                              counted_reps=3, rep_rows=rows)
     table = summarize_analyzers([result])["hip_hinge"]

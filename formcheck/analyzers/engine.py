@@ -105,6 +105,10 @@ class Analyzer:
             for code in spec.avoid_codes[d]
         }
         noise_defaults = spec.calibration.default_noise_floor
+        if baseline is not None and not self._is_start_position(baseline):
+            # The pipeline's still second was not this exercise's start position (e.g. the
+            # bottom pause of a rep): keep its jitter, measure the start position here.
+            baseline = Baseline({}, dict(baseline.noise_floor), BaselineSource.DEFAULT)
         if baseline is None:
             self.baseline = Baseline({}, dict(noise_defaults), BaselineSource.DEFAULT)
         else:
@@ -249,6 +253,17 @@ class Analyzer:
         if self.spec.mode == "hold":
             self.summary.hold_s = self._hold.held_s
         return self.summary
+
+    def _is_start_position(self, baseline: Baseline) -> bool:
+        """Whether a baseline's still posture is a start position for a set of reps (holds
+        judge their position by its absolute value and take any baseline)."""
+        if self.spec.mode == "hold":
+            return True
+        primary = baseline.value(self.spec.phase.primary_signal)
+        return (
+            not math.isfinite(primary)
+            or abs(self._orient(primary)) <= self.spec.phase.start_max_deg
+        )
 
     def _orient(self, value: float) -> float:
         return -value if self.spec.phase.direction == "decrease" else value

@@ -27,7 +27,7 @@ from formcheck.analyzers.codes import (
 )
 from formcheck.analyzers.cues import Condition
 from formcheck.analyzers.engine import Analyzer, FrameContext
-from formcheck.analyzers.events import Phase, Severity
+from formcheck.analyzers.events import Phase, RepRecord, Severity
 from formcheck.analyzers.signals import Array, BoolArray, robust_median
 from formcheck.analyzers.window import RepWindow
 from formcheck.kinematics import names as m
@@ -114,25 +114,26 @@ class HipHingeAnalyzer(Analyzer):
         return _SEVERITY.get(code, Severity.WARNING)
 
     # ----- references -----------------------------------------------------------------------
-    def _reference(self, metric: str, pick: str = "median") -> float:
-        """The person's own value of a bottom-of-rep metric over their first
-        ``own_reference_reps`` reps (NaN until the first is done): their median, or with
-        ``pick`` "min"/"max" their extreme, the reference for a fault that raises/lowers
-        the metric (a fault that starts in the second rep then does not hide in the
-        reference: it is still measured against the first). The
-        back and head are compared in the same posture, never with the standing outline
-        (the buttocks, shoulder blades and arms change shape between the two)."""
-        refs = np.asarray(
-            [r.metrics.get(metric, math.nan) for r in self.summary.reps], dtype=float
-        )[: self.c.own_reference_reps]
-        refs = refs[np.isfinite(refs)]
-        if refs.size == 0:
-            return math.nan
-        if pick == "min":
-            return float(refs.min())
-        if pick == "max":
-            return float(refs.max())
-        return float(np.median(refs))
+    def _reference_rep(self, metric: str, pick: str) -> RepRecord | None:
+        """The person's own reference for a bottom-of-rep metric: of their first
+        ``own_reference_reps`` reps, the one with the lowest (``pick`` "min") or highest
+        ("max") value, the reference for a fault that raises/lowers the metric (a fault that
+        starts in the second rep then does not hide in the reference: it is still measured
+        against the first). The back and head are compared in the same posture, never with
+        the standing outline (the buttocks, shoulder blades and arms change shape between
+        the two)."""
+        refs = [
+            r
+            for r in self.summary.reps[: self.c.own_reference_reps]
+            if math.isfinite(r.metrics.get(metric, math.nan))
+        ]
+        if not refs:
+            return None
+        key = lambda r: r.metrics[metric]  # noqa: E731
+        return min(refs, key=key) if pick == "min" else max(refs, key=key)
+
+    def _reference(self, metric: str, pick: str) -> float:
+        return _metric(self._reference_rep(metric, pick), metric)
 
     def _gates(self, frames: int = 1) -> dict[str, float]:
         """Limits for the back and head changes. A bottom value averages ``frames`` samples,
@@ -177,8 +178,8 @@ class HipHingeAnalyzer(Analyzer):
         seen = ctx.buffer.recent_valid_fraction(self.c.spine_measure, window)
         if seen < self.c.outline_seen_share_min:
             return []  # the outline is hidden (arms, a dowel) in most of these frames
-        trunk = ctx.buffer.recent_median(m.TRUNK_INCLINATION_DEG, window) - ctx.rest.get(
-            m.TRUNK_INCLINATION_DEG, math.nan
+        trunk = ctx.buffer.recent_median(m.TRUNK_LEAN_DEG, window) - ctx.rest.get(
+            m.TRUNK_LEAN_DEG, math.nan
         )
         curve = ctx.buffer.recent_median(self.c.spine_measure, window)
         head = ctx.buffer.recent_median(m.HEAD_FORWARD_MM, window)
@@ -196,22 +197,33 @@ class HipHingeAnalyzer(Analyzer):
         """Back shape and head against the reference reps' bottoms, when this posture is
         comparable with theirs (deep enough, trunk tipped about as far)."""
         gates = self._gates(frames)
-        # the posture must match every reference rep's (their outlines are the reference)
-        off_deg = max(
-            abs(trunk_depth_deg - self._reference("trunk_depth_deg", "min")),
-            abs(trunk_depth_deg - self._reference("trunk_depth_deg", "max")),
-        )
-        comparable = (
+        deep_enough = (
             depth_deg >= self.c.spine_check_min_depth_deg
             and trunk_depth_deg >= self.c.spine_trunk_min_deg
-            and off_deg <= self.c.spine_depth_match_max_deg
         )
-        rounder = curve_mm - self._reference("curve_bottom_mm", "min")
-        flatter = self._reference("curve_bottom_mm", "max") - curve_mm
-        head = head_mm - self._reference("head_bottom_mm", "min")
+
+        def matched(reference: RepRecord | None) -> bool:
+            """The posture matches the reference rep's (its outline is the reference)."""
+            if reference is None or not deep_enough:
+                return False
+            ref_trunk = reference.metrics.get("trunk_depth_deg", math.nan)
+            return abs(trunk_depth_deg - ref_trunk) <= self.c.spine_depth_match_max_deg
+
+        least_round = self._reference_rep("curve_bottom_mm", "min")
+        least_arched = self._reference_rep("curve_bottom_mm", "max")
+        head_back = self._reference_rep("head_bottom_mm", "min")
+        rounder = curve_mm - _metric(least_round, "curve_bottom_mm")
+        flatter = _metric(least_arched, "curve_bottom_mm") - curve_mm
+        head = head_mm - _metric(head_back, "head_bottom_mm")
+        comparable = {
+            SPINE_ROUNDED: matched(least_round),
+            SPINE_ARCHED: matched(least_arched),
+            HEAD_FORWARD: matched(head_back),
+        }
 
         def cond(code: str, value: float) -> Condition:
-            active = None if not (comparable and math.isfinite(value)) else value > gates[code]
+            usable = comparable[code] and math.isfinite(value)
+            active = value > gates[code] if usable else None
             return Condition(code, active, value, gates[code], "mm")
 
         rounded = cond(SPINE_ROUNDED, rounder)
@@ -229,11 +241,11 @@ class HipHingeAnalyzer(Analyzer):
         bottom = self._bottom_mask(window)
         hip, knee, trunk = (
             window.series(n)
-            for n in (m.HIP_FLEXION_DEG, m.KNEE_FLEXION_DEG, m.TRUNK_INCLINATION_DEG)
+            for n in (m.HIP_FLEXION_DEG, m.KNEE_FLEXION_DEG, m.TRUNK_LEAN_DEG)
         )
         hip_range = robust_median(hip[bottom]) - window.rest_value(m.HIP_FLEXION_DEG)
         knee_range = robust_median(knee[bottom]) - window.rest_value(m.KNEE_FLEXION_DEG)
-        trunk_depth = robust_median(trunk[bottom]) - window.rest_value(m.TRUNK_INCLINATION_DEG)
+        trunk_depth = robust_median(trunk[bottom]) - window.rest_value(m.TRUNK_LEAN_DEG)
         if knee_range < -self.c.knee_range_floor_deg:
             knee_range = math.nan  # knees straighter than standing: a flipped knee reading
         out: dict[str, float] = {
@@ -272,10 +284,10 @@ class HipHingeAnalyzer(Analyzer):
         shape that was fitted (the knee angle's own errors, a few degrees, would otherwise
         decide the sign)."""
         fits = window.timing.fits
-        if m.KNEE_FLEXION_DEG not in fits or m.TRUNK_INCLINATION_DEG not in fits:
+        if m.KNEE_FLEXION_DEG not in fits or m.TRUNK_LEAN_DEG not in fits:
             return math.nan
         knee = fits[m.KNEE_FLEXION_DEG][phase]
-        trunk = fits[m.TRUNK_INCLINATION_DEG][phase]
+        trunk = fits[m.TRUNK_LEAN_DEG][phase]
         if not (knee.ok and trunk.ok) or abs(knee.span) < self.c.knee_onset_range_min_deg:
             return math.nan
         if knee.rms > self.c.knee_fit_rms_max_fraction * abs(knee.span):
@@ -327,7 +339,7 @@ class HipHingeAnalyzer(Analyzer):
             "offset_bottom_mm": robust_median(window.series(m.BACK_OFFSET_MM)[bottom]),
             "chord_loss_mm": self.standing_reference(m.SPINE_CHORD_MM) - -_max(-chord[deep]),
             "head_bottom_mm": head,
-            "head_offset_mm": head - self._reference("head_bottom_mm"),
+            "head_offset_mm": head - self._reference("head_bottom_mm", "min"),
             "bottom_frames": float(seen.sum()),
         }
 
@@ -376,7 +388,7 @@ class HipHingeAnalyzer(Analyzer):
         """The chest tips down as the hips rise, or the legs straighten well ahead of it."""
         c, scale = self.c, self.threshold_scale(HIPS_RISE_FIRST)
         drop = metrics["chest_drop_deg"]
-        drop_max = self.noise_gate(m.TRUNK_INCLINATION_DEG, c.chest_drop_max_deg * scale)
+        drop_max = self.noise_gate(m.TRUNK_LEAN_DEG, c.chest_drop_max_deg * scale)
         dropped = _gt(drop, drop_max)
         if dropped:
             return Condition(HIPS_RISE_FIRST, dropped, drop, drop_max, "deg")
@@ -446,6 +458,10 @@ class HipHingeAnalyzer(Analyzer):
                 f"knees in {where} (aim for over {thr:.1f})."
             )
         return texts.get(condition.code, super().describe(condition, rep))
+
+
+def _metric(rep: RepRecord | None, name: str) -> float:
+    return math.nan if rep is None else rep.metrics.get(name, math.nan)
 
 
 def _gt(value: float, limit: float) -> bool | None:

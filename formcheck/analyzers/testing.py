@@ -160,6 +160,7 @@ class HingeSet:
             m.HIP_FLEXION_DEG: s[m.HIP_FLEXION_DEG] + hip,
             m.KNEE_FLEXION_DEG: knee_abs,
             m.TRUNK_INCLINATION_DEG: trunk_abs,
+            m.TRUNK_LEAN_DEG: trunk_abs,  # leaning forward: the signed lean is the same
             m.BACK_BULGE_MM: s[m.BACK_BULGE_MM] + bulge,
             m.BACK_CURVE_MM: s[m.BACK_CURVE_MM] + bulge,
             m.SPINE_CHORD_MM: s[m.SPINE_CHORD_MM] - chord,

@@ -40,6 +40,8 @@ TIERS: dict[str, tuple[tuple[str, int], ...]] = {
         ("side_plank", 1),
         ("cat_camel", 1),
     ),
+    # Issue 4's hinge set: half correct, half with each of the renderer's hinge faults.
+    "hinge": (("hip_hinge", 16),),
     # Issue 7's library: the nine exercises beyond the hinge; half the clips correct, half
     # with each of the exercise's faults in turn (see BALANCED_TIERS).
     "lib": (
@@ -67,7 +69,7 @@ TIERS: dict[str, tuple[tuple[str, int], ...]] = {
     ),
 }
 # Tiers whose clips alternate correct and faulty, cycling through the exercise's faults.
-BALANCED_TIERS = frozenset({"lib"})
+BALANCED_TIERS = frozenset({"hinge", "lib"})
 # Which analyzer fault code each injected synthetic fault should produce.
 FAULT_CODES: dict[str, str] = {
     "lumbar_flexion": "spine_rounded",
@@ -82,6 +84,9 @@ FAULT_CODES: dict[str, str] = {
     "stance_width": "stance_width_change",
     "tempo": "tempo_fast",
 }
+# A rushed rep (synthetic "tempo" fault) is scored only when its phases are at least this
+# much quicker than the spec's tempo tolerance allows (a fraction of the prescribed time).
+TEMPO_MARGIN_FRACTION = 0.1
 # Injected faults whose code depends on the sign of their size (negative: the other way).
 NEGATIVE_FAULT_CODES: dict[str, str] = {"plank_sag": "hip_pike"}
 # Found codes that answer one injected fault (a rushed rep may be quick down, up or both).
@@ -327,16 +332,34 @@ def evaluate_clip(
     return result
 
 
-def _true_codes(faults: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
+def _true_codes(
+    faults: list[dict[str, Any]], meta: dict[str, Any] | None = None
+) -> tuple[list[str], list[str]]:
     """The codes the analyzer should find for these injected faults, and the codes of
     faults too small to score."""
     too_small = {
-        FAULT_CODES.get(f["kind"], f["kind"])
+        _fault_code(f)
         for f in faults
         if abs(float(f.get("size") or 0.0)) < FAULT_MIN_SIZE.get(f["kind"], 0.0)
+        or (f["kind"] == "tempo" and not _tempo_scorable(f, meta))
     }
     true = {_fault_code(f) for f in faults} - too_small
     return sorted(true), sorted(too_small)
+
+
+def _tempo_scorable(fault: dict[str, Any], meta: dict[str, Any] | None) -> bool:
+    """A rushed rep is a fault when its phases are quicker than the prescription allows
+    (the spec's tolerance); one within TEMPO_MARGIN_FRACTION of that edge is scored neither
+    way (a few frames of timing error decide it)."""
+    if meta is None or "spec" not in meta:
+        return True
+    from formcheck.analyzers import get_spec
+
+    tempo = meta["spec"].get("prescribed_tempo") or meta["spec"]["motion"]["tempo"]
+    moving_s = float(tempo["down_s"]) + float(tempo["pause_s"]) + float(tempo["up_s"])
+    quicker = float(fault.get("size") or 0.0) / moving_s if moving_s > 0 else 0.0
+    tolerance = get_spec(analyzer_name(str(meta["exercise"]))).tempo.tolerance_fraction
+    return quicker >= tolerance + TEMPO_MARGIN_FRACTION
 
 
 def _fault_code(fault: dict[str, Any]) -> str:
@@ -352,7 +375,7 @@ def _found_codes(codes: Any) -> list[str]:
 
 def compare_hold(meta: dict[str, Any], report: dict[str, Any]) -> RepComparison:
     """A hold is one 'rep': the faults injected anywhere in it against everything found."""
-    true_codes, too_small = _true_codes(list(meta.get("faults", [])))
+    true_codes, too_small = _true_codes(list(meta.get("faults", [])), meta)
     found = _found_codes(f["code"] for f in report.get("findings", []))
     return RepComparison(0, True, true_codes, found, {}, math.nan, math.nan, too_small)
 
@@ -368,7 +391,7 @@ def compare_reps(meta: dict[str, Any], report: dict[str, Any]) -> list[RepCompar
     for i, rep in enumerate(meta.get("reps", [])):
         span = (float(rep["start_s"]), float(rep["end_s"]))
         in_rep = [f for f in meta.get("faults", []) if f.get("rep") in (i, None)]
-        true_codes, too_small = _true_codes(in_rep)
+        true_codes, too_small = _true_codes(in_rep, meta)
         true_lag = math.nan
         for f in meta.get("faults", []):
             if f["kind"] == "knee_first" and f.get("rep") == i:

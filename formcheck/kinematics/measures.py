@@ -32,6 +32,7 @@ MEASURE_NAMES: tuple[str, ...] = (
     n.ANKLE_DORSIFLEXION_DEG,
     *SIDED,
     n.TRUNK_INCLINATION_DEG,
+    n.TRUNK_LEAN_DEG,
     n.SHIN_ANGLE_DEG,
     n.NECK_FLEXION_DEG,
     n.CAMERA_YAW_FROM_SIDE_DEG,
@@ -113,6 +114,7 @@ def compute_measures(
     out[n.TRUNK_LENGTH_MM] = distance(hip, shoulder) * mm_per_px
 
     if forward_x != 0.0:
+        out[n.TRUNK_LEAN_DEG] = signed_lean_deg(hip, shoulder, forward_x)
         out[n.SHIN_ANGLE_DEG] = signed_lean_deg(ankle, knee, forward_x)
         out[n.NECK_FLEXION_DEG] = signed_lean_deg(shoulder, ear, forward_x) - signed_lean_deg(
             hip, shoulder, forward_x
