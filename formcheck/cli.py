@@ -13,6 +13,7 @@ os.environ.setdefault("GLOG_minloglevel", "2")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from formcheck.errors import FormcheckError
+from formcheck.jobs.config import BYTES_PER_MB, JobsConfig, UploadLimits
 
 DEFAULT_OUT_ROOT = Path("out")
 DEFAULT_REAL_VIDEOS = Path("..") / "shared" / "videos"
@@ -167,9 +168,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from formcheck.live_cli import serve_main
+    from formcheck.live_cli import jobs_config_from_args, serve_main
 
-    return serve_main(args.host, args.port)
+    return serve_main(args.host, args.port, jobs_config_from_args(args))
 
 
 def cmd_live(args: argparse.Namespace) -> int:
@@ -202,7 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("eval", help="measure accuracy on renders and labelled real clips")
     p.add_argument("--quick", action="store_true", help="the quick tier (under 10 minutes)")
-    p.add_argument("--tier", default="full", choices=["tiny", "quick", "lib", "full"])
+    p.add_argument("--tier", default="full", choices=["tiny", "quick", "hinge", "lib", "full"])
     p.add_argument("--exercise", action="append", metavar="NAME",
                    help="only this exercise (repeatable; synthetic or analyzer name)")
     p.add_argument("--seed", type=int, default=2026, help="seed of the randomized set")
@@ -220,6 +221,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="start the web app for live feedback and uploads")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on")
     p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--data-dir", default=str(DEFAULT_OUT_ROOT / "server"),
+                   help="jobs database, uploads and reports (default out/server)")
+    p.add_argument("--workers", type=int, help="analyses at once (default: one per two cores)")
+    limits, keep_days = UploadLimits(), JobsConfig.model_fields["retention_days"].default
+    max_mb = limits.max_upload_bytes / BYTES_PER_MB
+    p.add_argument("--max-upload-mb", type=float,
+                   help=f"largest upload accepted (default {max_mb:g})")
+    p.add_argument("--max-duration-s", type=float,
+                   help=f"longest video accepted (default {limits.max_duration_s:g})")
+    p.add_argument("--retention-days", type=float,
+                   help=f"uploads and reports are deleted after this (default {keep_days:g})")
     p.set_defaults(handler=cmd_serve)
 
     p = sub.add_parser("live", help="live feedback from a local camera, cues in the terminal")

@@ -3,9 +3,15 @@ feedback in the terminal). Both run the same LiveSession as the page."""
 
 from __future__ import annotations
 
+import argparse
 import sys
-from typing import TextIO
+from pathlib import Path
+from typing import Any, TextIO
 
+from pydantic import ValidationError
+
+from formcheck.errors import FormcheckError
+from formcheck.jobs.config import BYTES_PER_MB, JobsConfig, UploadLimits
 from formcheck.server.config import DEFAULT_HOST, ServerConfig
 from formcheck.server.messages import FrameResult, SummaryMessage
 from formcheck.settings import AnalysisSettings
@@ -13,16 +19,52 @@ from formcheck.settings import AnalysisSettings
 DEFAULT_EXERCISE = AnalysisSettings.model_fields["exercise"].default
 
 
-def serve_main(host: str = DEFAULT_HOST, port: int = 8000) -> int:
-    """Serve the page and the live websocket until interrupted."""
+def jobs_config_from_args(args: argparse.Namespace) -> JobsConfig:
+    """`formcheck serve`'s --data-dir, --workers, --max-upload-mb, --max-duration-s and
+    --retention-days (flags not given keep JobsConfig's defaults)."""
+    try:
+        return _jobs_config(args)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = str(first["loc"][-1]) if first["loc"] else "settings"
+        raise FormcheckError(
+            f"The serve option {where} is not valid: {first['msg'].lower()}."
+        ) from error
+
+
+def _jobs_config(args: argparse.Namespace) -> JobsConfig:
+    limits: dict[str, Any] = {}
+    if args.max_upload_mb is not None:
+        limits["max_upload_bytes"] = max(1, round(args.max_upload_mb * BYTES_PER_MB))
+    if args.max_duration_s is not None:
+        limits["max_duration_s"] = args.max_duration_s
+    fields: dict[str, Any] = {"data_dir": Path(args.data_dir), "limits": UploadLimits(**limits)}
+    if args.workers is not None:
+        fields["workers"] = args.workers
+    if args.retention_days is not None:
+        fields["retention_days"] = args.retention_days
+    return JobsConfig(**fields)
+
+
+def serve_main(host: str = DEFAULT_HOST, port: int = 8000, jobs: JobsConfig | None = None) -> int:
+    """Serve the page, the live websocket and (with ``jobs``) uploads until interrupted."""
     import uvicorn
 
+    from formcheck.jobs.datadir import DataDir
     from formcheck.server.app import create_app
 
-    config = ServerConfig()
+    config = ServerConfig(jobs=jobs)
+    if jobs is not None:
+        DataDir(jobs.data_dir).acquire().release()  # busy: a plain error now, not at startup
     app = create_app(config)
     shown_host = f"[{host}]" if ":" in host else host
     print(f"formcheck: open http://{shown_host}:{port}/ in a browser (Ctrl+C to stop)", flush=True)
+    if jobs is not None:
+        print(
+            f"formcheck: uploads, jobs and reports in {jobs.data_dir} ({jobs.workers} "
+            f"worker{'s' if jobs.workers != 1 else ''}, kept {jobs.retention_days:g} days)",
+            flush=True,
+        )
     if host not in (DEFAULT_HOST, "localhost", "::1"):
         print(
             "formcheck: the page is reachable from other machines; browsers only allow the "

@@ -109,8 +109,8 @@ def validate_upload(path: Path, limits: UploadLimits) -> VideoInfo:
         )
     if info.duration_s > limits.max_duration_s:
         raise UploadRejectedError(
-            f"The video is {_duration(info.duration_s)} long; the limit is "
-            f"{_duration(limits.max_duration_s)}. Trim it to the set itself."
+            f"The video is {_duration(info.duration_s)} long and the limit is "
+            f"{_duration(limits.max_duration_s)}; trim it to the set itself."
         )
     return info
 

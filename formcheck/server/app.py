@@ -5,6 +5,9 @@
     GET  /api/health      status, model and open sessions
     GET  /api/messages    JSON Schemas of the websocket messages
     WS   /ws/live         one live session per connection (see formcheck.server.messages)
+    ...  /api/jobs, /jobs  uploads and their reports (formcheck.server.jobs_routes), when
+                          ``config.jobs`` is set; the app's lifespan starts and stops the
+                          JobService, so a restarted server picks up interrupted jobs
 
 The pose model is found (or built) once, when the app is created; each connection gets its
 own PoseEstimator (MediaPipe keeps tracking state per stream) loading that same bundle.
@@ -16,7 +19,7 @@ import contextlib
 import json
 import logging
 import tomllib
-from collections.abc import MutableMapping
+from collections.abc import AsyncIterator, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,10 +35,12 @@ from formcheck import __version__
 from formcheck.analyzers import Prescription, list_analyzers
 from formcheck.analyzers.spec import prescription_from_mapping
 from formcheck.errors import FormcheckError
+from formcheck.jobs.service import JobService
 from formcheck.pose.estimator import PoseEstimator
 from formcheck.pose.model import ModelInfo, ensure_model
 from formcheck.server.config import ServerConfig
 from formcheck.server.frames import FRAME_HEADER_BYTES, FrameError
+from formcheck.server.jobs_routes import jobs_health, jobs_router
 from formcheck.server.live import LiveSession, NotStartedError, SessionRegistry
 from formcheck.server.messages import (
     ClientMessage,
@@ -66,6 +71,12 @@ Live form feedback for back-care exercises. The page at `/` streams the camera t
 3. client → `FinishMessage` → server `SummaryMessage` (the set's report).
 
 `GET /api/messages` returns the JSON Schema of every message.
+
+**Uploads** (when the server runs with a data directory): `POST /api/jobs` with a
+multipart form (`file`, `exercise`, optional settings) queues an analysis and answers its id;
+`GET /api/jobs/{id}` follows it (queued, running with progress, done, or failed with a plain
+reason); `GET /api/jobs/{id}/files/{name}` serves report.html, report.json, measures.csv and
+annotated.mp4 once done; `/jobs/{id}` is the job's page.
 """
 
 
@@ -76,6 +87,7 @@ class ServerContext:
     config: ServerConfig
     model: ModelInfo
     registry: SessionRegistry
+    jobs: JobService | None = None
 
     def new_estimator(self) -> PoseEstimator:
         pipeline = self.config.pipeline
@@ -107,12 +119,31 @@ def parse_prescription(given: PrescriptionText, exercise: str) -> Prescription:
 def create_app(config: ServerConfig | None = None, model: Path | None = None) -> FastAPI:
     """The app; finds or builds the pose model now (raises ModelUnavailableError)."""
     config = config or ServerConfig()
+    jobs = JobService(config.jobs) if config.jobs is not None else None
     context = ServerContext(
-        config=config, model=ensure_model(model), registry=SessionRegistry(config.max_sessions)
+        config=config,
+        model=ensure_model(model),
+        registry=SessionRegistry(config.max_sessions),
+        jobs=jobs,
     )
-    app = FastAPI(title="formcheck", version=__version__, description=DESCRIPTION)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if jobs is not None:
+            await run_in_threadpool(jobs.start)  # owns the data dir; requeues interrupted jobs
+        try:
+            yield
+        finally:
+            if jobs is not None:
+                await run_in_threadpool(jobs.close)  # running jobs go back to the queue
+
+    app = FastAPI(
+        title="formcheck", version=__version__, description=DESCRIPTION, lifespan=lifespan
+    )
     app.state.context = context
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    if jobs is not None:
+        app.include_router(jobs_router(jobs, lambda: {a.name for a in list_analyzers()}))
 
     @app.get("/", include_in_schema=True, summary="The live page", response_class=FileResponse)
     def page() -> FileResponse:
@@ -132,6 +163,7 @@ def create_app(config: ServerConfig | None = None, model: Path | None = None) ->
             model_source=context.model.source,
             sessions=len(context.registry),
             max_sessions=config.max_sessions,
+            jobs=jobs_health(jobs) if jobs is not None else None,
         )
 
     @app.get("/api/messages", summary="JSON Schemas of the live websocket's messages")

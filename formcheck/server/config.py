@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from formcheck.config import PipelineConfig
+from formcheck.jobs.config import JobsConfig
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -38,3 +39,8 @@ class ServerConfig(BaseModel):
         8_000_000, ge=1_000, description="uvicorn closes the socket on larger messages (1009)"
     )
     pipeline: PipelineConfig = PipelineConfig()
+    jobs: JobsConfig | None = Field(
+        None,
+        description="uploads and background jobs (data directory, workers, limits, retention); "
+        "None serves the live page only",
+    )

@@ -23,6 +23,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from formcheck.server.jobs_models import JobsHealthOut
+
 PROTOCOL_VERSION = 1
 FRAME_HEADER_FORMAT = "<Id"  # seq (uint32), t_ms (float64)
 
@@ -189,3 +191,6 @@ class HealthOut(_Message):
     model_source: str
     sessions: int = Field(description="live sessions open now")
     max_sessions: int
+    jobs: JobsHealthOut | None = Field(
+        None, description="uploads and background jobs; null when the server runs without them"
+    )
