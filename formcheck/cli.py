@@ -85,15 +85,9 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         f"scale from {cal.get('scale_source', 'none')}"
     )
     if "summary" in run.report:
-        summary = run.report["summary"]
-        print(
-            f"{exercise}: {summary['reps']} reps, {summary['attempts']} partial attempts"
-            + (
-                f", form frays from rep {summary['form_frays_at_rep']}"
-                if summary.get("form_frays_at_rep")
-                else ""
-            )
-        )
+        from formcheck.analyzers.summary import summary_line
+
+        print(summary_line(run.report))
         for finding in run.report.get("findings", []):
             print(f"  - {finding['message']}")
     files = ["report.json", "measures.csv", written.report_html.name]

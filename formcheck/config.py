@@ -30,7 +30,10 @@ class QualityConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     min_person_height_px: float = Field(
-        125.0, gt=0, description="smaller people are lost or swapped left/right (FACTS.md)"
+        125.0,
+        gt=0,
+        description="people smaller than this (longest extent) are lost or swapped left/right"
+        " (FACTS.md)",
     )
     min_visibility: float = Field(0.5, ge=0, le=1, description="a landmark counts as seen above it")
     edge_margin_px: float = Field(

@@ -10,6 +10,7 @@ from typing import Any, TextIO
 
 from pydantic import ValidationError
 
+from formcheck.analyzers.summary import summary_line
 from formcheck.errors import FormcheckError
 from formcheck.jobs.config import BYTES_PER_MB, JobsConfig, UploadLimits
 from formcheck.server.config import DEFAULT_HOST, ServerConfig
@@ -120,11 +121,7 @@ class TerminalFeedback:
 
     def summary(self, message: SummaryMessage) -> None:
         report = message.report
-        summary = report.get("summary") or {}
-        self._say(
-            f"{report['exercise']}: {summary.get('reps', 0)} reps, "
-            f"{summary.get('attempts', 0)} partial attempts"
-        )
+        self._say(summary_line(report))
         for finding in report.get("findings", []):
             self._say(f"  - {finding['message']}")
 

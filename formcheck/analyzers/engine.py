@@ -252,6 +252,9 @@ class Analyzer:
         self.summary.baseline = self.baseline
         if self.spec.mode == "hold":
             self.summary.hold_s = self._hold.held_s
+            # the hold is the set's one "rep": its findings, each at its worst value
+            findings, self._rep_findings = self._rep_findings, []
+            self.summary.findings += [self._settle(f, f.rep) for f in findings]
         return self.summary
 
     def _is_start_position(self, baseline: Baseline) -> bool:

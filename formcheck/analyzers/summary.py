@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -69,6 +70,9 @@ class SetSummary:
             "attempts": len(self.attempts),
             "form_frays_at_rep": self.form_frays_at_rep,
         }
+        sides = [r.side for r in self.reps if r.side is not None]
+        if sides:  # alternating exercises: counted reps per working side
+            summary["reps_per_side"] = {side: sides.count(side) for side in sorted(set(sides))}
         if self.hold_s is not None:
             summary["hold_s"] = round(self.hold_s, 3)
         if self.target_reps is not None:
@@ -85,3 +89,20 @@ class SetSummary:
         if self.baseline is not None:
             out["baseline"] = self.baseline.to_dict()
         return out
+
+
+def summary_line(report: Mapping[str, Any]) -> str:
+    """One line for a terminal: reps (or hold time), attempts and where form frayed."""
+    summary = report.get("summary") or {}
+    exercise = report.get("exercise", "set")
+    if summary.get("hold_s") is not None:
+        target = summary.get("target_hold_s")
+        of = f" of {target:g} s" if target else ""
+        line = f"{exercise}: held {summary['hold_s']:.1f} s{of}"
+    else:
+        line = (
+            f"{exercise}: {summary.get('reps', 0)} reps, "
+            f"{summary.get('attempts', 0)} partial attempts"
+        )
+    frays = summary.get("form_frays_at_rep")
+    return line + (f", form frays from rep {frays}" if frays else "")

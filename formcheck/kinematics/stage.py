@@ -61,12 +61,14 @@ def frame_quality(pose: PoseFrame, config: QualityConfig) -> FrameQuality:
         and np.all(key[:, 1] <= pose.image_height_px - margin)
     )
     height_px = float(np.ptp(p[:, 1]))
+    # A lying person (plank, bridge) is long, not tall: their size is their longest extent.
+    extent_px = max(height_px, float(np.ptp(p[:, 0])))
     return FrameQuality(
         has_pose=True,
         in_frame=in_frame,
         mean_visibility=float(np.mean(vis[_KEY_JOINTS])),
         person_height_px=height_px,
-        too_small=height_px < config.min_person_height_px,
+        too_small=extent_px < config.min_person_height_px,
     )
 
 
