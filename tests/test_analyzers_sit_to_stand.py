@@ -106,6 +106,7 @@ class StandSet:
         out = []
         for t in frame_times(self.duration_s, FPS):
             measures, hands = self.state(t)
+            measures[m.TRUNK_LEAN_DEG] = measures[m.TRUNK_INCLINATION_DEG]  # leaning forward
             sample = make_sample(t * 1000.0, measures)
             pose = _pose(
                 t * 1000.0, hands, measures[m.TRUNK_INCLINATION_DEG], measures[m.HEAD_FORWARD_MM]

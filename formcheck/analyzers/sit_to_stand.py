@@ -34,13 +34,11 @@ from formcheck.analyzers.events import Event, Severity
 from formcheck.analyzers.signals import Array, robust_median
 from formcheck.analyzers.squat import (
     HEAD_MID_MM,
-    TRUNK_LEAN_DEG,
     LeastBent,
     SpikeFilter,
     bottom_mask,
     head_forward_mid_mm,
     own_reference,
-    trunk_lean_deg,
 )
 from formcheck.analyzers.window import RepWindow
 from formcheck.kinematics import names as m
@@ -156,7 +154,6 @@ class SitToStandAnalyzer(Analyzer):
             measures={
                 **sample.measures,
                 WRIST_THIGH_MM: value,
-                TRUNK_LEAN_DEG: trunk_lean_deg(sample),
                 HEAD_MID_MM: head_forward_mid_mm(sample),
             },
         )
@@ -166,7 +163,7 @@ class SitToStandAnalyzer(Analyzer):
         tm, c = window.timing, self.c
         rise = window.mask(tm.start_s, tm.bottom_in_s)
         standing = bottom_mask(window, c.bottom_min_s)
-        trunk = window.series(TRUNK_LEAN_DEG)
+        trunk = window.series(m.TRUNK_LEAN_DEG)
         lean_max = _max(trunk[rise])
         leaning = rise & (trunk >= lean_max - c.lean_band_deg)
         seen = np.isfinite(window.raw.get(c.spine_measure, np.full(rise.shape, np.nan)))

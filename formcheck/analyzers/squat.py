@@ -38,7 +38,7 @@ from formcheck.analyzers.events import Event, RepRecord, Severity
 from formcheck.analyzers.signals import Array, BoolArray, robust_median
 from formcheck.analyzers.window import RepWindow
 from formcheck.kinematics import names as m
-from formcheck.kinematics.geometry import signed_distance_to_line, signed_lean_deg
+from formcheck.kinematics.geometry import signed_distance_to_line
 from formcheck.pose.landmarks import Landmark
 from formcheck.types import CameraView, Facing, Sample
 
@@ -49,7 +49,6 @@ HEEL_LIFT = "heel_lift"
 DEPTH_SHORT = "depth_short"
 
 # Measures this module adds to each sample from its landmarks (units in the names).
-TRUNK_LEAN_DEG = "trunk_lean_forward_deg"  # mid-hip -> mid-shoulder from vertical, + forward
 HEAD_MID_MM = "head_forward_mid_mm"  # mid-ear ahead of the mid-hip -> mid-shoulder line
 HEEL_Y_PX = "heel_y_px"  # mean image row of both heels (down is +): a rise from standing is a lift
 
@@ -497,18 +496,6 @@ def flexion_3d_deg(a: Array, joint: Array, b: Array) -> float:
         return math.nan
     cos = float(np.clip(np.dot(u, v) / norm, -1.0, 1.0))
     return 180.0 - math.degrees(math.acos(cos))
-
-
-def trunk_lean_deg(sample: Sample) -> float:
-    """Forward lean of the mid-hip -> mid-shoulder line from vertical (deg; NaN when the
-    facing direction is unknown)."""
-    forward_x = _FORWARD_X.get(sample.facing)
-    p = sample.pose.landmarks_px
-    if forward_x is None or p is None:
-        return math.nan
-    hip = p[[Landmark.LEFT_HIP, Landmark.RIGHT_HIP], :2].mean(axis=0)
-    shoulder = p[[Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER], :2].mean(axis=0)
-    return signed_lean_deg(hip, shoulder, forward_x)
 
 
 def head_forward_mid_mm(sample: Sample) -> float:

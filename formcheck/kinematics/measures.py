@@ -114,7 +114,10 @@ def compute_measures(
     out[n.TRUNK_LENGTH_MM] = distance(hip, shoulder) * mm_per_px
 
     if forward_x != 0.0:
-        out[n.TRUNK_LEAN_DEG] = signed_lean_deg(hip, shoulder, forward_x)
+        # both sides' midpoints: no jump when the near side switches in an oblique view
+        mid_hip = (p[L.LEFT_HIP, :2] + p[L.RIGHT_HIP, :2]) / 2.0
+        mid_shoulder = (p[L.LEFT_SHOULDER, :2] + p[L.RIGHT_SHOULDER, :2]) / 2.0
+        out[n.TRUNK_LEAN_DEG] = signed_lean_deg(mid_hip, mid_shoulder, forward_x)
         out[n.SHIN_ANGLE_DEG] = signed_lean_deg(ankle, knee, forward_x)
         out[n.NECK_FLEXION_DEG] = signed_lean_deg(shoulder, ear, forward_x) - signed_lean_deg(
             hip, shoulder, forward_x

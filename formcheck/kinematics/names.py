@@ -15,7 +15,7 @@ HIP_FLEXION_DEG = "hip_flexion_deg"  # 180 - angle(shoulder, hip, knee); 0 stand
 KNEE_FLEXION_DEG = "knee_flexion_deg"  # 180 - angle(hip, knee, ankle); 0 straight knee
 ANKLE_DORSIFLEXION_DEG = "ankle_dorsiflexion_deg"  # angle(shin, foot) - 90; + knee over toes
 TRUNK_INCLINATION_DEG = "trunk_inclination_deg"  # hip->shoulder from vertical; 0 upright, 90 flat
-# Signed (needs the facing direction, else NaN): hip->shoulder from vertical, + leaning forward,
+# Signed (needs the facing direction, else NaN): mid-hip->mid-shoulder from vertical, + forward,
 # - leaning back. Unlike the unsigned inclination it does not dip through 0 when a person who
 # reads as leaning slightly back starts to tip forward (that dip delayed movement onsets).
 TRUNK_LEAN_DEG = "trunk_lean_deg"
