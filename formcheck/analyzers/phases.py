@@ -88,6 +88,13 @@ class PhaseMachine:
             self._go(moves, t_s, Phase.TOP)
         return moves, cycle
 
+    def returning_cycle(self, t_s: float) -> Cycle | None:
+        """The rep on its way back (phase UP) as if it ended at ``t_s``, else None: for a
+        recording that stops while the person is still returning to the start."""
+        if self.phase is not Phase.UP:
+            return None
+        return Cycle(self._leave_s, t_s, self._peak_s, self._peak, self._from_bottom)
+
     def _start_rep(self, t_s: float, value_deg: float, from_bottom: bool) -> None:
         self._leave_s = t_s
         self._peak, self._peak_s = value_deg, t_s

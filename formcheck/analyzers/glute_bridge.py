@@ -1,0 +1,305 @@
+"""The glute bridge, lying on the back with knees bent, seen from the side.
+
+Phases follow hip extension: hip flexion falls from the lying value (40-95 deg, depending on
+how close the feet are) to about 0 at the top (``phase.direction = "decrease"``); "down" is
+the lift, the pause is the hold at the top, "up" is the lowering. The lying value is the
+person's own: the most flexed the hips have been (a clip may open with the hips already up,
+then the calibrated still start is the top, not the floor).
+
+At the top: hip extension (deg), hold time (s), the back outline and the hip height, judged
+against the person's own first rep(s) at the top. Arching the lower back instead of
+extending the hips tips the pelvis forward under a hollow lumbar spine: the landmarks' hip
+angle hardly changes (the lumbar extension makes up for the hip flexion) and the trunk tilt
+moved either way on the renders, but the back outline moves towards the shoulder-hip chord
+(``back_offset_mm`` falls), which decides ``spine_arched`` unless the hips rose clearly
+higher than in the first rep. The arms lie along the body at the top and cover the outline
+in a side view, so the outline is read again here with the arm test off (the arm lies inside
+the silhouette, not across its edge). Pelvis level is checked when the camera sees the
+person from the front (hip heights in the image). Tempo: the whole rep against the
+prescription and the first rep (tight), each phase against the prescription (loose).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+from formcheck.analyzers.codes import SPINE_ARCHED, TEMPO_DOWN_FAST, TEMPO_UP_FAST
+from formcheck.analyzers.cues import Condition
+from formcheck.analyzers.events import Event, Severity
+from formcheck.analyzers.floor_frames import (
+    LEG_JOINTS,
+    TRUNK_JOINTS,
+    FloorRepAnalyzer,
+    back_outline_measures,
+    floor_usable,
+    with_measures,
+)
+from formcheck.analyzers.signals import robust_median
+from formcheck.analyzers.window import RepWindow
+from formcheck.kinematics import names as m
+from formcheck.kinematics.spine import SpineConfig
+from formcheck.pose.landmarks import Landmark
+from formcheck.types import CameraView, Sample
+
+HIPS_LOW = "hips_low"  # the hips stop short of full extension at the top
+PELVIS_TILT = "pelvis_tilt"  # one hip lower than the other at the top (front view)
+PELVIS_TILT_MM = "pelvis_tilt_mm"  # left hip above the right (image up), front view only
+
+_SEVERITY = {
+    SPINE_ARCHED: Severity.SAFETY,
+    TEMPO_DOWN_FAST: Severity.INFO,
+    TEMPO_UP_FAST: Severity.INFO,
+    HIPS_LOW: Severity.INFO,
+}
+_ARMS_IGNORED_VISIBILITY = 2.0  # above any visibility (0..1): the arm test never runs
+_BRIDGE_SPINE = SpineConfig(arm_min_visibility=_ARMS_IGNORED_VISIBILITY)
+_LYING_MEDIAN_S = 0.3  # the lying value is a median over this long (one bad frame is no floor)
+_BRIDGE_JOINTS = TRUNK_JOINTS + LEG_JOINTS
+_OUTLINE_MEASURES = (m.BACK_BULGE_MM, m.BACK_CURVE_MM, m.BACK_OFFSET_MM)
+
+
+class GluteBridgeChecks(BaseModel):
+    """Thresholds of the bridge's checks (``[checks]`` of glute_bridge.toml)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    own_reference_reps: int = 1
+    top_min_s: float = 0.2
+    lying_min_deg: float = 30.0
+    offset_drop_min_mm: float = 3.0
+    hip_rise_veto_mm: float = 8.0
+    top_hip_flexion_max_deg: float = 25.0
+    pelvis_tilt_max_mm: float = 30.0
+    tempo_phase_tolerance_fraction: float = 0.3
+    count_rep_returning_at_end: bool = True
+
+
+class GluteBridgeAnalyzer(FloorRepAnalyzer):
+    checks_model = GluteBridgeChecks
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._recent: deque[tuple[float, float]] = deque()
+        self._lying_deg = -math.inf  # most flexed hips seen (short medians)
+        self.count_returning_rep_at_end = self.c.count_rep_returning_at_end
+
+    @property
+    def c(self) -> GluteBridgeChecks:
+        assert isinstance(self.checks, GluteBridgeChecks)
+        return self.checks
+
+    def severity(self, code: str) -> Severity:
+        return _SEVERITY.get(code, Severity.WARNING)
+
+    # ----- per-sample preparation -----------------------------------------------------------
+    def update(self, sample: Sample) -> list[Event]:
+        sample = self.prepare(sample)
+        if sample.quality.usable:
+            self._track_lying(sample.t_ms / 1000.0, sample.get(m.HIP_FLEXION_DEG))
+        return super().update(sample)
+
+    def prepare(self, sample: Sample) -> Sample:
+        """Usable when shoulders, hips and knees are in view (feet may be cut off; a lying
+        person is long, not tall), the back outline read without the arm test, and the
+        pelvis tilt from the front."""
+        sample = floor_usable(sample, _BRIDGE_JOINTS)
+        extra = back_outline_measures(sample, sample.facing, _BRIDGE_SPINE)
+        if extra is None:
+            # a real frame whose mask was not kept (held before calibration): the
+            # pipeline's outline dropped the arm-covered stations, so it is not comparable
+            real = sample.pose.landmarks_px is not None
+            extra = {name: math.nan for name in _OUTLINE_MEASURES} if real else {}
+        extra[PELVIS_TILT_MM] = _pelvis_tilt_mm(sample)
+        return with_measures(sample, extra)
+
+    def _track_lying(self, t_s: float, hip_deg: float) -> None:
+        if not math.isfinite(hip_deg):
+            return
+        self._recent.append((t_s, hip_deg))
+        while self._recent and t_s - self._recent[0][0] > _LYING_MEDIAN_S:
+            self._recent.popleft()
+        self._lying_deg = max(self._lying_deg, float(np.median([v for _, v in self._recent])))
+
+    def start_value(self) -> float:
+        """The lying hip flexion (oriented): the calibrated still start if the hips were
+        down then, else the spec default, raised to the most flexed the hips have been."""
+        calibrated = self.baseline.value(self.spec.phase.primary_signal)
+        if not calibrated >= self.c.lying_min_deg:
+            calibrated = self.spec.phase.start_default_deg
+        return self._orient(max(calibrated, self._lying_deg))
+
+    # ----- per-rep metrics ------------------------------------------------------------------
+    def rep_metrics(self, window: RepWindow) -> dict[str, float]:
+        top = self._top_mask(window)
+        med = {
+            name: robust_median(window.series(name)[top])
+            for name in (
+                m.HIP_FLEXION_DEG,
+                m.TRUNK_INCLINATION_DEG,
+                m.HIP_HEIGHT_MM,
+                m.BACK_OFFSET_MM,
+                m.BACK_BULGE_MM,
+                m.BACK_CURVE_MM,
+                m.SPINE_CHORD_MM,
+                PELVIS_TILT_MM,
+            )
+        }
+        out = {
+            "top_hip_flexion_deg": med[m.HIP_FLEXION_DEG],
+            "hip_extension_deg": window.timing.depth_deg,
+            "top_hold_s": window.timing.phases.pause_s,
+            "top_trunk_deg": med[m.TRUNK_INCLINATION_DEG],
+            "top_hip_height_mm": med[m.HIP_HEIGHT_MM],
+            "top_back_offset_mm": med[m.BACK_OFFSET_MM],
+            "top_back_bulge_mm": med[m.BACK_BULGE_MM],
+            "top_back_curve_mm": med[m.BACK_CURVE_MM],
+            "top_pelvis_tilt_mm": med[PELVIS_TILT_MM],
+            "returning_at_end": float(self.closing_open_rep),
+            "top_frames": _finite_count(window.raw.get(m.BACK_OFFSET_MM), top),
+            "rep_s": window.timing.phases.down_s
+            + window.timing.phases.pause_s
+            + window.timing.phases.up_s,
+        }
+        out["offset_drop_mm"] = self._reference("top_back_offset_mm") - out["top_back_offset_mm"]
+        out["hip_drop_mm"] = self._reference("top_hip_height_mm") - out["top_hip_height_mm"]
+        out["bulge_drop_mm"] = self._reference("top_back_bulge_mm") - out["top_back_bulge_mm"]
+        # the hips sinking towards the floor relative to the shoulders: the trunk's tilt
+        # below the first rep's at the top, as a height over the shoulder-hip chord
+        trunk_drop = self._reference("top_trunk_deg") - out["top_trunk_deg"]
+        out["hip_sink_mm"] = med[m.SPINE_CHORD_MM] * math.sin(math.radians(trunk_drop))
+        return out
+
+    def _top_mask(self, window: RepWindow) -> np.ndarray:
+        tm = window.timing
+        t0, t1 = tm.bottom_in_s, tm.bottom_out_s
+        half = self.c.top_min_s / 2
+        if t1 - t0 < 2 * half:
+            t0, t1 = tm.peak_s - half, tm.peak_s + half
+        return window.mask(t0, t1)
+
+    def _reference(self, metric: str) -> float:
+        """The person's own value at the top over their first reps (median; NaN before)."""
+        refs = np.asarray(
+            [r.metrics.get(metric, math.nan) for r in self.summary.reps], dtype=float
+        )[: self.c.own_reference_reps]
+        refs = refs[np.isfinite(refs)]
+        return float(np.median(refs)) if refs.size else math.nan
+
+    # ----- per-rep checks -------------------------------------------------------------------
+    def rep_conditions(self, window: RepWindow, metrics: Mapping[str, float]) -> list[Condition]:
+        out = self._tempo(window, metrics)
+        c = self.c
+        seen_side = window.view_share(CameraView.FRONT) < _HALF
+        if seen_side:
+            out.append(self._arched(metrics))
+        hip = metrics["top_hip_flexion_deg"]
+        out.append(
+            Condition(
+                HIPS_LOW,
+                hip > c.top_hip_flexion_max_deg if math.isfinite(hip) else None,
+                hip,
+                c.top_hip_flexion_max_deg,
+                "deg",
+            )
+        )
+        tilt = abs(metrics["top_pelvis_tilt_mm"])
+        out.append(
+            Condition(
+                PELVIS_TILT,
+                tilt > c.pelvis_tilt_max_mm if math.isfinite(tilt) else None,
+                tilt,
+                c.pelvis_tilt_max_mm,
+                "mm",
+            )
+        )
+        return out
+
+    def _arched(self, metrics: Mapping[str, float]) -> Condition:
+        """Arching instead of extending the hips, at the top against the first rep: the
+        back outline ``offset_drop_min_mm`` nearer the shoulder-hip chord (a hollow lumbar
+        spine), unless the hips also rose clearly higher than in the first rep (a fuller
+        bridge). A top value is a median over the top's frames, so its jitter is the
+        per-frame noise floor over sqrt(frames)."""
+        c = self.c
+        frames = max(metrics["top_frames"], 1.0)
+        noise = self.baseline.noise(m.BACK_OFFSET_MM) / math.sqrt(frames)
+        limit = c.offset_drop_min_mm * self.threshold_scale(SPINE_ARCHED)
+        if math.isfinite(noise):
+            limit = max(limit, self.spec.cues.noise_k * noise)
+        drop = metrics["offset_drop_mm"]
+        active = None
+        if math.isfinite(drop):
+            active = drop > limit and not metrics["hip_drop_mm"] < -c.hip_rise_veto_mm
+        return Condition(SPINE_ARCHED, active, drop, limit, "mm")
+
+    def _tempo(self, window: RepWindow, metrics: Mapping[str, float]) -> list[Condition]:
+        """The whole rep (lift, hold and lowering: steadier than any one phase, within 4% of
+        the truth on the renders) quicker than the prescription or the person's own first
+        rep by more than the spec's tempo tolerance, reported on the phase that was
+        relatively quicker; and a lift or lowering alone quicker than prescribed by more
+        than the looser per-phase tolerance."""
+        tempo = self.prescription.tempo if self.prescription else None
+        if tempo is None or self.closing_open_rep:
+            return []
+        ph = window.timing.phases
+        tol = 1.0 - self.c.tempo_phase_tolerance_fraction
+        down_min, up_min = tempo.down_s * tol, tempo.up_s * tol
+        total_tol = 1.0 - self.spec.tempo.tolerance_fraction
+        expected = tempo.down_s + tempo.pause_s + tempo.up_s
+        first = self._first_rep("rep_s")
+        if math.isfinite(first):
+            expected = min(expected, first)
+        quick = metrics["rep_s"] < expected * total_tol and not window.from_bottom
+        down_ratio = ph.down_s / tempo.down_s if tempo.down_s > 0 else math.inf
+        up_ratio = ph.up_s / tempo.up_s if tempo.up_s > 0 else math.inf
+        down_fast = not window.from_bottom and (
+            ph.down_s < down_min or (quick and down_ratio <= up_ratio)
+        )
+        up_fast = ph.up_s < up_min or (quick and up_ratio < down_ratio)
+        return [
+            Condition(TEMPO_DOWN_FAST, down_fast, ph.down_s, down_min, "s"),
+            Condition(TEMPO_UP_FAST, up_fast, ph.up_s, up_min, "s"),
+        ]
+
+    def _first_rep(self, metric: str) -> float:
+        return self.summary.reps[0].metrics.get(metric, math.nan) if self.summary.reps else math.nan
+
+    def describe(self, condition: Condition, rep: int) -> str:
+        v, thr = condition.value, condition.threshold
+        where = f"rep {rep}" if rep > 0 else "a partial rep"
+        texts = {
+            SPINE_ARCHED: f"Lift with your hips, not your lower back: your back arched {v:.0f} "
+            f"mm more at the top of {where} than in your first rep.",
+            HIPS_LOW: f"Push your hips higher: they stayed {v:.0f} deg short of a straight "
+            f"line at the top of {where}.",
+            PELVIS_TILT: f"Keep your pelvis level: one hip was {v:.0f} mm lower at the top of "
+            f"{where}.",
+            TEMPO_DOWN_FAST: f"Lift more slowly: {v:.1f} s up in {where}, aim for at least "
+            f"{thr:.1f} s.",
+            TEMPO_UP_FAST: f"Lower more slowly: {v:.1f} s down in {where}, aim for at least "
+            f"{thr:.1f} s.",
+        }
+        return texts.get(condition.code, super().describe(condition, rep))
+
+
+_HALF = 0.5
+
+
+def _finite_count(values: np.ndarray | None, where: np.ndarray) -> float:
+    return float(np.isfinite(values[where]).sum()) if values is not None else 0.0
+
+
+def _pelvis_tilt_mm(sample: Sample) -> float:
+    """Left hip above the right hip in mm, from the front (NaN from the side, where one
+    hip hides behind the other)."""
+    p = sample.pose.landmarks_px
+    scale = sample.get(m.MM_PER_PX)
+    if p is None or sample.view is not CameraView.FRONT or not math.isfinite(scale):
+        return math.nan
+    return float(p[Landmark.RIGHT_HIP, 1] - p[Landmark.LEFT_HIP, 1]) * scale
