@@ -1,0 +1,333 @@
+"""Alternating floor exercises seen from the side (bird-dog, dead bug): the shared analyzer.
+
+Each rep is one reach: an arm and/or the opposite leg move away from the start position and
+come back, one side then the other. The phases follow ``limb_reach_deg``, the largest reach of
+the four limbs (``floor_reach``), so a rep is found whichever side works. Each rep gets:
+
+- its side (``RepRecord.side``): the working leg, "left" or "right" (the opposite arm works
+  with it), from the reach of each limb at full reach; the summary counts reps per side;
+- the reach of the arm and of the leg (deg from the start position) and the time held at
+  full reach (within ``reach_band_deg`` of the rep's peak);
+- the back at full reach: the outline measure ``spine_measure`` (median over full reach)
+  against the same person's first reps at full reach and against the start position just
+  before the rep; a back that sags or lifts off the floor (lumbar extension) lowers it
+  (``spine_arched``). Absolute outlines differ between people and cameras far more than the
+  fault changes them, so only changes count;
+- tempo: the time from half-way out to half-way back against the prescription (or the
+  spec's minimum phase times), and against the person's first reps.
+
+Live cues come at the end of each rep (no per-frame checks).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+from formcheck.analyzers.codes import SPINE_ARCHED, TEMPO_DOWN_FAST, TEMPO_UP_FAST
+from formcheck.analyzers.cues import Condition
+from formcheck.analyzers.engine import Analyzer
+from formcheck.analyzers.events import Event, Severity
+from formcheck.analyzers.floor_reach import (
+    ARM_REACH_DEG,
+    LEG_REACH_DEG,
+    SIDES,
+    FloorFrameConfig,
+    FloorFrameReader,
+    FloorPosture,
+)
+from formcheck.analyzers.signals import BoolArray, robust_median
+from formcheck.analyzers.window import RepWindow
+from formcheck.config import QualityConfig
+from formcheck.kinematics import names as m
+from formcheck.types import Sample
+
+_SEVERITY = {
+    SPINE_ARCHED: Severity.SAFETY,
+    TEMPO_DOWN_FAST: Severity.INFO,
+    TEMPO_UP_FAST: Severity.INFO,
+}
+
+
+class AlternatingChecks(BaseModel):
+    """Thresholds shared by the alternating floor exercises (``[checks]`` of their specs)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    lying_on_back: bool = False  # False: on all fours
+    reach_band_deg: float = 10.0
+    reach_min_s: float = 0.2
+    own_reference_reps: int = 2
+    spine_measure: str = m.BACK_OFFSET_MM
+    spine_arched_min_mm: float = 9.0
+    outline_seen_share_min: float = 0.5
+    tempo_own_drop_max_fraction: float = 0.2
+    side_margin_deg: float = 30.0
+
+
+class AlternatingFloorAnalyzer(Analyzer):
+    """Engine plus the floor frame reader, sides, reach, back-at-reach and tempo checks."""
+
+    checks_model: ClassVar[type[BaseModel]] = AlternatingChecks
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        quality = QualityConfig()  # the pipeline's limits, applied to the body's length
+        self._reader = FloorFrameReader(
+            FloorPosture.SUPINE if self.c.lying_on_back else FloorPosture.QUADRUPED,
+            FloorFrameConfig(
+                min_body_length_px=quality.min_person_height_px,
+                edge_margin_px=quality.edge_margin_px,
+            ),
+        )
+
+    @property
+    def c(self) -> AlternatingChecks:
+        assert isinstance(self.checks, AlternatingChecks)
+        return self.checks
+
+    def update(self, sample: Sample) -> list[Event]:
+        """Re-read the frame for a floor posture (limb reaches, back outline, quality)."""
+        return super().update(self._reader.read(sample))
+
+    def severity(self, code: str) -> Severity:
+        return _SEVERITY.get(code, Severity.WARNING)
+
+    # ----- references -----------------------------------------------------------------------
+    def own_reference(self, metric: str, pick: str = "median") -> float:
+        """The metric over the person's first ``own_reference_reps`` reps: their median or,
+        with ``pick`` "min"/"max", their extreme (a fault that starts in the second rep does
+        not hide in the reference: it is still measured against the first)."""
+        refs = np.asarray(
+            [r.metrics.get(metric, math.nan) for r in self.summary.reps], dtype=float
+        )[: self.c.own_reference_reps]
+        refs = refs[np.isfinite(refs)]
+        if refs.size == 0:
+            return math.nan
+        if pick == "min":
+            return float(refs.min())
+        if pick == "max":
+            return float(refs.max())
+        return float(np.median(refs))
+
+    def gate(self, measure: str, threshold: float, frames: int) -> float:
+        """Limit for a change of a median over ``frames`` samples: max(threshold, k x noise
+        floor / sqrt(frames))."""
+        noise = self.baseline.noise(measure) / math.sqrt(max(frames, 1))
+        if not math.isfinite(noise):
+            return threshold
+        return max(threshold, self.spec.cues.noise_k * noise)
+
+    # ----- per-rep analysis -----------------------------------------------------------------
+    def reach_mask(self, window: RepWindow) -> BoolArray:
+        """Samples at full reach: within ``reach_band_deg`` of the rep's peak reach (at least
+        ``reach_min_s`` around the peak)."""
+        tm = window.timing
+        depth = window.series(self.spec.phase.primary_signal) - self.start_value()
+        inside = window.mask(tm.start_s, tm.end_s)
+        mask = inside & (depth >= tm.depth_deg - self.c.reach_band_deg)
+        if _span_s(window.t_s, mask) < self.c.reach_min_s:
+            half = self.c.reach_min_s / 2
+            mask = window.mask(tm.peak_s - half, tm.peak_s + half)
+        return mask
+
+    def limb_reaches(self, window: RepWindow, at: BoolArray) -> dict[str, float]:
+        """Each limb's reach at full reach above its value at the start position."""
+        out = {}
+        for name in (*ARM_REACH_DEG.values(), *LEG_REACH_DEG.values()):
+            rest = window.rest_value(name)
+            rest = rest if math.isfinite(rest) else 0.0
+            out[name] = robust_median(window.series(name)[at]) - rest
+        return out
+
+    def rep_side(self, window: RepWindow) -> str | None:
+        """The working leg ("left"/"right"; the opposite arm works with it). The arms decide
+        when one clearly reached further than the other: MediaPipe swaps the legs far more
+        often than the arms in a side view (renders: the lifted leg read on the wrong side in
+        whole reps). Otherwise the legs decide, else both together."""
+        reach = self.limb_reaches(window, self.reach_mask(window))
+        arm_gap = reach[ARM_REACH_DEG["right"]] - reach[ARM_REACH_DEG["left"]]
+        leg_gap = reach[LEG_REACH_DEG["left"]] - reach[LEG_REACH_DEG["right"]]
+        margin = self.c.side_margin_deg
+        for gap in (arm_gap, leg_gap, np.nansum([arm_gap, leg_gap])):
+            if math.isfinite(gap) and abs(gap) >= margin:
+                return "left" if gap > 0 else "right"
+        return None
+
+    def rep_metrics(self, window: RepWindow) -> dict[str, float]:
+        at = self.reach_mask(window)
+        reach = self.limb_reaches(window, at)
+        arm = max((reach[ARM_REACH_DEG[s]] for s in SIDES), default=math.nan)
+        leg = max((reach[LEG_REACH_DEG[s]] for s in SIDES), default=math.nan)
+        out: dict[str, float] = {
+            "arm_reach_deg": arm,
+            "leg_reach_deg": leg,
+            "reach_hold_s": _longest_run_s(window.t_s, at),
+            "moving_s": window.timing.end_s - window.timing.start_s,
+            "half_reach_s": self.half_reach_s(window),
+            **reach,
+            **self.spine_metrics(window, at),
+        }
+        return out
+
+    def half_reach_s(self, window: RepWindow) -> float:
+        """Time from reaching half the rep's reach on the way out to falling below half on
+        the way back. Unlike the phase ends, the half-way points do not depend on how
+        gently a movement starts and ends (the same for any symmetric speed profile), nor
+        much on which limb arrives first: it measures the tempo."""
+        tm = window.timing
+        depth = window.series(self.spec.phase.primary_signal) - self.start_value()
+        inside = window.mask(tm.start_s, tm.end_s) & np.isfinite(depth)
+        half = tm.depth_deg / 2
+        above = np.nonzero(inside & (depth >= half))[0]
+        if above.size == 0 or not half > 0:
+            return math.nan
+        first, last = int(above[0]), int(above[-1])
+        t, x = window.t_s, depth
+        t_out = _cross(t, x, first - 1, first, half) if first > 0 else float(t[first])
+        t_back = _cross(t, x, last, last + 1, half) if last + 1 < t.size else float(t[last])
+        return t_back - t_out
+
+    def spine_metrics(self, window: RepWindow, at: BoolArray) -> dict[str, float]:
+        """The back at full reach and its change from the first reps' (mm; - more arched)."""
+        name = self.c.spine_measure
+        raw = window.raw.get(name, np.full(window.t_s.shape, math.nan))
+        seen = np.isfinite(raw[at])
+        value = robust_median(window.series(name)[at])
+        if seen.size == 0 or seen.mean() < self.c.outline_seen_share_min:
+            value = math.nan  # the outline was hidden for most of the reach
+        chord = robust_median(window.series(m.SPINE_CHORD_MM)[at])
+        return {
+            "spine_reach_mm": value,
+            "spine_rest_change_mm": value - window.rest_value(name),
+            "spine_change_mm": value - self.own_reference("spine_reach_mm", "max"),
+            "spine_frames_count": float(seen.sum()),
+            "chord_change_mm": chord - window.rest_value(m.SPINE_CHORD_MM),
+        }
+
+    def rep_conditions(self, window: RepWindow, metrics: Mapping[str, float]) -> list[Condition]:
+        tempo = self.reach_tempo_conditions(window, metrics)
+        if not any(c.active for c in tempo):
+            tempo += self.own_tempo_conditions(window, metrics)
+        return [self.arched_condition(metrics), *tempo]
+
+    def _quicker_phase(self, window: RepWindow, down_s: float, up_s: float) -> str:
+        """The phase that was quicker against its target: the one to name in the cue."""
+        phases = window.timing.phases
+        down = phases.down_s / down_s if down_s > 0 and not window.from_bottom else math.inf
+        up = phases.up_s / up_s if up_s > 0 else math.inf
+        return TEMPO_DOWN_FAST if down < up else TEMPO_UP_FAST
+
+    def reach_tempo_conditions(
+        self, window: RepWindow, metrics: Mapping[str, float]
+    ) -> list[Condition]:
+        """The time between the half-way points (``half_reach_s``) against the prescribed
+        tempo's (half the way out and back plus the hold), less ``tolerance_fraction``;
+        without a prescription against the spec's minimum phase times. The phase ends
+        themselves depend on how gently each movement starts and ends, and on which limb
+        arrives first: on the renders they read 68-100% of the true phase times, the
+        half-way time 87-104%."""
+        tempo = self.prescription.tempo if self.prescription else None
+        if tempo is not None:
+            down, pause, up = tempo.down_s, tempo.pause_s, tempo.up_s
+            keep = 1.0 - self.spec.tempo.tolerance_fraction
+        else:
+            down, pause, up = self.spec.tempo.down_min_s, 0.0, self.spec.tempo.up_min_s
+            keep = 1.0
+        target = ((down + up) / 2 + pause) * keep
+        value = metrics.get("half_reach_s", math.nan)
+        if not (target > 0 and math.isfinite(value)):
+            return []
+        return [
+            Condition(self._quicker_phase(window, down, up), value < target, value, target, "s")
+        ]
+
+    def own_tempo_conditions(
+        self, window: RepWindow, metrics: Mapping[str, float]
+    ) -> list[Condition]:
+        """A rep quicker than the person's first reps by more than
+        ``tempo_own_drop_max_fraction``, in half-way time (``half_reach_s``). Only once the
+        first ``own_reference_reps`` reps agree with each other within that fraction: a
+        reference whose reps differ that much (a merged or a rushed early rep) says nothing
+        about the person's own tempo."""
+        refs = [r.metrics.get("half_reach_s", math.nan) for r in self.summary.reps]
+        refs = refs[: self.c.own_reference_reps]
+        value = metrics.get("half_reach_s", math.nan)
+        keep = 1.0 - self.c.tempo_own_drop_max_fraction
+        if (
+            len(refs) < self.c.own_reference_reps
+            or not all(math.isfinite(r) and r > 0 for r in refs)
+            or min(refs) < keep * max(refs)
+            or not math.isfinite(value)
+        ):
+            return []
+        limit = max(refs) * keep
+        first = self.summary.reps[0].phases
+        code = self._quicker_phase(window, first.down_s, first.up_s)
+        return [Condition(code, value < limit, value, limit, "s")]
+
+    def arched_condition(self, metrics: Mapping[str, float]) -> Condition:
+        """The back lower (sagging, or lifted off the floor) at full reach by more than the
+        limit, both against the first reps at full reach and, when known, against the start
+        position just before this rep: each comparison alone moved up to 9 mm on correct
+        renders (the reaching arm and leg reshape the outline a little differently on each
+        side), both together far less. The first rep is the reference and is not judged."""
+        frames = int(metrics.get("spine_frames_count", 0.0))
+        limit = self.gate(
+            self.c.spine_measure,
+            self.c.spine_arched_min_mm * self.threshold_scale(SPINE_ARCHED),
+            frames,
+        )
+        to_first = metrics.get("spine_change_mm", math.nan)
+        to_rest = metrics.get("spine_rest_change_mm", math.nan)
+        value = math.nan
+        if math.isfinite(to_first):
+            value = -max(to_first, to_rest) if math.isfinite(to_rest) else -to_first
+        active = value > limit if math.isfinite(value) else None
+        return Condition(SPINE_ARCHED, active, value, limit, "mm")
+
+    # ----- messages -------------------------------------------------------------------------
+    def describe(self, condition: Condition, rep: int) -> str:
+        v, thr = condition.value, condition.threshold
+        where = f"rep {rep}" if rep > 0 else "a partial rep"
+        if condition.code == TEMPO_DOWN_FAST:
+            return (
+                f"Reach out more slowly and hold: {v:.1f} s from half-way out to half-way back "
+                f"in {where}, aim for at least {thr:.1f} s."
+            )
+        if condition.code == TEMPO_UP_FAST:
+            return (
+                f"Hold, then come back more slowly: {v:.1f} s from half-way out to half-way "
+                f"back in {where}, aim for at least {thr:.1f} s."
+            )
+        return super().describe(condition, rep)
+
+
+def _cross(t: np.ndarray, x: np.ndarray, i: int, j: int, level: float) -> float:
+    """Time at which x crosses ``level`` between samples i and j (linear)."""
+    if not (math.isfinite(x[i]) and math.isfinite(x[j])) or x[i] == x[j]:
+        return float(t[j])
+    return float(t[i] + (level - x[i]) / (x[j] - x[i]) * (t[j] - t[i]))
+
+
+def _span_s(t_s: np.ndarray, mask: BoolArray) -> float:
+    if not mask.any():
+        return 0.0
+    times = t_s[mask]
+    return float(times[-1] - times[0])
+
+
+def _longest_run_s(t_s: np.ndarray, flags: BoolArray) -> float:
+    """Longest time span over which ``flags`` stays true (sample to sample)."""
+    best, start = 0.0, math.nan
+    for t, flag in zip(t_s, flags, strict=True):
+        if flag:
+            start = t if math.isnan(start) else start
+            best = max(best, t - start)
+        else:
+            start = math.nan
+    return float(best)
