@@ -33,11 +33,9 @@ from formcheck.analyzers.engine import Analyzer
 from formcheck.analyzers.events import Event, Severity
 from formcheck.analyzers.signals import Array, robust_median
 from formcheck.analyzers.squat import (
-    HEAD_MID_MM,
     LeastBent,
     SpikeFilter,
     bottom_mask,
-    head_forward_mid_mm,
     own_reference,
 )
 from formcheck.analyzers.window import RepWindow
@@ -154,7 +152,6 @@ class SitToStandAnalyzer(Analyzer):
             measures={
                 **sample.measures,
                 WRIST_THIGH_MM: value,
-                HEAD_MID_MM: head_forward_mid_mm(sample),
             },
         )
 
@@ -190,7 +187,7 @@ class SitToStandAnalyzer(Analyzer):
             # moment to measure a change from)
             "trunk_lean_deg": lean_max,
             "curve_lean_mm": curve,
-            "head_standing_mm": robust_median(window.series(HEAD_MID_MM)[standing]),
+            "head_standing_mm": robust_median(window.series(m.HEAD_FORWARD_MM)[standing]),
             "hands_on_thighs_fraction": _share_below(hands, c.hand_thigh_max_mm),
             "wrist_thigh_min_mm": _min(hands),
             "knee_asymmetry_deg": asym,
@@ -239,7 +236,7 @@ class SitToStandAnalyzer(Analyzer):
             )
         )
         head = metrics["head_standing_mm"] - own_reference(refs, "head_standing_mm", "min")
-        head_gate = self._gate(HEAD_MID_MM, c.head_forward_max_mm, HEAD_FORWARD, frames)
+        head_gate = self._gate(m.HEAD_FORWARD_MM, c.head_forward_max_mm, HEAD_FORWARD, frames)
         out.append(
             Condition(
                 HEAD_FORWARD,

@@ -38,7 +38,6 @@ from formcheck.analyzers.events import Event, RepRecord, Severity
 from formcheck.analyzers.signals import Array, BoolArray, robust_median
 from formcheck.analyzers.window import RepWindow
 from formcheck.kinematics import names as m
-from formcheck.kinematics.geometry import signed_distance_to_line
 from formcheck.pose.landmarks import Landmark
 from formcheck.types import CameraView, Facing, Sample
 
@@ -49,7 +48,6 @@ HEEL_LIFT = "heel_lift"
 DEPTH_SHORT = "depth_short"
 
 # Measures this module adds to each sample from its landmarks (units in the names).
-HEAD_MID_MM = "head_forward_mid_mm"  # mid-ear ahead of the mid-hip -> mid-shoulder line
 HEEL_Y_PX = "heel_y_px"  # mean image row of both heels (down is +): a rise from standing is a lift
 
 FAULT_CODES = (
@@ -354,7 +352,9 @@ class SquatAnalyzer(Analyzer):
             SPINE_ROUNDED: self._gate(
                 c.spine_measure, c.curve_rounded_min_mm, SPINE_ROUNDED, frames
             ),
-            HEAD_FORWARD: self._gate(HEAD_MID_MM, c.head_forward_max_mm, HEAD_FORWARD, frames),
+            HEAD_FORWARD: self._gate(
+                m.HEAD_FORWARD_MM, c.head_forward_max_mm, HEAD_FORWARD, frames
+            ),
         }
 
         def cond(code: str, value: float) -> Condition:
@@ -496,21 +496,6 @@ def flexion_3d_deg(a: Array, joint: Array, b: Array) -> float:
         return math.nan
     cos = float(np.clip(np.dot(u, v) / norm, -1.0, 1.0))
     return 180.0 - math.degrees(math.acos(cos))
-
-
-def head_forward_mid_mm(sample: Sample) -> float:
-    """The mid-ear ahead of the mid-hip -> mid-shoulder line (mm, + forward). Built from the
-    midpoints of both sides, it does not jump when the near side switches between frames
-    (the one-sided head_forward_mm jumped 70 mm between sides while standing in oblique
-    renders)."""
-    forward_x = _FORWARD_X.get(sample.facing)
-    p, scale = sample.pose.landmarks_px, sample.get(m.MM_PER_PX)
-    if forward_x is None or p is None or not math.isfinite(scale):
-        return math.nan
-    hip = p[[Landmark.LEFT_HIP, Landmark.RIGHT_HIP], :2].mean(axis=0)
-    shoulder = p[[Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER], :2].mean(axis=0)
-    ear = p[[Landmark.LEFT_EAR, Landmark.RIGHT_EAR], :2].mean(axis=0)
-    return signed_distance_to_line(ear, hip, shoulder) * forward_x * scale
 
 
 def with_foot_measures(sample: Sample) -> Sample:

@@ -140,7 +140,7 @@ def format_tables(summary: dict[str, Any]) -> Iterable[str]:
         for r in real["clips_table"]:
             pose = r["frames_with_pose"] / r["frames"] if r["frames"] else 0.0
             reps = f"{_fmt(r['counted_reps'])}/{_fmt(r['true_reps'])}"
-            if r.get("true_hold_s") is not None or r.get("counted_hold_s") is not None:
+            if r.get("counted_hold_s") is not None:
                 reps = f"{_fmt(r['counted_hold_s'], '.1f')}/{_fmt(r['true_hold_s'], '.1f')}s"
             true = "?" if r["true_faults"] is None else (",".join(r["true_faults"]) or "none")
             found = "-" if r["found_faults"] is None else (",".join(r["found_faults"]) or "none")

@@ -123,8 +123,12 @@ def compute_measures(
             hip, shoulder, forward_x
         )
         # Along hip->shoulder, a point ahead of a right-facing person is on the right-hand
-        # side (positive); multiplying by forward_x makes "ahead" positive either way.
-        out[n.HEAD_FORWARD_MM] = signed_distance_to_line(ear, hip, shoulder) * forward_x * mm_per_px
+        # side (positive); multiplying by forward_x makes "ahead" positive either way. Both
+        # sides' midpoints: the near side's ear jumped 70 mm when the near side switched.
+        mid_ear = (p[L.LEFT_EAR, :2] + p[L.RIGHT_EAR, :2]) / 2.0
+        out[n.HEAD_FORWARD_MM] = (
+            signed_distance_to_line(mid_ear, mid_hip, mid_shoulder) * forward_x * mm_per_px
+        )
         out[n.HIP_BACK_MM] = (float(ankle[0]) - float(hip[0])) * forward_x * mm_per_px
         out[n.KNEE_FORWARD_MM] = (float(knee[0]) - float(toe[0])) * forward_x * mm_per_px
 

@@ -29,7 +29,7 @@ CAMERA_YAW_FROM_SIDE_DEG = "camera_yaw_from_side_deg"  # 0 pure side view, 90 fr
 SIDED_ANGLES = (HIP_FLEXION_DEG, KNEE_FLEXION_DEG, ANKLE_DORSIFLEXION_DEG)
 
 # --- lengths and positions (millimetres, after calibration) ---------------------------------
-HEAD_FORWARD_MM = "head_forward_mm"  # ear ahead of the hip->shoulder line (+ forward)
+HEAD_FORWARD_MM = "head_forward_mm"  # mid-ear ahead of the mid-hip->mid-shoulder line (+ fwd)
 STANCE_WIDTH_MM = "stance_width_mm"  # ankle to ankle distance across the body
 HIP_HEIGHT_MM = "hip_height_mm"  # hip above the ankle (floor) level
 SHOULDER_HEIGHT_MM = "shoulder_height_mm"  # shoulder above the ankle level
