@@ -40,7 +40,8 @@ from formcheck.analyzers.floor_reach import (
     FloorFrameReader,
     FloorPosture,
 )
-from formcheck.analyzers.signals import BoolArray, robust_median
+from formcheck.analyzers.references import own_reference
+from formcheck.analyzers.signals import BoolArray, longest_run_s, robust_median
 from formcheck.analyzers.window import RepWindow
 from formcheck.config import QualityConfig
 from formcheck.kinematics import names as m
@@ -99,20 +100,8 @@ class AlternatingFloorAnalyzer(Analyzer):
 
     # ----- references -----------------------------------------------------------------------
     def own_reference(self, metric: str, pick: str = "median") -> float:
-        """The metric over the person's first ``own_reference_reps`` reps: their median or,
-        with ``pick`` "min"/"max", their extreme (a fault that starts in the second rep does
-        not hide in the reference: it is still measured against the first)."""
-        refs = np.asarray(
-            [r.metrics.get(metric, math.nan) for r in self.summary.reps], dtype=float
-        )[: self.c.own_reference_reps]
-        refs = refs[np.isfinite(refs)]
-        if refs.size == 0:
-            return math.nan
-        if pick == "min":
-            return float(refs.min())
-        if pick == "max":
-            return float(refs.max())
-        return float(np.median(refs))
+        """The metric over the person's first ``own_reference_reps`` reps."""
+        return own_reference(self.summary.reps[: self.c.own_reference_reps], metric, pick)
 
     def gate(self, measure: str, threshold: float, frames: int) -> float:
         """Limit for a change of a median over ``frames`` samples: max(threshold, k x noise
@@ -166,7 +155,7 @@ class AlternatingFloorAnalyzer(Analyzer):
         out: dict[str, float] = {
             "arm_reach_deg": arm,
             "leg_reach_deg": leg,
-            "reach_hold_s": _longest_run_s(window.t_s, at),
+            "reach_hold_s": longest_run_s(window.t_s, at),
             "moving_s": window.timing.end_s - window.timing.start_s,
             "half_reach_s": self.half_reach_s(window),
             **reach,
@@ -321,13 +310,3 @@ def _span_s(t_s: np.ndarray, mask: BoolArray) -> float:
     return float(times[-1] - times[0])
 
 
-def _longest_run_s(t_s: np.ndarray, flags: BoolArray) -> float:
-    """Longest time span over which ``flags`` stays true (sample to sample)."""
-    best, start = 0.0, math.nan
-    for t, flag in zip(t_s, flags, strict=True):
-        if flag:
-            start = t if math.isnan(start) else start
-            best = max(best, t - start)
-        else:
-            start = math.nan
-    return float(best)

@@ -37,6 +37,7 @@ from formcheck.analyzers.floor_frames import (
     quadruped_facing,
     with_measures,
 )
+from formcheck.analyzers.references import own_reference
 from formcheck.analyzers.signals import Array, BoolArray, moving_average, robust_median
 from formcheck.analyzers.window import RepWindow
 from formcheck.kinematics import names as m
@@ -184,14 +185,9 @@ class CatCamelAnalyzer(FloorRepAnalyzer):
         return out
 
     def _reference(self, metric: str) -> float:
-        """The largest value of ``metric`` over the person's first reps (NaN before)."""
-        refs = np.asarray(
-            [r.metrics.get(metric, math.nan) for r in self.summary.reps], dtype=float
-        )[: self.c.own_reference_reps]
-        refs = refs[np.isfinite(refs)]
-        return float(refs.max()) if refs.size else math.nan
+        """The person's own value over their first reps (median; NaN before)."""
+        return own_reference(self.summary.reps[: self.c.own_reference_reps], metric)
 
-    # ----- per-rep checks -------------------------------------------------------------------
     def rep_conditions(self, window: RepWindow, metrics: Mapping[str, float]) -> list[Condition]:
         out = self._tempo(window, metrics)
         c = self.c

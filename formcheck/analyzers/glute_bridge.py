@@ -40,6 +40,7 @@ from formcheck.analyzers.floor_frames import (
     floor_usable,
     with_measures,
 )
+from formcheck.analyzers.references import own_reference
 from formcheck.analyzers.signals import robust_median
 from formcheck.analyzers.window import RepWindow
 from formcheck.kinematics import names as m
@@ -184,14 +185,9 @@ class GluteBridgeAnalyzer(FloorRepAnalyzer):
         return window.mask(t0, t1)
 
     def _reference(self, metric: str) -> float:
-        """The person's own value at the top over their first reps (median; NaN before)."""
-        refs = np.asarray(
-            [r.metrics.get(metric, math.nan) for r in self.summary.reps], dtype=float
-        )[: self.c.own_reference_reps]
-        refs = refs[np.isfinite(refs)]
-        return float(np.median(refs)) if refs.size else math.nan
+        """The person's own value over their first reps (median; NaN before)."""
+        return own_reference(self.summary.reps[: self.c.own_reference_reps], metric)
 
-    # ----- per-rep checks -------------------------------------------------------------------
     def rep_conditions(self, window: RepWindow, metrics: Mapping[str, float]) -> list[Condition]:
         out = self._tempo(window, metrics)
         c = self.c

@@ -28,6 +28,7 @@ from formcheck.analyzers.codes import (
 from formcheck.analyzers.cues import Condition
 from formcheck.analyzers.engine import Analyzer, FrameContext
 from formcheck.analyzers.events import Phase, RepRecord, Severity
+from formcheck.analyzers.references import own_reference_rep
 from formcheck.analyzers.signals import Array, BoolArray, robust_median
 from formcheck.analyzers.window import RepWindow
 from formcheck.kinematics import names as m
@@ -122,15 +123,7 @@ class HipHingeAnalyzer(Analyzer):
         against the first). The back and head are compared in the same posture, never with
         the standing outline (the buttocks, shoulder blades and arms change shape between
         the two)."""
-        refs = [
-            r
-            for r in self.summary.reps[: self.c.own_reference_reps]
-            if math.isfinite(r.metrics.get(metric, math.nan))
-        ]
-        if not refs:
-            return None
-        key = lambda r: r.metrics[metric]  # noqa: E731
-        return min(refs, key=key) if pick == "min" else max(refs, key=key)
+        return own_reference_rep(self.summary.reps[: self.c.own_reference_reps], metric, pick)
 
     def _reference(self, metric: str, pick: str) -> float:
         return _metric(self._reference_rep(metric, pick), metric)
@@ -483,18 +476,6 @@ def _signed_larger(up: float, down: float) -> float:
 def _max(x: Array) -> float:
     finite = x[np.isfinite(x)]
     return float(finite.max()) if finite.size else math.nan
-
-
-def _longest_run_s(t_s: Array, flags: BoolArray) -> float:
-    """Longest time span over which ``flags`` stays true (sample to sample)."""
-    best, start = 0.0, math.nan
-    for t, flag in zip(t_s, flags, strict=True):
-        if flag:
-            start = t if math.isnan(start) else start
-            best = max(best, t - start)
-        else:
-            start = math.nan
-    return best
 
 
 def _progress_lead(t_s: Array, lead: Array, lag: Array, range_min: float) -> tuple[float, float]:

@@ -256,3 +256,15 @@ def _grid_fit(t: Array, y: Array, mids: Array, durs: Array) -> tuple[float, floa
         if rss[i] < best[2]:
             best = (float(mids[i]), float(dur), float(rss[i]))
     return best
+
+
+def longest_run_s(t_s: Array, flags: BoolArray) -> float:
+    """Longest time span over which ``flags`` stays true (sample to sample)."""
+    best, start = 0.0, math.nan
+    for t, flag in zip(t_s, flags, strict=True):
+        if flag:
+            start = t if math.isnan(start) else start
+            best = max(best, float(t) - start)
+        else:
+            start = math.nan
+    return best

@@ -31,12 +31,12 @@ from formcheck.analyzers.codes import HEAD_FORWARD, SPINE_ROUNDED, TEMPO_DOWN_FA
 from formcheck.analyzers.cues import Condition
 from formcheck.analyzers.engine import Analyzer
 from formcheck.analyzers.events import Event, Severity
+from formcheck.analyzers.references import own_reference
 from formcheck.analyzers.signals import Array, robust_median
 from formcheck.analyzers.squat import (
     LeastBent,
     SpikeFilter,
     bottom_mask,
-    own_reference,
 )
 from formcheck.analyzers.window import RepWindow
 from formcheck.kinematics import names as m

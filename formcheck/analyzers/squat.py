@@ -35,6 +35,7 @@ from formcheck.analyzers.codes import (
 from formcheck.analyzers.cues import Condition
 from formcheck.analyzers.engine import Analyzer
 from formcheck.analyzers.events import Event, RepRecord, Severity
+from formcheck.analyzers.references import own_reference
 from formcheck.analyzers.signals import Array, BoolArray, robust_median
 from formcheck.analyzers.window import RepWindow
 from formcheck.kinematics import names as m
@@ -516,22 +517,6 @@ def bottom_mask(window: RepWindow, min_s: float) -> BoolArray:
     if t1 - t0 < min_s:
         t0, t1 = tm.peak_s - min_s / 2, tm.peak_s + min_s / 2
     return window.mask(t0, t1)
-
-
-def own_reference(reps: Sequence[RepRecord], metric: str, pick: str = "median") -> float:
-    """The person's own value of a metric over their reference reps (NaN before the first):
-    their median, or with ``pick`` "min"/"max" their extreme (the reference for a fault that
-    raises/lowers the metric, so that a fault from the second rep on is still measured
-    against the first)."""
-    values = np.asarray([r.metrics.get(metric, math.nan) for r in reps], dtype=float)
-    values = values[np.isfinite(values)]
-    if values.size == 0:
-        return math.nan
-    if pick == "min":
-        return float(values.min())
-    if pick == "max":
-        return float(values.max())
-    return float(np.median(values))
 
 
 def trunk_lag_ms(
