@@ -171,8 +171,12 @@ class HipHingeAnalyzer(Analyzer):
         seen = ctx.buffer.recent_valid_fraction(self.c.spine_measure, window)
         if seen < self.c.outline_seen_share_min:
             return []  # the outline is hidden (arms, a dowel) in most of these frames
-        trunk = ctx.buffer.recent_median(m.TRUNK_LEAN_DEG, window) - ctx.rest.get(
-            m.TRUNK_LEAN_DEG, math.nan
+        recent = ctx.buffer.recent_median
+        trunk = _trunk_value(
+            recent(m.TRUNK_LEAN_DEG, window), recent(m.TRUNK_INCLINATION_DEG, window)
+        ) - _trunk_value(
+            ctx.rest.get(m.TRUNK_LEAN_DEG, math.nan),
+            ctx.rest.get(m.TRUNK_INCLINATION_DEG, math.nan),
         )
         curve = ctx.buffer.recent_median(self.c.spine_measure, window)
         head = ctx.buffer.recent_median(m.HEAD_FORWARD_MM, window)
@@ -232,13 +236,16 @@ class HipHingeAnalyzer(Analyzer):
         """Joint ranges are bottom values (medians over the bottom phase) above the start
         position: a single frame's flipped knee angle must not make a hinge a squat."""
         bottom = self._bottom_mask(window)
-        hip, knee, trunk = (
-            window.series(n)
-            for n in (m.HIP_FLEXION_DEG, m.KNEE_FLEXION_DEG, m.TRUNK_LEAN_DEG)
+        hip, knee = (window.series(n) for n in (m.HIP_FLEXION_DEG, m.KNEE_FLEXION_DEG))
+        trunk = _trunk_angle(
+            window.series(m.TRUNK_LEAN_DEG), window.series(m.TRUNK_INCLINATION_DEG)
+        )
+        trunk_rest = _trunk_value(
+            window.rest_value(m.TRUNK_LEAN_DEG), window.rest_value(m.TRUNK_INCLINATION_DEG)
         )
         hip_range = robust_median(hip[bottom]) - window.rest_value(m.HIP_FLEXION_DEG)
         knee_range = robust_median(knee[bottom]) - window.rest_value(m.KNEE_FLEXION_DEG)
-        trunk_depth = robust_median(trunk[bottom]) - window.rest_value(m.TRUNK_LEAN_DEG)
+        trunk_depth = robust_median(trunk[bottom]) - trunk_rest
         if knee_range < -self.c.knee_range_floor_deg:
             knee_range = math.nan  # knees straighter than standing: a flipped knee reading
         out: dict[str, float] = {
@@ -451,6 +458,17 @@ class HipHingeAnalyzer(Analyzer):
                 f"knees in {where} (aim for over {thr:.1f})."
             )
         return texts.get(condition.code, super().describe(condition, rep))
+
+
+def _trunk_angle(lean_deg: Array, inclination_deg: Array) -> Array:
+    """The signed trunk lean where the facing direction is known, else the unsigned
+    inclination (a person seen from behind while standing still has no known facing; their
+    lean is then near 0 either way)."""
+    return np.where(np.isfinite(lean_deg), lean_deg, inclination_deg)
+
+
+def _trunk_value(lean_deg: float, inclination_deg: float) -> float:
+    return lean_deg if math.isfinite(lean_deg) else inclination_deg
 
 
 def _metric(rep: RepRecord | None, name: str) -> float:
