@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import threading
 from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
@@ -19,7 +17,7 @@ from pathlib import Path
 import av
 import pytest
 
-from formcheck.server.config import ServerConfig
+from tests.background_server import BackgroundServer
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CLIP = REPO_ROOT / "sample_videos" / "hip_hinge_hips_rise_first.mp4"
@@ -40,7 +38,6 @@ FAKE_WEBCAM_FLAGS = [
 LEAD_IN_S = 4.0
 DEFAULT_FPS = 30
 VIEWPORT = {"width": 1280, "height": 820}
-SERVER_START_TIMEOUT_S = 30.0
 # The clip lasts about 14 s with its lead-in and plays in real time; the wait allows for a
 # slow, busy machine.
 REPS_TIMEOUT_MS = 120_000
@@ -75,48 +72,6 @@ def write_y4m(video: Path, out: Path, lead_in_s: float = LEAD_IN_S) -> Path:
     return out
 
 
-class BackgroundServer:
-    """uvicorn on 127.0.0.1 (a free port) in a thread, stopped on exit."""
-
-    def __init__(self, model_path: Path) -> None:
-        import uvicorn
-
-        from formcheck.server.app import create_app
-
-        self.app = create_app(ServerConfig(), model=model_path)
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._socket.bind(("127.0.0.1", 0))
-        self.port = self._socket.getsockname()[1]
-        config = uvicorn.Config(self.app, log_level="warning", ws_max_size=8_000_000)
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
-        )
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/"
-
-    def __enter__(self) -> BackgroundServer:
-        self._thread.start()
-        started = threading.Event()
-
-        def wait() -> None:
-            while not self._server.started and self._thread.is_alive():
-                threading.Event().wait(0.05)
-            started.set()
-
-        threading.Thread(target=wait, daemon=True).start()
-        if not started.wait(SERVER_START_TIMEOUT_S) or not self._server.started:
-            raise RuntimeError("the test server did not start")
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.should_exit = True
-        self._thread.join(SERVER_START_TIMEOUT_S)
-        self._socket.close()
-
-
 @pytest.fixture()
 def browser_setup(tmp_path: Path, model_path: Path) -> Iterator[tuple[object, BackgroundServer]]:
     if not CHROMIUM.is_file():
@@ -143,11 +98,11 @@ def test_page_counts_reps_and_shows_the_fault_cue(
 ) -> None:
     browser, server = browser_setup
     context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)  # type: ignore[attr-defined]
-    context.grant_permissions(["camera"], origin=server.url.rstrip("/"))
+    context.grant_permissions(["camera"], origin=server.url)
     page = context.new_page()
     page_errors: list[str] = []
     page.on("pageerror", lambda error: page_errors.append(str(error)))
-    page.goto(server.url)
+    page.goto(server.url + "/")
     page.wait_for_selector("#exercise option[value='hip_hinge']", state="attached")
     page.select_option("#exercise", "hip_hinge")
     page.click("#start")
@@ -200,7 +155,7 @@ def wait_for_sessions(server: BackgroundServer, want: int) -> int:
 
     deadline = time.monotonic() + SESSION_RELEASE_WAIT_S
     while True:
-        with urllib.request.urlopen(server.url + "api/health") as response:
+        with urllib.request.urlopen(server.url + "/api/health") as response:
             sessions = int(json.loads(response.read())["sessions"])
         if sessions == want or time.monotonic() > deadline:
             return sessions

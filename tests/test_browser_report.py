@@ -10,16 +10,13 @@ Needs Debian's chromium and the playwright Python package; skips with the reason
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from formcheck.server.config import ServerConfig
+from tests.background_server import BackgroundServer
 from tests.conftest import SHARED_VIDEOS
 from tests.test_browser_live import CHROMIUM
 from tests.test_server_jobs import EXERCISE, REAL_CLIP, RENDERED_CLIP, jobs_config, upload
@@ -27,7 +24,6 @@ from tests.test_server_jobs import wait_for_job as wait_for_job_done
 
 SCREENSHOT = Path(__file__).resolve().parents[1] / "out" / "browser" / "report.png"
 VIEWPORT = {"width": 1100, "height": 900}
-SERVER_START_TIMEOUT_S = 30.0
 PAGE_TIMEOUT_MS = 60_000
 BROWSER_FLAGS = [
     "--no-sandbox",
@@ -41,50 +37,15 @@ BROWSER_FLAGS = [
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 
-class JobsServer:
-    """uvicorn with uploads and jobs on 127.0.0.1 (a free port) in a thread."""
-
-    def __init__(self, config: ServerConfig, model_path: Path) -> None:
-        import uvicorn
-
-        from formcheck.server.app import create_app
-
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._socket.bind(("127.0.0.1", 0))
-        self.port = self._socket.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        server_config = uvicorn.Config(create_app(config, model=model_path), log_level="warning")
-        self._server = uvicorn.Server(server_config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
-        )
-
-    def __enter__(self) -> JobsServer:
-        self._thread.start()
-        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-        while not self._server.started and self._thread.is_alive():
-            if time.monotonic() > deadline:
-                break
-            time.sleep(0.05)
-        if not self._server.started:
-            raise RuntimeError("the test server did not start")
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.should_exit = True
-        self._thread.join(SERVER_START_TIMEOUT_S)
-        self._socket.close()
-
-
 @pytest.fixture()
-def served(tmp_path: Path, model_path: Path) -> Iterator[tuple[object, JobsServer]]:
+def served(tmp_path: Path, model_path: Path) -> Iterator[tuple[object, BackgroundServer]]:
     if not CHROMIUM.is_file():
         pytest.skip(f"Chromium not found at {CHROMIUM} (CI installs it: scripts/ci_system_deps.sh)")
     sync_api = pytest.importorskip(
         "playwright.sync_api", reason="the playwright Python package is not installed"
     )
     with (
-        JobsServer(jobs_config(tmp_path / "data"), model_path) as server,
+        BackgroundServer(model_path, jobs_config(tmp_path / "data")) as server,
         sync_api.sync_playwright() as playwright,
     ):
         browser = playwright.chromium.launch(
@@ -97,7 +58,7 @@ def served(tmp_path: Path, model_path: Path) -> Iterator[tuple[object, JobsServe
 
 
 def test_report_page_shows_the_report_and_the_upload_panel_makes_a_job(
-    served: tuple[object, JobsServer],
+    served: tuple[object, BackgroundServer],
 ) -> None:
     browser, server = served
     real = SHARED_VIDEOS / REAL_CLIP

@@ -199,7 +199,7 @@ class CatCamelAnalyzer(FloorRepAnalyzer):
         active = change > margin if math.isfinite(change) and math.isfinite(ref) else None
         out.append(Condition(SPINE_ARCHED, active, change, margin, "deg"))
         rng = metrics["range_deg"]
-        first = self._first_rep("range_deg")
+        first = self.first_rep_value("range_deg")
         range_min = (
             max(c.range_min_deg, c.range_min_fraction * first)
             if math.isfinite(first)
@@ -227,7 +227,7 @@ class CatCamelAnalyzer(FloorRepAnalyzer):
         c = self.c
         expected = 0.5 * tempo.down_s + tempo.pause_s + 0.5 * tempo.up_s
         limit = expected * (1.0 - c.tempo_prescription_tolerance_fraction)
-        first = self._first_rep("half_cycle_s")
+        first = self.first_rep_value("half_cycle_s")
         if math.isfinite(first):
             limit = max(limit, first * (1.0 - self.spec.tempo.tolerance_fraction))
         quick = half < limit
@@ -236,9 +236,6 @@ class CatCamelAnalyzer(FloorRepAnalyzer):
         up_ratio = ph.up_s / tempo.up_s if tempo.up_s > 0 else math.inf
         code = TEMPO_DOWN_FAST if down_ratio <= up_ratio else TEMPO_UP_FAST
         return [Condition(code, quick, half, limit, "s")]
-
-    def _first_rep(self, metric: str) -> float:
-        return self.summary.reps[0].metrics.get(metric, math.nan) if self.summary.reps else math.nan
 
     def describe(self, condition: Condition, rep: int) -> str:
         v, thr = condition.value, condition.threshold

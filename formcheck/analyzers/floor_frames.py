@@ -28,6 +28,7 @@ import numpy as np
 
 from formcheck.analyzers.engine import Analyzer
 from formcheck.analyzers.events import Event
+from formcheck.analyzers.references import own_reference
 from formcheck.analyzers.summary import SetSummary
 from formcheck.config import QualityConfig
 from formcheck.kinematics import names as m
@@ -138,6 +139,10 @@ class FloorRepAnalyzer(Analyzer):
     ``count_returning_rep_at_end`` is set and it went deep enough to count."""
 
     count_returning_rep_at_end = True
+
+    def first_rep_value(self, metric: str) -> float:
+        """The metric in the person's first counted rep (NaN before it)."""
+        return own_reference(self.summary.reps[:1], metric)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

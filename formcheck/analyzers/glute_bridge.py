@@ -248,7 +248,7 @@ class GluteBridgeAnalyzer(FloorRepAnalyzer):
         down_min, up_min = tempo.down_s * tol, tempo.up_s * tol
         total_tol = 1.0 - self.spec.tempo.tolerance_fraction
         expected = tempo.down_s + tempo.pause_s + tempo.up_s
-        first = self._first_rep("rep_s")
+        first = self.first_rep_value("rep_s")
         if math.isfinite(first):
             expected = min(expected, first)
         quick = metrics["rep_s"] < expected * total_tol and not window.from_bottom
@@ -262,9 +262,6 @@ class GluteBridgeAnalyzer(FloorRepAnalyzer):
             Condition(TEMPO_DOWN_FAST, down_fast, ph.down_s, down_min, "s"),
             Condition(TEMPO_UP_FAST, up_fast, ph.up_s, up_min, "s"),
         ]
-
-    def _first_rep(self, metric: str) -> float:
-        return self.summary.reps[0].metrics.get(metric, math.nan) if self.summary.reps else math.nan
 
     def describe(self, condition: Condition, rep: int) -> str:
         v, thr = condition.value, condition.threshold

@@ -1,0 +1,53 @@
+"""The real app under uvicorn on 127.0.0.1 (a free port) in a thread, for browser tests."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from pathlib import Path
+
+from formcheck.server.config import ServerConfig
+
+SERVER_START_TIMEOUT_S = 30.0
+POLL_INTERVAL_S = 0.05
+
+
+class BackgroundServer:
+    """``create_app(config)`` served until the ``with`` block ends; ``url`` has no
+    trailing slash."""
+
+    def __init__(self, model_path: Path, config: ServerConfig | None = None) -> None:
+        import uvicorn
+
+        from formcheck.server.app import create_app
+
+        config = config or ServerConfig()
+        self.app = create_app(config, model=model_path)
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._socket.bind(("127.0.0.1", 0))
+        self.port = self._socket.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        server_config = uvicorn.Config(
+            self.app, log_level="warning", ws_max_size=config.ws_max_message_bytes
+        )
+        self._server = uvicorn.Server(server_config)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
+        )
+
+    def __enter__(self) -> BackgroundServer:
+        self._thread.start()
+        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+        while not self._server.started and self._thread.is_alive():
+            if time.monotonic() > deadline:
+                break
+            time.sleep(POLL_INTERVAL_S)
+        if not self._server.started:
+            raise RuntimeError("the test server did not start")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.should_exit = True
+        self._thread.join(SERVER_START_TIMEOUT_S)
+        self._socket.close()
