@@ -31,10 +31,8 @@ const state = {
 
 // ---- setup form ---------------------------------------------------------------------------
 
-async function loadExercises() {
-  const response = await fetch("/api/exercises");
-  const exercises = await response.json();
-  const select = $("exercise");
+// One <option> per exercise analyzer (the live panel and the upload panel both use it).
+function fillExerciseOptions(select, exercises) {
   for (const ex of exercises) {
     const option = document.createElement("option");
     option.value = ex.name;
@@ -42,6 +40,13 @@ async function loadExercises() {
     option.title = ex.description;
     select.appendChild(option);
   }
+}
+
+async function loadExercises() {
+  const response = await fetch("/api/exercises");
+  const exercises = await response.json();
+  const select = $("exercise");
+  fillExerciseOptions(select, exercises);
   const showPlacement = () => {
     const ex = exercises.find((e) => e.name === select.value);
     $("placement").textContent = ex ? `Camera: ${ex.camera_placement}` : "";

@@ -28,14 +28,7 @@ async function loadUploadPanel() {
     `${minutes >= 2 ? `${Math.round(minutes)} minutes` : `${health.jobs.max_duration_s} s`}; ` +
     `uploads and reports are deleted after ${health.jobs.retention_days} days.`;
   const exercises = await (await fetch("/api/exercises")).json();
-  const select = up("upload-exercise");
-  for (const ex of exercises) {
-    const option = document.createElement("option");
-    option.value = ex.name;
-    option.textContent = ex.name.replace(/_/g, " ");
-    option.title = ex.description;
-    select.appendChild(option);
-  }
+  fillExerciseOptions(up("upload-exercise"), exercises);
   showRecent();
 }
 
