@@ -221,6 +221,16 @@ def test_hips_rise_first_when_the_legs_start_first() -> None:
     assert faults(short) == [()]
 
 
+def test_legs_first_is_not_judged_on_a_squat_pattern_rep() -> None:
+    # knees bending 30 deg deeper than in the first rep unwind first on the way up: that is
+    # the squat pattern (knee_dominant), not the hips shooting up
+    deadlift = HingeRep(knee_deg=30.0, trunk_deg=60.0, hip_deg=90.0)
+    squatty = replace(deadlift, knee_deg=60.0, trunk_deg=35.0, hips_first_fraction=0.4)
+    _, summary, _ = analyse([deadlift, squatty])
+    assert faults(summary) == [(), ("knee_dominant",)]
+    assert summary.reps[1].metrics["rise_onset_lag_change_ms"] > 300.0  # measured, not judged
+
+
 def test_rise_lead_check_is_a_spec_switch() -> None:
     level_back = HingeRep(hips_first_fraction=0.15, knee_deg=80.0, trunk_deg=55.0, hip_deg=100.0)
     lead_only = {"checks.rise_lag_max_ms": 1000.0, "checks.rise_lead_max_pct": 20.0}
@@ -325,6 +335,50 @@ def test_cue_needs_persistence() -> None:
         events, summary = run(get_analyzer("hip_hinge"), samples)
         assert faults(summary) == [(), expected], seconds
         assert len(cues(events)) == len(expected)
+
+
+def test_live_cue_is_restated_by_the_whole_bottom() -> None:
+    # the back rounds for the first 0.5 s of a 2 s bottom, then straightens: the live cue
+    # (median over the bottom so far) fires, but the rep's verdict over its whole bottom is
+    # a neutral back, and the report keeps that verdict
+    hinge = HingeSet([HingeRep(), HingeRep(pause_s=2.0)], lead_in_s=1.0)
+    bottom = hinge.truth()[1].bottom_in_s
+
+    def early_rounding(t: float) -> dict[str, float]:
+        values = hinge.measures(t)
+        if bottom <= t < bottom + 0.5:
+            values[m.BACK_CURVE_MM] += 20.0
+        return values
+
+    samples = samples_at(early_rounding, frame_times(hinge.duration_s, 30.0))
+    events, summary = run(get_analyzer("hip_hinge"), samples)
+    assert [c.code for c in cues(events)] == ["spine_rounded"]
+    assert faults(summary) == [(), ()]
+    assert not summary.findings
+
+
+@pytest.mark.parametrize("swing_mm", [0.0, 30.0])
+def test_an_outline_that_jumps_at_the_bottom_is_not_judged(swing_mm: float) -> None:
+    # arms or a dowel crossing the back make its outline jump frame to frame: the median of
+    # such a bottom is no measure of the back, even when it moved 15 mm from the first rep
+    hinge = HingeSet([HingeRep(), HingeRep(curve_mm=15.0, pause_s=1.0)], lead_in_s=1.0)
+    bottom = hinge.truth()[1].bottom_in_s
+
+    def crossed(t: float) -> dict[str, float]:
+        values = hinge.measures(t)
+        if bottom - 0.5 <= t < bottom + 1.5:  # every other frame, at 30 frames/s
+            values[m.BACK_CURVE_MM] += swing_mm * (1 if round(t * 30.0) % 2 else -1)
+        return values
+
+    samples = samples_at(crossed, frame_times(hinge.duration_s, 30.0))
+    events, summary = run(get_analyzer("hip_hinge"), samples)
+    metrics = summary.reps[1].metrics
+    if swing_mm:
+        assert faults(summary) == [(), ()] and not cues(events)
+        assert math.isnan(metrics["curve_bottom_mm"])
+    else:
+        assert faults(summary) == [(), ("spine_rounded",)]
+        assert metrics["curve_change_mm"] == pytest.approx(15.0, abs=1.0)
 
 
 def test_one_spoken_cue_per_rep_spine_first() -> None:

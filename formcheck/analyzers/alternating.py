@@ -66,6 +66,7 @@ class AlternatingChecks(BaseModel):
     spine_measure: str = m.BACK_OFFSET_MM
     spine_arched_min_mm: float = 9.0
     outline_seen_share_min: float = 0.5
+    outline_scatter_max_mm: float = 6.0
     tempo_own_drop_max_fraction: float = 0.2
     side_margin_deg: float = 30.0
 
@@ -184,11 +185,11 @@ class AlternatingFloorAnalyzer(Analyzer):
     def spine_metrics(self, window: RepWindow, at: BoolArray) -> dict[str, float]:
         """The back at full reach and its change from the first reps' (mm; - more arched)."""
         name = self.c.spine_measure
-        raw = window.raw.get(name, np.full(window.t_s.shape, math.nan))
-        seen = np.isfinite(raw[at])
-        value = robust_median(window.series(name)[at])
-        if seen.size == 0 or seen.mean() < self.c.outline_seen_share_min:
-            value = math.nan  # the outline was hidden for most of the reach
+        seen = np.isfinite(window.raw.get(name, np.full(window.t_s.shape, math.nan))[at])
+        # NaN when the outline was hidden or crossed for most of the reach
+        value = window.steady_value(
+            name, at, self.c.outline_seen_share_min, self.c.outline_scatter_max_mm
+        )
         chord = robust_median(window.series(m.SPINE_CHORD_MM)[at])
         return {
             "spine_reach_mm": value,

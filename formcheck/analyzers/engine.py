@@ -386,14 +386,19 @@ class Analyzer:
         if cycle.from_bottom:
             self._remember_standing(window.rest)  # its start position came after it
         metrics = self.rep_metrics(window)
-        found = {f.code for f in self._rep_findings}
+        conditions = self.rep_conditions(window, metrics)
+        # A live finding was judged on part of the rep (the bottom so far); where the whole
+        # rep could be judged for the same code, that verdict stands in the report.
+        judged = {c.code: bool(c.active) for c in conditions if c.active is not None}
+        live = [f for f in self._rep_findings if judged.get(f.code, True)]
+        found = {f.code for f in live}
         t_end = window.timing.end_s
         new = [
             self._finding(c, index if counted else 0, t_end)
-            for c in self.rep_conditions(window, metrics)
+            for c in conditions
             if c.active and c.code not in found
         ]
-        findings = [self._settle(f, index if counted else 0) for f in self._rep_findings] + new
+        findings = [self._settle(f, index if counted else 0) for f in live] + new
         record = RepRecord(
             index=index,
             start_s=window.timing.start_s,

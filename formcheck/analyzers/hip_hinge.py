@@ -29,7 +29,7 @@ from formcheck.analyzers.cues import Condition
 from formcheck.analyzers.engine import Analyzer, FrameContext
 from formcheck.analyzers.events import Phase, RepRecord, Severity
 from formcheck.analyzers.references import own_reference_rep
-from formcheck.analyzers.signals import Array, BoolArray, robust_median
+from formcheck.analyzers.signals import Array, BoolArray, frame_jitter, robust_median
 from formcheck.analyzers.window import RepWindow
 from formcheck.kinematics import names as m
 from formcheck.types import CameraView
@@ -77,6 +77,7 @@ class HipHingeChecks(BaseModel):
     spine_depth_match_max_deg: float = 10.0
     spine_live_window_s: float = 0.3
     outline_seen_share_min: float = 0.5
+    outline_scatter_max_mm: float = 6.0
     bottom_min_s: float = 0.2
     knee_range_floor_deg: float = 5.0
     curve_rounded_min_mm: float = 4.0
@@ -93,6 +94,7 @@ class HipHingeChecks(BaseModel):
     knee_share_gain_min_deg: float = 15.0
     chest_drop_max_deg: float = 10.0
     rise_lag_max_ms: float = 300.0
+    rise_knee_gain_max_deg: float = 15.0
     rise_lead_check: bool = False
     rise_lead_max_pct: float = 50.0
     rise_range_min_deg: float = 10.0
@@ -168,7 +170,8 @@ class HipHingeAnalyzer(Analyzer):
         yaw_limit = self.spec.setup.max_yaw_from_side_deg
         if yaw_limit is not None and ctx.recent(m.CAMERA_YAW_FROM_SIDE_DEG) > yaw_limit:
             return []
-        seen = ctx.buffer.recent_valid_fraction(self.c.spine_measure, window)
+        outline = ctx.buffer.recent_values(self.c.spine_measure, window)
+        seen = float(np.isfinite(outline).mean()) if outline.size else 0.0
         if seen < self.c.outline_seen_share_min:
             return []  # the outline is hidden (arms, a dowel) in most of these frames
         recent = ctx.buffer.recent_median
@@ -178,7 +181,9 @@ class HipHingeAnalyzer(Analyzer):
             ctx.rest.get(m.TRUNK_LEAN_DEG, math.nan),
             ctx.rest.get(m.TRUNK_INCLINATION_DEG, math.nan),
         )
-        curve = ctx.buffer.recent_median(self.c.spine_measure, window)
+        curve = robust_median(outline)
+        if not frame_jitter(outline) <= self.c.outline_scatter_max_mm:
+            curve = math.nan  # the outline jumps: arms or a dowel cross it
         head = ctx.buffer.recent_median(m.HEAD_FORWARD_MM, window)
         frames = sum(1 for t in ctx.buffer.t_s[-_LIVE_FRAMES_MAX:] if ctx.t_s - t <= window)
         return self._spine_conditions(curve, head, trunk, ctx.depth_deg, frames)
@@ -324,9 +329,13 @@ class HipHingeAnalyzer(Analyzer):
         chord = window.series(m.SPINE_CHORD_MM)
         raw_curve = window.raw.get(self.c.spine_measure, np.full(window.t_s.shape, math.nan))
         seen = np.isfinite(raw_curve[bottom])
-        curve = robust_median(window.series(self.c.spine_measure)[bottom])
-        if seen.size == 0 or seen.mean() < self.c.outline_seen_share_min:
-            curve = math.nan  # the back was hidden (arms, a dowel) for most of the bottom
+        # NaN when the back was hidden (arms, a dowel) or crossed, for most of the bottom
+        curve = window.steady_value(
+            self.c.spine_measure,
+            bottom,
+            self.c.outline_seen_share_min,
+            self.c.outline_scatter_max_mm,
+        )
         head = robust_median(window.series(m.HEAD_FORWARD_MM)[bottom])
         return {
             "curve_bottom_mm": curve,
@@ -393,6 +402,11 @@ class HipHingeAnalyzer(Analyzer):
         if dropped:
             return Condition(HIPS_RISE_FIRST, dropped, drop, drop_max, "deg")
         lag, lag_max = metrics["rise_onset_lag_change_ms"], c.rise_lag_max_ms * scale
+        knee_gain = metrics["knee_range_deg"] - self._reference("knee_range_deg", "min")
+        if knee_gain > c.rise_knee_gain_max_deg:
+            # knees bending much deeper than in the first rep (a squat pattern) unwind that
+            # extra bend first on the way up: the legs' timing is not comparable
+            return Condition(HIPS_RISE_FIRST, None, lag, lag_max, "ms")
         if _gt(lag, lag_max) or not c.rise_lead_check:
             return Condition(HIPS_RISE_FIRST, _gt(lag, lag_max), lag, lag_max, "ms")
         lead, lead_max = metrics["rise_lead_pct"], c.rise_lead_max_pct * scale

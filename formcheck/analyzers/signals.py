@@ -155,6 +155,21 @@ def robust_median(x: Array) -> float:
     return float(np.median(ok)) if ok.size else math.nan
 
 
+# median |x[i+1] - x[i]| of white noise with standard deviation s is 0.6745 * sqrt(2) * s
+_MEDIAN_STEP_TO_SD = 0.6745 * math.sqrt(2.0)
+
+
+def frame_jitter(x: Array) -> float:
+    """Frame-to-frame jitter of a signal, as the standard deviation of white noise that
+    would give the same median step between successive finite samples. A step change or a
+    slow drift hardly moves it, nor do isolated wild samples (each costs two steps); a
+    signal jumping about every frame does."""
+    ok = x[np.isfinite(x)]
+    if ok.size < 2:
+        return math.nan
+    return float(np.median(np.abs(np.diff(ok))) / _MEDIAN_STEP_TO_SD)
+
+
 _CROSSING_SMOOTHING_S = 0.12  # smoothing used only to find the fit window
 _LOOKBACK_RISES = 3.0  # fit window: three times the 10%-to-30% rise time before the 30% level
 _LOOKBACK_MIN_S = 0.3

@@ -76,6 +76,7 @@ class SitToStandChecks(BaseModel):
     lean_min_deg: float = 15.0
     lean_match_max_deg: float = 12.0
     outline_seen_share_min: float = 0.5
+    outline_scatter_max_mm: float = 6.0
     curve_rounded_min_mm: float = 4.0
     head_forward_max_mm: float = 15.0
     hand_thigh_max_mm: float = 60.0
@@ -164,9 +165,9 @@ class SitToStandAnalyzer(Analyzer):
         lean_max = _max(trunk[rise])
         leaning = rise & (trunk >= lean_max - c.lean_band_deg)
         seen = np.isfinite(window.raw.get(c.spine_measure, np.full(rise.shape, np.nan)))
-        curve = robust_median(window.series(c.spine_measure)[leaning])
-        if not leaning.any() or seen[leaning].mean() < c.outline_seen_share_min:
-            curve = math.nan
+        curve = window.steady_value(
+            c.spine_measure, leaning, c.outline_seen_share_min, c.outline_scatter_max_mm
+        )
         hands = window.raw.get(WRIST_THIGH_MM, np.full(rise.shape, np.nan))[rise]
         left = window.series(f"left_{m.KNEE_FLEXION_DEG}")
         right = window.series(f"right_{m.KNEE_FLEXION_DEG}")

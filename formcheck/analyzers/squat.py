@@ -103,6 +103,7 @@ class SquatChecks(BaseModel):
     spine_trunk_min_deg: float = 20.0
     spine_depth_match_max_deg: float = 15.0
     outline_seen_share_min: float = 0.5
+    outline_scatter_max_mm: float = 6.0
     curve_rounded_min_mm: float = 4.0
     head_forward_max_mm: float = 15.0
     onset_range_min_deg: float = 8.0
@@ -183,10 +184,14 @@ class SquatAnalyzer(Analyzer):
 
         hip, trunk = at_bottom(m.HIP_FLEXION_DEG), at_bottom(m.TRUNK_INCLINATION_DEG)
         scale = at_bottom(m.MM_PER_PX)
-        curve = at_bottom(self.c.spine_measure)
         seen = np.isfinite(window.raw.get(self.c.spine_measure, np.full(bottom.shape, np.nan)))
-        if not bottom.any() or seen[bottom].mean() < self.c.outline_seen_share_min:
-            curve = math.nan  # the back was hidden for most of the bottom
+        # NaN when the back was hidden or crossed (arms) for most of the bottom
+        curve = window.steady_value(
+            self.c.spine_measure,
+            bottom,
+            self.c.outline_seen_share_min,
+            self.c.outline_scatter_max_mm,
+        )
         stance_rest = window.rest_value(m.STANCE_WIDTH_MM)
         out: dict[str, float] = {
             "knee_bottom_deg": at_bottom(m.KNEE_FLEXION_DEG),

@@ -14,6 +14,7 @@ from formcheck.analyzers.signals import (
     BoolArray,
     TransitionFit,
     fill_gaps,
+    frame_jitter,
     moving_average,
     robust_median,
 )
@@ -56,18 +57,22 @@ class SampleBuffer:
                 count += 1
         return total / count if count else math.nan
 
-    def recent_median(self, name: str, window_s: float) -> float:
-        """Causal median of a measure over the last ``window_s`` (NaN ignored): a blip
-        shorter than half the window does not move it."""
+    def recent_values(self, name: str, window_s: float) -> Array:
+        """A measure's samples over the last ``window_s``, newest first (NaN kept)."""
         if not self.t_s:
-            return math.nan
+            return np.empty(0)
         now = self.t_s[-1]
         values = []
         for i in range(len(self.t_s) - 1, -1, -1):
             if now - self.t_s[i] > window_s:
                 break
             values.append(self.measures[i].get(name, math.nan))
-        return robust_median(np.asarray(values, dtype=float))
+        return np.asarray(values, dtype=float)
+
+    def recent_median(self, name: str, window_s: float) -> float:
+        """Causal median of a measure over the last ``window_s`` (NaN ignored): a blip
+        shorter than half the window does not move it."""
+        return robust_median(self.recent_values(name, window_s))
 
     def recent_valid_fraction(self, name: str, window_s: float) -> float:
         """Share of the samples over the last ``window_s`` where the measure is finite."""
@@ -144,6 +149,22 @@ class RepWindow:
 
     def rest_value(self, name: str) -> float:
         return float(self.rest.get(name, math.nan))
+
+    def steady_value(
+        self, name: str, at: BoolArray, seen_share_min: float, scatter_max: float
+    ) -> float:
+        """Median of a shape measure (the back outline) over ``at``, a stretch where the
+        body holds still; NaN when the measure was missing in more than ``1 -
+        seen_share_min`` of it or jumped about more than ``scatter_max`` frame to frame
+        (:func:`frame_jitter`, in the measure's unit). A held shape barely moves between
+        frames, even when it changes during the stretch; one that jumps every frame is
+        being crossed by arms or a dowel."""
+        raw = self.raw.get(name, np.full(self.t_s.shape, math.nan))[at]
+        if raw.size == 0 or np.isfinite(raw).mean() < seen_share_min:
+            return math.nan
+        if not frame_jitter(raw) <= scatter_max:
+            return math.nan
+        return robust_median(self.series(name)[at])
 
     def seen_from_side(self, max_yaw_from_side_deg: float | None, min_share: float) -> bool:
         """Whether enough of the rep was seen from the side for side-view checks: at least
