@@ -337,10 +337,11 @@ def test_cue_needs_persistence() -> None:
         assert len(cues(events)) == len(expected)
 
 
-def test_live_cue_is_restated_by_the_whole_bottom() -> None:
-    # the back rounds for the first 0.5 s of a 2 s bottom, then straightens: the live cue
-    # (median over the bottom so far) fires, but the rep's verdict over its whole bottom is
-    # a neutral back, and the report keeps that verdict
+@pytest.mark.parametrize("then", ["straightens", "is hidden"])
+def test_live_cue_is_restated_by_the_whole_bottom(then: str) -> None:
+    # the back rounds for the first 0.5 s of a 2 s bottom, then straightens (or an arm
+    # hides it): the live cue (median over the bottom so far) fires, but the rep's verdict
+    # over its whole bottom is a neutral back (or no verdict), and the report keeps that
     hinge = HingeSet([HingeRep(), HingeRep(pause_s=2.0)], lead_in_s=1.0)
     bottom = hinge.truth()[1].bottom_in_s
 
@@ -348,6 +349,8 @@ def test_live_cue_is_restated_by_the_whole_bottom() -> None:
         values = hinge.measures(t)
         if bottom <= t < bottom + 0.5:
             values[m.BACK_CURVE_MM] += 20.0
+        elif bottom + 0.5 <= t < bottom + 2.0 and then == "is hidden":
+            values[m.BACK_CURVE_MM] = math.nan
         return values
 
     samples = samples_at(early_rounding, frame_times(hinge.duration_s, 30.0))

@@ -387,9 +387,12 @@ class Analyzer:
             self._remember_standing(window.rest)  # its start position came after it
         metrics = self.rep_metrics(window)
         conditions = self.rep_conditions(window, metrics)
-        # A live finding was judged on part of the rep (the bottom so far); where the whole
-        # rep could be judged for the same code, that verdict stands in the report.
-        judged = {c.code: bool(c.active) for c in conditions if c.active is not None}
+        # A live finding was judged on part of the rep (the bottom so far); where the rep's
+        # own checks cover the same code, their verdict over the whole rep stands in the
+        # report, including "could not be judged" (the back hidden over most of the bottom).
+        judged: dict[str, bool] = {}
+        for c in conditions:
+            judged[c.code] = judged.get(c.code, False) or bool(c.active)
         live = [f for f in self._rep_findings if judged.get(f.code, True)]
         found = {f.code for f in live}
         t_end = window.timing.end_s
