@@ -39,7 +39,6 @@ from formcheck.types import CameraView
 NOISE = {
     m.HIP_FLEXION_DEG: 0.5,
     m.KNEE_FLEXION_DEG: 0.5,
-    m.KNEE_FLEXION_3D_DEG: 0.5,
     m.TRUNK_INCLINATION_DEG: 0.5,
     m.TRUNK_LEAN_DEG: 0.5,
     m.BACK_BULGE_MM: 1.0,

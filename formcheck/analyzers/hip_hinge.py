@@ -86,7 +86,6 @@ class HipHingeChecks(BaseModel):
     knee_first_check: bool = False
     knee_first_lead_min_ms: float = 100.0
     knee_onset_range_min_deg: float = 8.0
-    knee_timing_signal: str = m.KNEE_FLEXION_3D_DEG
     knee_fit_rms_max_fraction: float = 0.1
     hip_knee_ratio_min: float = 1.0
     trunk_at_depth_min_deg: float = 30.0
@@ -290,10 +289,9 @@ class HipHingeAnalyzer(Analyzer):
         shape that was fitted (the knee angle's own errors, a few degrees, would otherwise
         decide the sign)."""
         fits = window.timing.fits
-        timing = self.c.knee_timing_signal
-        if timing not in fits or m.TRUNK_LEAN_DEG not in fits:
+        if m.KNEE_FLEXION_DEG not in fits or m.TRUNK_LEAN_DEG not in fits:
             return math.nan
-        knee = fits[timing][phase]
+        knee = fits[m.KNEE_FLEXION_DEG][phase]
         trunk = fits[m.TRUNK_LEAN_DEG][phase]
         if not (knee.ok and trunk.ok) or abs(knee.span) < self.c.knee_onset_range_min_deg:
             return math.nan

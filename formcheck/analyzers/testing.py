@@ -159,7 +159,6 @@ class HingeSet:
         return {
             m.HIP_FLEXION_DEG: s[m.HIP_FLEXION_DEG] + hip,
             m.KNEE_FLEXION_DEG: knee_abs,
-            m.KNEE_FLEXION_3D_DEG: knee_abs,
             m.TRUNK_INCLINATION_DEG: trunk_abs,
             m.TRUNK_LEAN_DEG: trunk_abs,  # leaning forward: the signed lean is the same
             m.BACK_BULGE_MM: s[m.BACK_BULGE_MM] + bulge,

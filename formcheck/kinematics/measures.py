@@ -31,7 +31,6 @@ MEASURE_NAMES: tuple[str, ...] = (
     n.KNEE_FLEXION_DEG,
     n.ANKLE_DORSIFLEXION_DEG,
     *SIDED,
-    n.KNEE_FLEXION_3D_DEG,
     n.TRUNK_INCLINATION_DEG,
     n.TRUNK_LEAN_DEG,
     n.SHIN_ANGLE_DEG,
@@ -135,7 +134,6 @@ def compute_measures(
 
     w = pose.world_m
     if w is not None:
-        out[n.KNEE_FLEXION_3D_DEG] = flexion_deg(w[j["hip"]], w[j["knee"]], w[j["ankle"]])
         hip_axis = w[L.LEFT_HIP] - w[L.RIGHT_HIP]
         norm = float(np.linalg.norm(hip_axis))
         if norm > 0:

@@ -19,11 +19,6 @@ TRUNK_INCLINATION_DEG = "trunk_inclination_deg"  # hip->shoulder from vertical; 
 # - leaning back. Unlike the unsigned inclination it does not dip through 0 when a person who
 # reads as leaning slightly back starts to tip forward (that dip delayed movement onsets).
 TRUNK_LEAN_DEG = "trunk_lean_deg"
-# The knee's 3D flexion from the pose model's world landmarks (near side): noisier than the
-# image angle, but it follows a small knee bend of an upright person that the image angle
-# misses (renders: true 3.0 -> 5.9 deg read 2.5 -> 4.3 in 3D, flat at 0.5 in the image), so
-# it times when the knees start to move.
-KNEE_FLEXION_3D_DEG = "knee_flexion_3d_deg"
 SHIN_ANGLE_DEG = "shin_angle_deg"  # ankle->knee from vertical; + knee ahead of the ankle
 NECK_FLEXION_DEG = (
     "neck_flexion_deg"  # shoulder->ear line against the trunk line; + chin down/forward
