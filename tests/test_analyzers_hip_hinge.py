@@ -162,6 +162,27 @@ def test_set_starting_at_the_bottom_counts_the_first_lift() -> None:
     assert summary.reps[0].phases.down_s == 0.0
 
 
+def test_a_recording_that_opens_mid_descent_keeps_its_first_rep_without_a_tempo_verdict() -> None:
+    # the clip starts 0.7 s into a 3 s descent: the rep counts from the first frame, and its
+    # cut-short way down (2.3 s) is not called rushed against a 3-1-2 tempo (10% tolerance)
+    reps = [HingeRep(down_s=3.0, up_s=2.0)] * 2
+    hinge = HingeSet(reps, lead_in_s=1.0)
+    cut = hinge.truth()[0].start_s + 0.7
+    times = [t for t in frame_times(hinge.duration_s, 30.0) if t >= cut]
+    presc = prescription_from_mapping(
+        {"exercise": "hip_hinge", "tempo": "3-1-2", "overrides": {"tempo.tolerance_fraction": 0.1}},
+        "test",
+    )
+    analyzer = get_analyzer("hip_hinge", prescription=presc)
+    _, summary = run(analyzer, samples_at(hinge.measures, times))
+    assert len(summary.reps) == 2
+    first = summary.reps[0]
+    assert first.start_s == pytest.approx(times[0], abs=1e-6)
+    assert 1.5 < first.phases.down_s < 2.7
+    assert first.faults == ()
+    assert summary.reps[1].phases.down_s == pytest.approx(3.0, abs=0.3)
+
+
 # ----- timing faults ------------------------------------------------------------------------------
 @pytest.mark.parametrize("fps", [30.0, 60.0])
 def test_knee_first_lead_is_measured(fps: float) -> None:

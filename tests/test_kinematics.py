@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -15,10 +16,12 @@ from formcheck.kinematics.orientation import (
     OrientationConfig,
     camera_yaw_from_side_deg,
     classify_view,
+    facing_score,
     near_side,
+    on_all_fours,
 )
 from formcheck.kinematics.stage import KinematicsStage, frame_quality
-from formcheck.pose.landmarks import SIDE_JOINTS
+from formcheck.pose.landmarks import SIDE_JOINTS, Landmark
 from formcheck.types import CameraView, Facing, PoseFrame
 from tests.stick_figure import StickPose, mirrored, stick_frame
 
@@ -140,6 +143,33 @@ def test_facing_tracker_hysteresis():
         frame = PoseFrame(t, 640, 480, left.landmarks_px, left.world_m, left.visibility)
         facing = tracker.update(frame, CameraView.SIDE)
     assert facing is Facing.LEFT
+
+
+@pytest.mark.parametrize("forward_x", [1.0, -1.0])
+def test_facing_on_all_fours_follows_the_trunk_not_the_toes(forward_x):
+    # on all fours the feet lie on their backs with the toes pointing behind the person:
+    # the toes would say the person faces backwards, the back outline would be looked for
+    # on the belly side
+    four = stick_frame(StickPose(shin_lean_deg=90, knee_flexion_deg=90, hip_flexion_deg=90,
+                                 forward_x=forward_x))  # fmt: skip
+    p = four.landmarks_px.copy()
+    for side in ("LEFT", "RIGHT"):
+        heel, toe, ankle = (Landmark[f"{side}_{j}"] for j in ("HEEL", "FOOT_INDEX", "ANKLE"))
+        p[heel, :2] = p[ankle, :2] + [0.0, -20.0]
+        p[toe, :2] = p[ankle, :2] + [-forward_x * 60.0, 5.0]
+    frame = dataclasses.replace(four, landmarks_px=p)
+    assert on_all_fours(p, 130.0)
+    assert np.sign(facing_score(frame)) == forward_x
+    # the same toes under an upright shin (standing) still count
+    standing = stick_frame(StickPose(forward_x=forward_x))
+    assert not on_all_fours(standing.landmarks_px, 130.0)
+    assert np.sign(facing_score(standing)) == forward_x
+    # a plank (knees level with the hips) and lying on the back with the shins up are not
+    plank = stick_frame(StickPose(shin_lean_deg=80, forward_x=forward_x))
+    assert not on_all_fours(plank.landmarks_px, 130.0)
+    dead_bug = stick_frame(StickPose(shin_lean_deg=90, knee_flexion_deg=-90, hip_flexion_deg=-90,
+                                     forward_x=forward_x))  # fmt: skip
+    assert not on_all_fours(dead_bug.landmarks_px, 130.0)
 
 
 def test_quality_flags():

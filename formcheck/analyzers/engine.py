@@ -184,7 +184,7 @@ class Analyzer:
         up_min = tempo.up_s * tol if tempo else self.spec.tempo.up_min_s
         ph = window.timing.phases
         out = []
-        if down_min > 0 and not window.from_bottom:
+        if down_min > 0 and not (window.from_bottom or window.timing.start_cut):
             out.append(Condition(TEMPO_DOWN_FAST, ph.down_s < down_min, ph.down_s, down_min, "s"))
         if up_min > 0:
             out.append(Condition(TEMPO_UP_FAST, ph.up_s < up_min, ph.up_s, up_min, "s"))
@@ -505,9 +505,12 @@ class Analyzer:
         fallback = self._timing_from_onsets(t, sig, cycle, i_peak, peak)
         bounds = self._bounds_from_fits(fits, fallback, cycle, t)
         start, bottom_in, bottom_out, end = bounds
+        # a recording that opens mid-movement: the fit's start lies before the first frame
+        start_cut = start < float(t[0])
+        start = max(start, float(t[0]))
         bottom_in = min(max(bottom_in, start), max(t_peak, start))
         bottom_out = min(max(bottom_out, bottom_in), end)
-        return RepTiming(start, bottom_in, bottom_out, end, t_peak, peak, fits)
+        return RepTiming(start, bottom_in, bottom_out, end, t_peak, peak, fits, start_cut)
 
     def _rest_after_end(self, t: np.ndarray, sig: np.ndarray, cycle: Cycle) -> float:
         """Last sample of the rest after the rep, before the signal leaves it again."""

@@ -102,6 +102,9 @@ class RepTiming:
     depth_deg: float  # peak of the primary signal above the start position
     # per signal (primary and joints): the fitted (down, up) transitions
     fits: Mapping[str, tuple[TransitionFit, TransitionFit]] = field(default_factory=dict)
+    # the movement began before the first buffered frame (a recording opening mid-rep):
+    # start_s is that frame and the way down is shorter than it was
+    start_cut: bool = False
 
     @property
     def phases(self) -> PhaseTimes:

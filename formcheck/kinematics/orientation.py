@@ -55,7 +55,9 @@ def facing_score(pose: PoseFrame) -> float:
     """Positive when the person faces image right, negative for image left, in torso lengths.
 
     Uses where the nose points relative to the ears and where the toes point relative to the
-    heels; both stay right when the person bends over.
+    heels; both stay right when the person bends over. On all fours (trunk nearer level than
+    upright, a shin along the floor under a knee well below the hip, no shin upright) the
+    toes point backwards, so the trunk decides: the shoulders are ahead of the hips.
     """
     p = pose.landmarks_px
     assert p is not None
@@ -78,7 +80,34 @@ def facing_score(pose: PoseFrame) -> float:
         )
         / 2.0
     )
+    trunk = _mid(p, L.LEFT_SHOULDER, L.RIGHT_SHOULDER)[:2] - _mid(p, L.LEFT_HIP, L.RIGHT_HIP)[:2]
+    if abs(float(trunk[0])) > abs(float(trunk[1])) and on_all_fours(p, torso_px):
+        return float(trunk[0]) / torso_px  # the shoulders are ahead of the hips
     return (head + toes) / torso_px
+
+
+# a knee at least this far below its hip (torso lengths) is a kneeling one, not a plank's
+_KNEEL_DROP_TORSO = 0.5
+
+
+def on_all_fours(p: np.ndarray, torso_px: float) -> bool:
+    """Kneeling on all fours, from image landmarks: some leg kneels (its shin nearer the
+    horizontal than the vertical, its knee half a torso or more below the hip) and no shin
+    stands upright. A bird-dog's reaching leg is neither; lying on the back with the shins
+    up (a dead bug) puts the knees above the hips."""
+    kneeling = upright = False
+    for hip, knee, ankle in (
+        (L.LEFT_HIP, L.LEFT_KNEE, L.LEFT_ANKLE),
+        (L.RIGHT_HIP, L.RIGHT_KNEE, L.RIGHT_ANKLE),
+    ):
+        dx, dy = abs(float(p[knee, 0] - p[ankle, 0])), abs(float(p[knee, 1] - p[ankle, 1]))
+        if not (math.isfinite(dx) and math.isfinite(dy)):
+            return False
+        if dy > dx:
+            upright = True
+        elif float(p[knee, 1] - p[hip, 1]) >= _KNEEL_DROP_TORSO * torso_px:
+            kneeling = True
+    return kneeling and not upright
 
 
 def camera_yaw_from_side_deg(pose: PoseFrame) -> float:
