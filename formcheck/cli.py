@@ -120,7 +120,11 @@ def cmd_exercises(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from formcheck.evaluation.runner import print_tables, run_eval
-    from formcheck.evaluation.summary import check_against_baseline, write_baseline
+    from formcheck.evaluation.summary import (
+        baseline_seed,
+        check_against_baseline,
+        write_baseline,
+    )
 
     tier = "quick" if args.quick else args.tier
     videos = None if args.no_real else Path(args.videos)
@@ -136,13 +140,22 @@ def cmd_eval(args: argparse.Namespace) -> int:
         log=lambda line: print(line, file=sys.stderr),
     )
     print_tables(summary)
+    recorded_seed = baseline_seed(tier)
+    skip = None
     if exercises is not None:
+        skip = "the run was limited to " + ", ".join(sorted(exercises))
+    elif not args.update_baseline and recorded_seed not in (None, args.seed):
+        skip = (
+            f"seed {args.seed} is a held-out set; the {tier} baseline was recorded with "
+            f"seed {recorded_seed}"
+        )
+    if skip is not None:
         if args.json:
             from formcheck.report.files import write_report_json
 
             write_report_json(summary, Path(args.json))
             print(f"wrote {args.json}")
-        print("\nBaseline check skipped: the run was limited to " + ", ".join(sorted(exercises)))
+        print(f"\nBaseline check skipped: {skip}")
         return 0
     if args.update_baseline:
         write_baseline(summary, tier)

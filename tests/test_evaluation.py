@@ -8,7 +8,11 @@ import numpy as np
 import pytest
 
 from formcheck.evaluation.real_labels import load_labels
-from formcheck.evaluation.summary import check_against_baseline, summarize_analyzers
+from formcheck.evaluation.summary import (
+    baseline_seed,
+    check_against_baseline,
+    summarize_analyzers,
+)
 from formcheck.evaluation.synthetic import (
     ErrorSum,
     SynthClipResult,
@@ -87,6 +91,15 @@ def test_baseline_check_flags_drops_only(tmp_path):
                                               "angle_mae_deg": {"hip_flexion_deg": 4.5}}}}}
     assert check_against_baseline(good, "t", base) == []
     assert len(check_against_baseline(bad, "t", base)) == 2
+
+
+def test_baseline_seed_tells_a_held_out_set_from_the_baseline_set(tmp_path):
+    base = tmp_path / "b.json"
+    base.write_text('{"t": {"seed": 2026, "synthetic": {}}, "u": {"synthetic": {}}}')
+    assert baseline_seed("t", base) == 2026
+    assert baseline_seed("u", base) is None  # recorded before seeds were kept
+    assert baseline_seed("v", base) is None
+    assert baseline_seed("t", tmp_path / "missing.json") is None
 
 
 def test_real_labels_parse():

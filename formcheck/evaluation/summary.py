@@ -178,6 +178,14 @@ def write_baseline(summary: dict[str, Any], tier: str,
     baseline_path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
+def baseline_seed(tier: str, baseline_path: Path = BASELINE_PATH) -> int | None:
+    """The seed the tier's committed baseline was recorded with (None without one)."""
+    if not baseline_path.is_file():
+        return None
+    seed = json.loads(baseline_path.read_text()).get(tier, {}).get("seed")
+    return int(seed) if seed is not None else None
+
+
 def check_against_baseline(
     summary: dict[str, Any],
     tier: str,
