@@ -107,8 +107,8 @@ class CatCamelAnalyzer(FloorRepAnalyzer):
         if outline is not None:
             extra.update(outline)
         elif sample.pose.landmarks_px is not None and facing is not sample.facing:
-            # a real frame whose mask was not kept: the pipeline read the outline on the
-            # belly side (its facing came from the toes, which point backwards on all fours)
+            # a frame whose mask was not kept, read by the pipeline with another facing
+            # (its facing hysteresis had not yet followed): that outline is the belly's
             extra.update({m.BACK_BULGE_MM: math.nan, m.BACK_CURVE_MM: math.nan})
         curve = extra.get(m.BACK_CURVE_MM, sample.get(m.BACK_CURVE_MM))
         arc = self._median_arc(

@@ -8,9 +8,10 @@ without touching the pipeline (see the notes at each function):
   long person; and a foot cut off at the edge rejects a frame whose shoulders, hips and
   knees are all in view. :func:`floor_usable` judges the person's length along the body and
   only the joints the exercise needs.
-- Facing on all fours: the pipeline's facing vote uses the toes, which point backwards in a
-  quadruped, so the back outline is looked for on the belly side. :func:`quadruped_facing`
-  takes the head's direction instead (shoulders ahead of the hips).
+- Facing on the floor: :func:`quadruped_facing` is the side the shoulders are on, in any
+  floor posture. On all fours the pipeline's own facing now agrees (kinematics.orientation
+  reads the trunk there, since the toes point backwards), so its back outline, measured
+  from the first frame on, is on the back; lying on the back its toe-based facing may not.
 - The back outline under arms that lie along the body (a glute bridge): the pipeline drops
   every station an arm reaches, so the outline is gone at the top of the bridge although
   the arm lies inside the silhouette. :func:`back_outline_measures` recomputes it with the

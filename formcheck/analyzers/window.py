@@ -74,18 +74,6 @@ class SampleBuffer:
         shorter than half the window does not move it."""
         return robust_median(self.recent_values(name, window_s))
 
-    def recent_valid_fraction(self, name: str, window_s: float) -> float:
-        """Share of the samples over the last ``window_s`` where the measure is finite."""
-        if not self.t_s:
-            return 0.0
-        now, total, valid = self.t_s[-1], 0, 0
-        for i in range(len(self.t_s) - 1, -1, -1):
-            if now - self.t_s[i] > window_s:
-                break
-            total += 1
-            valid += math.isfinite(self.measures[i].get(name, math.nan))
-        return valid / total if total else 0.0
-
     def index_at(self, t_s: float) -> int:
         return int(np.searchsorted(np.asarray(self.t_s), t_s, side="left"))
 
