@@ -37,6 +37,7 @@ from formcheck.analyzers.floor_frames import (
     quadruped_facing,
     with_measures,
 )
+from formcheck.analyzers.phases import Cycle
 from formcheck.analyzers.references import own_reference
 from formcheck.analyzers.signals import Array, BoolArray, moving_average, robust_median
 from formcheck.analyzers.window import RepWindow
@@ -139,6 +140,24 @@ class CatCamelAnalyzer(FloorRepAnalyzer):
         if math.isfinite(self._arc_low) and math.isfinite(self._arc_high):
             return 0.5 * (self._arc_low + self._arc_high)
         return super().start_value()
+
+    def counts_as_rep(self, cycle: Cycle) -> bool:
+        """The first cycle's cat is measured live against a neutral learnt from the cat
+        alone (half its size); once its camel is seen too, judge its depth against the
+        neutral of the whole cycle (a clean first cycle of 19 deg each way read 9 deg live
+        and became an attempt, leaving an arched cycle as the reference)."""
+        if math.isfinite(self._neutral_frozen) or super().counts_as_rep(cycle):
+            return super().counts_as_rep(cycle)
+        buf = self._buffer
+        arcs = [
+            values.get(SPINE_ARC_DEG, math.nan)
+            for t, values in zip(buf.t_s, buf.measures, strict=True)
+            if cycle.leave_s <= t <= cycle.return_s
+        ]
+        finite = [a for a in arcs if math.isfinite(a)]
+        if not finite:
+            return False
+        return max(finite) - self.start_value() >= self.spec.phase.rep_min_depth_deg
 
     # ----- per-rep metrics ------------------------------------------------------------------
     def rep_metrics(self, window: RepWindow) -> dict[str, float]:

@@ -145,6 +145,10 @@ class Analyzer:
     def rep_metrics(self, window: RepWindow) -> dict[str, float]:
         return {}
 
+    def counts_as_rep(self, cycle: Cycle) -> bool:
+        """Whether a finished excursion went deep enough to be a rep (else an attempt)."""
+        return cycle.reached(self.spec.phase.rep_min_depth_deg)
+
     def rep_conditions(self, window: RepWindow, metrics: Mapping[str, float]) -> list[Condition]:
         return []
 
@@ -380,7 +384,7 @@ class Analyzer:
         if not cycle.reached(self.spec.phase.attempt_min_depth_deg):
             self._rep_findings = []  # a sway, not a movement: nothing to report
             return []
-        counted = cycle.reached(self.spec.phase.rep_min_depth_deg)
+        counted = self.counts_as_rep(cycle)
         index = len(self.summary.reps) + 1 if counted else len(self.summary.attempts) + 1
         window = self._window(cycle, index, counted)
         if cycle.from_bottom:
