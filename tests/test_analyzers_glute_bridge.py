@@ -15,7 +15,11 @@ import pytest
 
 from formcheck.analyzers import Prescription, SetSummary, get_analyzer
 from formcheck.analyzers.floor_frames import arc_deg, body_length_px, floor_usable
-from formcheck.analyzers.glute_bridge import PELVIS_TILT_MM, GluteBridgeAnalyzer
+from formcheck.analyzers.glute_bridge import (
+    PELVIS_TILT_MM,
+    GluteBridgeAnalyzer,
+    _signed_hip_flexion_deg,
+)
 from formcheck.analyzers.testing import ease, frame_times, run, samples_at
 from formcheck.kinematics import names as m
 from formcheck.pose.landmarks import Landmark
@@ -277,3 +281,24 @@ def test_sample_clip_arched_with_mediapipe(tmp_path: Path) -> None:
     assert "spine_arched" not in reps[0]["faults"]
     assert "spine_arched" in reps[1]["faults"]
     assert reps[0]["metrics"]["top_hip_flexion_deg"] < 10.0
+
+
+@pytest.mark.parametrize("head_x", [1.0, -1.0])
+@pytest.mark.parametrize(("knee_above_px", "sign"), [(80.0, 1.0), (0.0, 1.0), (-30.0, -1.0)])
+def test_hip_flexion_is_negative_past_straight(
+    head_x: float, knee_above_px: float, sign: float
+) -> None:
+    # lying on the back, hips lifted: a knee above the shoulder->hip line is flexion, one
+    # below it is the hips pushed past straight; the pipeline's angle is unsigned, so a
+    # bridge past straight read as flexing again and its top was timed from that dip
+    p = np.full((33, 3), 0.0)
+    for side in ("LEFT", "RIGHT"):
+        p[Landmark[f"{side}_SHOULDER"], :2] = (320.0 + head_x * 150.0, 320.0)
+        p[Landmark[f"{side}_HIP"], :2] = (320.0, 260.0)  # lifted
+        # the knee on the shoulder->hip line continued, moved up by knee_above_px
+        p[Landmark[f"{side}_KNEE"], :2] = (320.0 - head_x * 150.0, 200.0 - knee_above_px)
+    pose = PoseFrame(0.0, 640, 480, p, visibility=np.full(33, 0.9))
+    quality = FrameQuality(has_pose=True, in_frame=True, too_small=False)
+    sample = Sample(0.0, {m.HIP_FLEXION_DEG: 12.0}, Facing.LEFT, CameraView.SIDE, quality, pose)
+    assert _signed_hip_flexion_deg(sample) == sign * 12.0
+

@@ -117,6 +117,7 @@ class GluteBridgeAnalyzer(FloorRepAnalyzer):
             real = sample.pose.landmarks_px is not None
             extra = {name: math.nan for name in _OUTLINE_MEASURES} if real else {}
         extra[PELVIS_TILT_MM] = _pelvis_tilt_mm(sample)
+        extra[m.HIP_FLEXION_DEG] = _signed_hip_flexion_deg(sample)
         return with_measures(sample, extra)
 
     def _track_lying(self, t_s: float, hip_deg: float) -> None:
@@ -286,6 +287,31 @@ _HALF = 0.5
 
 def _finite_count(values: np.ndarray | None, where: np.ndarray) -> float:
     return float(np.isfinite(values[where]).sum()) if values is not None else 0.0
+
+
+def _signed_hip_flexion_deg(sample: Sample) -> float:
+    """The pipeline's hip flexion, negative when the hips rise above the shoulder-knee line.
+
+    The pipeline's angle is unsigned: a bridge that goes past straight reads as flexing
+    again, so its top plateau sat 10-13 deg above the straight moment and the phases were
+    timed from that dip (renders: every lift 0.8 s short). Lying on the back the belly faces
+    up, so the knee above the line from the shoulders through the hips is flexion."""
+    hip_deg = sample.get(m.HIP_FLEXION_DEG)
+    p = sample.pose.landmarks_px
+    if p is None or not math.isfinite(hip_deg):
+        return hip_deg
+
+    def mid(a: Landmark, b: Landmark) -> np.ndarray:
+        return np.asarray((p[a, :2] + p[b, :2]) / 2.0, dtype=float)
+
+    shoulder = mid(Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER)
+    hip = mid(Landmark.LEFT_HIP, Landmark.RIGHT_HIP)
+    knee = mid(Landmark.LEFT_KNEE, Landmark.RIGHT_KNEE)
+    along = hip - shoulder
+    up = np.array([along[1], -along[0]])  # a normal of the trunk line ...
+    if up[1] > 0:
+        up = -up  # ... the one pointing up the image (image y grows downwards)
+    return hip_deg if float(np.dot(knee - hip, up)) >= 0.0 else -hip_deg
 
 
 def _pelvis_tilt_mm(sample: Sample) -> float:
