@@ -121,6 +121,29 @@ def test_correct_set_counts_every_rep_without_faults() -> None:
     assert rep.metrics["top_hold_s"] == pytest.approx(0.8, abs=0.3)
 
 
+def test_start_up_frames_do_not_set_the_lying_angle() -> None:
+    # the pose estimator's first half second (multi-person start-up, no tracking yet) read
+    # the lying hips 18 deg more flexed on a render: taken as the lying angle, no rest came
+    # back to it and the three reps merged into one
+    bridge = BridgeSet([BridgeRep()] * 3)
+    samples = samples_at(bridge.measures, frame_times(bridge.duration_s, FPS), NOISE)
+    start_up = [
+        dataclasses.replace(
+            s,
+            measures={**s.measures, m.HIP_FLEXION_DEG: s.get(m.HIP_FLEXION_DEG) + 18.0},
+            pose=dataclasses.replace(s.pose, steady_tracking=False),
+        )
+        if s.t_ms < 500.0
+        else s
+        for s in samples
+    ]
+    summary = run(get_analyzer("glute_bridge"), start_up)[1]
+    assert len(summary.reps) == 3
+    assert [round(r.start_s, 1) for r in summary.reps] == [
+        pytest.approx(start, abs=0.3) for start, *_ in bridge.spans
+    ]
+
+
 def test_phases_follow_the_lift_hold_and_lowering() -> None:
     bridge = BridgeSet([BridgeRep(lift_s=2.0, hold_s=1.0, lower_s=2.5)] * 2)
     summary = analyse(bridge)

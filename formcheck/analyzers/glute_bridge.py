@@ -61,6 +61,7 @@ _SEVERITY = {
 _ARMS_IGNORED_VISIBILITY = 2.0  # above any visibility (0..1): the arm test never runs
 _BRIDGE_SPINE = SpineConfig(arm_min_visibility=_ARMS_IGNORED_VISIBILITY)
 _LYING_MEDIAN_S = 0.3  # the lying value is a median over this long (one bad frame is no floor)
+_LYING_SPAN_SLACK_S = 0.05  # ... once the samples span all but this of it (frame spacing)
 _BRIDGE_JOINTS = TRUNK_JOINTS + LEG_JOINTS
 _OUTLINE_MEASURES = (m.BACK_BULGE_MM, m.BACK_CURVE_MM, m.BACK_OFFSET_MM)
 
@@ -101,7 +102,10 @@ class GluteBridgeAnalyzer(FloorRepAnalyzer):
     # ----- per-sample preparation -----------------------------------------------------------
     def update(self, sample: Sample) -> list[Event]:
         sample = self.prepare(sample)
-        if sample.quality.usable:
+        if sample.quality.usable and sample.pose.steady_tracking:
+            # not from the estimator's multi-person start-up frames: without tracking their
+            # hip angle read 15 deg more flexed (a render: 117-120 deg, then 101-103), which
+            # raised the lying value so far that no rest came back to it and reps merged
             self._track_lying(sample.t_ms / 1000.0, sample.get(m.HIP_FLEXION_DEG))
         return super().update(sample)
 
@@ -126,6 +130,8 @@ class GluteBridgeAnalyzer(FloorRepAnalyzer):
         self._recent.append((t_s, hip_deg))
         while self._recent and t_s - self._recent[0][0] > _LYING_MEDIAN_S:
             self._recent.popleft()
+        if t_s - self._recent[0][0] < _LYING_MEDIAN_S - _LYING_SPAN_SLACK_S:
+            return  # not yet a full window: its first sample alone would be the median
         self._lying_deg = max(self._lying_deg, float(np.median([v for _, v in self._recent])))
 
     def start_value(self) -> float:
