@@ -55,6 +55,7 @@ class BridgeRep:
     lower_s: float = 1.4
     arch_mm: float = 0.0  # back outline nearer the chord at the top (+ arched)
     hips_lower_mm: float = 0.0  # hips lower at the top than a full bridge
+    hip_short_deg: float = 0.0  # hips this much less extended at the top
 
 
 @dataclass
@@ -81,7 +82,7 @@ class BridgeSet:
         return end - self.stop_early_s if self.stop_early_s else end + self.tail_s
 
     def measures(self, t: float) -> dict[str, float]:
-        x, arch, low = 0.0, 0.0, 0.0
+        x, arch, low, short = 0.0, 0.0, 0.0, 0.0
         if self.start_at_top_s:
             if t < self.start_at_top_s:
                 x = 1.0
@@ -96,7 +97,9 @@ class BridgeSet:
                 else:
                     x = 1.0 - ease((t - top_out) / rep.lower_s)
                 arch, low = rep.arch_mm * x, rep.hips_lower_mm * x
+                short = rep.hip_short_deg * x
         out = {k: LYING[k] + (TOP[k] - LYING[k]) * x for k in LYING}
+        out[m.HIP_FLEXION_DEG] += short
         out[m.BACK_OFFSET_MM] -= arch
         out[m.HIP_HEIGHT_MM] -= low
         out[m.TRUNK_INCLINATION_DEG] -= math.degrees(math.asin(low / CHORD_MM))
@@ -142,6 +145,19 @@ def test_start_up_frames_do_not_set_the_lying_angle() -> None:
     assert [round(r.start_s, 1) for r in summary.reps] == [
         pytest.approx(start, abs=0.3) for start, *_ in bridge.spans
     ]
+
+
+@pytest.mark.parametrize(("short_deg", "arched"), [(0.0, False), (9.0, True)])
+def test_hips_rising_with_less_extension_is_an_arch_not_a_fuller_bridge(
+    short_deg: float, arched: bool
+) -> None:
+    # the outline hollows 15 mm and the hips sit 50 mm higher than in rep 1: with the hips
+    # as extended as before that is a fuller bridge; 9 deg less extended, the lumbar arch
+    # lifted them (a held-out render 27 deg off the side, missed while the height vetoed it)
+    lifted = BridgeRep(arch_mm=15.0, hips_lower_mm=-50.0, hip_short_deg=short_deg)
+    summary = analyse(BridgeSet([BridgeRep(), lifted, lifted]))
+    assert [("spine_arched" in r.faults) for r in summary.reps] == [False, arched, arched]
+    assert summary.reps[1].metrics["hip_less_extended_deg"] == pytest.approx(short_deg, abs=1.0)
 
 
 def test_phases_follow_the_lift_hold_and_lowering() -> None:

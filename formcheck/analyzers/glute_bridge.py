@@ -76,6 +76,7 @@ class GluteBridgeChecks(BaseModel):
     lying_min_deg: float = 30.0
     offset_drop_min_mm: float = 3.0
     hip_rise_veto_mm: float = 8.0
+    fuller_hip_less_extended_max_deg: float = 5.0
     top_hip_flexion_max_deg: float = 25.0
     pelvis_tilt_max_mm: float = 30.0
     tempo_phase_tolerance_fraction: float = 0.3
@@ -176,6 +177,9 @@ class GluteBridgeAnalyzer(FloorRepAnalyzer):
         }
         out["offset_drop_mm"] = self._reference("top_back_offset_mm") - out["top_back_offset_mm"]
         out["hip_drop_mm"] = self._reference("top_hip_height_mm") - out["top_hip_height_mm"]
+        out["hip_less_extended_deg"] = (
+            out["top_hip_flexion_deg"] - self._reference("top_hip_flexion_deg")
+        )
         out["bulge_drop_mm"] = self._reference("top_back_bulge_mm") - out["top_back_bulge_mm"]
         # the hips sinking towards the floor relative to the shoulders: the trunk's tilt
         # below the first rep's at the top, as a height over the shoulder-hip chord
@@ -226,8 +230,10 @@ class GluteBridgeAnalyzer(FloorRepAnalyzer):
     def _arched(self, metrics: Mapping[str, float]) -> Condition:
         """Arching instead of extending the hips, at the top against the first rep: the
         back outline ``offset_drop_min_mm`` nearer the shoulder-hip chord (a hollow lumbar
-        spine), unless the hips also rose clearly higher than in the first rep (a fuller
-        bridge). A top value is a median over the top's frames, so its jitter is the
+        spine), unless the hips also rose clearly higher than in the first rep with at least
+        as much hip extension (a fuller bridge; an arch lifts the hips too, but with less
+        hip extension: a render 27 deg off the side, hips 52-57 mm higher, 8-9 deg less
+        extended). A top value is a median over the top's frames, so its jitter is the
         per-frame noise floor over sqrt(frames)."""
         c = self.c
         frames = max(metrics["top_frames"], 1.0)
@@ -238,7 +244,11 @@ class GluteBridgeAnalyzer(FloorRepAnalyzer):
         drop = metrics["offset_drop_mm"]
         active = None
         if math.isfinite(drop):
-            active = drop > limit and not metrics["hip_drop_mm"] < -c.hip_rise_veto_mm
+            fuller = (
+                metrics["hip_drop_mm"] < -c.hip_rise_veto_mm
+                and not metrics["hip_less_extended_deg"] > c.fuller_hip_less_extended_max_deg
+            )
+            active = drop > limit and not fuller
         return Condition(SPINE_ARCHED, active, drop, limit, "mm")
 
     def _tempo(self, window: RepWindow, metrics: Mapping[str, float]) -> list[Condition]:
