@@ -30,7 +30,7 @@ from pydantic import BaseModel, ConfigDict
 
 from formcheck.analyzers.codes import SPINE_ARCHED, TEMPO_DOWN_FAST, TEMPO_UP_FAST
 from formcheck.analyzers.cues import Condition
-from formcheck.analyzers.engine import Analyzer
+from formcheck.analyzers.engine import Analyzer, rep_label
 from formcheck.analyzers.events import Event, Severity
 from formcheck.analyzers.floor_reach import (
     ARM_REACH_DEG,
@@ -283,7 +283,7 @@ class AlternatingFloorAnalyzer(Analyzer):
     # ----- messages -------------------------------------------------------------------------
     def describe(self, condition: Condition, rep: int) -> str:
         v, thr = condition.value, condition.threshold
-        where = f"rep {rep}" if rep > 0 else "a partial rep"
+        where = rep_label(rep)
         if condition.code == TEMPO_DOWN_FAST:
             return (
                 f"Reach out more slowly and hold: {v:.1f} s from half-way out to half-way back "

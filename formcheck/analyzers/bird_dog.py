@@ -22,6 +22,7 @@ from pydantic import Field
 from formcheck.analyzers.alternating import AlternatingChecks, AlternatingFloorAnalyzer
 from formcheck.analyzers.codes import SPINE_ARCHED
 from formcheck.analyzers.cues import Condition
+from formcheck.analyzers.engine import rep_label
 from formcheck.analyzers.floor_reach import HIP_LEVEL_MM, HIP_LEVEL_WORLD_MM, HIP_WIDTH_WORLD_MM
 from formcheck.analyzers.signals import BoolArray, robust_median
 from formcheck.analyzers.window import RepWindow
@@ -94,7 +95,7 @@ class BirdDogAnalyzer(AlternatingFloorAnalyzer):
         return out
 
     def describe(self, condition: Condition, rep: int) -> str:
-        where = f"rep {rep}" if rep > 0 else "a partial rep"
+        where = rep_label(rep)
         if condition.code == SPINE_ARCHED:
             return (
                 f"Keep your back flat as you reach: your lower back sagged {condition.value:.0f} "

@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict
 
 from formcheck.analyzers.codes import SPINE_ARCHED, TEMPO_DOWN_FAST, TEMPO_UP_FAST
 from formcheck.analyzers.cues import Condition
+from formcheck.analyzers.engine import rep_label
 from formcheck.analyzers.events import Event, Severity
 from formcheck.analyzers.floor_frames import (
     TRUNK_JOINTS,
@@ -258,7 +259,7 @@ class CatCamelAnalyzer(FloorRepAnalyzer):
 
     def describe(self, condition: Condition, rep: int) -> str:
         v, thr = condition.value, condition.threshold
-        where = f"rep {rep}" if rep > 0 else "a partial rep"
+        where = rep_label(rep)
         texts = {
             SPINE_ARCHED: f"Arch only as far as is comfortable: your back went {v:.0f} deg "
             f"further into extension than in your first rep ({where}).",

@@ -12,6 +12,7 @@ from __future__ import annotations
 from formcheck.analyzers.alternating import AlternatingChecks, AlternatingFloorAnalyzer
 from formcheck.analyzers.codes import SPINE_ARCHED
 from formcheck.analyzers.cues import Condition
+from formcheck.analyzers.engine import rep_label
 
 
 class DeadBugChecks(AlternatingChecks):
@@ -22,7 +23,7 @@ class DeadBugAnalyzer(AlternatingFloorAnalyzer):
     checks_model = DeadBugChecks
 
     def describe(self, condition: Condition, rep: int) -> str:
-        where = f"rep {rep}" if rep > 0 else "a partial rep"
+        where = rep_label(rep)
         if condition.code == SPINE_ARCHED:
             return (
                 f"Keep your lower back on the floor as you reach: it lifted "

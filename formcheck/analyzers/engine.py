@@ -157,7 +157,7 @@ class Analyzer:
         v, thr, where = (
             condition.value,
             condition.threshold,
-            f"rep {rep}" if rep else "a partial rep",
+            rep_label(rep),
         )
         if condition.code == TEMPO_DOWN_FAST:
             return (
@@ -659,6 +659,11 @@ class _HoldTimer:
         elif self.in_position and t_s - self.last_inside_s > grace_s:
             self.in_position = False
         return self.in_position
+
+
+def rep_label(rep: int) -> str:
+    """How a finding's message names its rep: "rep 3", or "a partial rep" (rep 0)."""
+    return f"rep {rep}" if rep > 0 else "a partial rep"
 
 
 _REST_MIN_SAMPLES = 3  # fewer samples than this cannot give a median start position

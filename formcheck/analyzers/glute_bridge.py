@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict
 
 from formcheck.analyzers.codes import SPINE_ARCHED, TEMPO_DOWN_FAST, TEMPO_UP_FAST
 from formcheck.analyzers.cues import Condition
+from formcheck.analyzers.engine import rep_label
 from formcheck.analyzers.events import Event, Severity
 from formcheck.analyzers.floor_frames import (
     LEG_JOINTS,
@@ -282,7 +283,7 @@ class GluteBridgeAnalyzer(FloorRepAnalyzer):
 
     def describe(self, condition: Condition, rep: int) -> str:
         v, thr = condition.value, condition.threshold
-        where = f"rep {rep}" if rep > 0 else "a partial rep"
+        where = rep_label(rep)
         texts = {
             SPINE_ARCHED: f"Lift with your hips, not your lower back: your back arched {v:.0f} "
             f"mm more at the top of {where} than in your first rep.",

@@ -26,7 +26,7 @@ from formcheck.analyzers.codes import (
     TEMPO_UP_FAST,
 )
 from formcheck.analyzers.cues import Condition
-from formcheck.analyzers.engine import Analyzer, FrameContext
+from formcheck.analyzers.engine import Analyzer, FrameContext, rep_label
 from formcheck.analyzers.events import Phase, RepRecord, Severity
 from formcheck.analyzers.references import own_reference_rep
 from formcheck.analyzers.signals import Array, BoolArray, frame_jitter, robust_median
@@ -436,7 +436,7 @@ class HipHingeAnalyzer(Analyzer):
     # ----- messages -------------------------------------------------------------------------
     def describe(self, condition: Condition, rep: int) -> str:
         v, thr = condition.value, condition.threshold
-        where = f"rep {rep}" if rep > 0 else "a partial rep"
+        where = rep_label(rep)
         texts = {
             SPINE_ROUNDED: f"Keep your back long: it rounded {v:.0f} mm at the bottom of {where}.",
             SPINE_ARCHED: f"Don't over-arch your lower back: it arched {v:.0f} mm in {where}.",

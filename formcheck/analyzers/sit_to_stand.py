@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict
 
 from formcheck.analyzers.codes import HEAD_FORWARD, SPINE_ROUNDED, TEMPO_DOWN_FAST, TEMPO_UP_FAST
 from formcheck.analyzers.cues import Condition
-from formcheck.analyzers.engine import Analyzer
+from formcheck.analyzers.engine import Analyzer, rep_label
 from formcheck.analyzers.events import Event, Severity
 from formcheck.analyzers.references import own_reference
 from formcheck.analyzers.signals import Array, robust_median
@@ -259,7 +259,7 @@ class SitToStandAnalyzer(Analyzer):
     # ----- messages -------------------------------------------------------------------------
     def describe(self, condition: Condition, rep: int) -> str:
         v, thr = condition.value, condition.threshold
-        where = f"rep {rep}" if rep > 0 else "a partial rep"
+        where = rep_label(rep)
         texts = {
             SPINE_ROUNDED: f"Keep your back long as you lean forward to stand: it rounded "
             f"{v:.0f} mm in {where}.",

@@ -33,7 +33,7 @@ from formcheck.analyzers.codes import (
     TEMPO_UP_FAST,
 )
 from formcheck.analyzers.cues import Condition
-from formcheck.analyzers.engine import Analyzer
+from formcheck.analyzers.engine import Analyzer, rep_label
 from formcheck.analyzers.events import Event, RepRecord, Severity
 from formcheck.analyzers.references import own_reference
 from formcheck.analyzers.signals import Array, BoolArray, robust_median
@@ -399,7 +399,7 @@ class SquatAnalyzer(Analyzer):
     # ----- messages -------------------------------------------------------------------------
     def describe(self, condition: Condition, rep: int) -> str:
         v, thr = condition.value, condition.threshold
-        where = f"rep {rep}" if rep > 0 else "a partial rep"
+        where = rep_label(rep)
         texts = {
             SPINE_ROUNDED: f"Keep your back long: it rounded {v:.0f} mm at the bottom of {where}.",
             HEAD_FORWARD: f"Keep your head in line with your back: it pushed {v:.0f} mm "
