@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from formcheck.analyzers import Prescription, SetSummary, get_analyzer
+from formcheck.analyzers import Cue, Prescription, SetSummary, get_analyzer
 from formcheck.analyzers.floor_frames import arc_deg, body_length_px, floor_usable
 from formcheck.analyzers.glute_bridge import (
     PELVIS_TILT_MM,
@@ -177,6 +177,26 @@ def test_arching_at_the_top_is_flagged_against_the_first_rep() -> None:
     assert [("spine_arched" in r.faults) for r in summary.reps] == [False, True, True]
     assert summary.reps[1].metrics["offset_drop_mm"] == pytest.approx(10.0, abs=1.5)
     assert summary.reps[1].metrics["hip_sink_mm"] > 0.0
+
+
+@pytest.mark.parametrize(
+    ("rep", "cued"),
+    [
+        (BridgeRep(arch_mm=10.0, hold_s=1.5), True),
+        (BridgeRep(arch_mm=10.0, hips_lower_mm=-50.0, hold_s=1.5), False),  # a fuller bridge
+    ],
+)
+def test_an_arch_is_cued_while_the_top_is_held(rep: BridgeRep, cued: bool) -> None:
+    # the cue comes while the person is still at the top, in time to lower and lift with
+    # the hips, not when the rep has ended; the rep's own verdict agrees with it
+    bridge = BridgeSet([BridgeRep(), rep])
+    samples = samples_at(bridge.measures, frame_times(bridge.duration_s, FPS), NOISE, 0)
+    events, summary = run(get_analyzer("glute_bridge"), samples)
+    said = [e for e in events if isinstance(e, Cue)]
+    assert [c.code for c in said] == (["spine_arched"] if cued else [])
+    _, top_in, top_out, _, _ = bridge.spans[1]
+    assert all(top_in < c.t_s < top_out for c in said)
+    assert [("spine_arched" in r.faults) for r in summary.reps] == [False, cued]
 
 
 def test_an_outline_change_with_the_hips_higher_is_not_an_arch() -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from formcheck.analyzers import SetSummary, get_analyzer
+from formcheck.analyzers import Cue, SetSummary, get_analyzer
 from formcheck.analyzers.spec import prescription_from_mapping
 from formcheck.analyzers.squat import SpikeFilter
 from formcheck.analyzers.testing import ease, frame_times, make_sample, run
@@ -133,6 +133,19 @@ def test_rounded_back_at_the_bottom_is_found_in_that_rep_only() -> None:
     reps = [SquatRep(), SquatRep(), SquatRep(curve_mm=10.0, trunk_deg=45.0), SquatRep()]
     summary = analyse(SquatSet(reps))
     assert [("spine_rounded" in f) for f in faults_by_rep(summary)] == [0, 0, 1, 0]
+
+
+def test_rounded_back_is_cued_while_still_at_the_bottom() -> None:
+    # the live cue comes during the bottom pause (medians over the bottom so far), so the
+    # person can straighten before standing up; the rep's own verdict agrees with it
+    reps = [SquatRep(), SquatRep(), SquatRep(curve_mm=10.0, pause_s=1.2)]
+    squat = SquatSet(reps)
+    events, summary = run(get_analyzer("squat"), squat.samples())
+    said = [e for e in events if isinstance(e, Cue)]
+    assert [c.code for c in said] == ["spine_rounded"]
+    bottom_in = squat.starts()[2] + reps[2].down_s
+    assert bottom_in < said[0].t_s < bottom_in + reps[2].pause_s
+    assert [("spine_rounded" in f) for f in faults_by_rep(summary)] == [0, 0, 1]
 
 
 def test_small_outline_changes_are_not_a_fault() -> None:

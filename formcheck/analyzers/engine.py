@@ -69,9 +69,15 @@ class FrameContext:
     rest: Mapping[str, float]  # start-position values before the current rep
     buffer: SampleBuffer
     smoothing_window_s: float
+    phase_since_s: float = math.nan  # when the current phase began
 
     def recent(self, name: str) -> float:
         return self.buffer.recent_mean(name, self.smoothing_window_s)
+
+    @property
+    def in_phase_s(self) -> float:
+        """How long the current phase has lasted (NaN before any phase change)."""
+        return self.t_s - self.phase_since_s
 
 
 class _NoChecks(BaseModel):
@@ -128,6 +134,7 @@ class Analyzer:
         self._policy = CuePolicy(spec.cues)
         self._setup = SetupAdvisor(spec.setup)
         self._pending: Cycle | None = None
+        self._phase_since_s = math.nan
         self._rest: dict[str, float] = {}
         self._standing_history: dict[str, list[float]] = {}
         self._rep_findings: list[Finding] = []
@@ -236,6 +243,7 @@ class Analyzer:
         moves, cycle = self._machine.update(t_s, depth)
         rep_no = len(self.summary.reps) + 1
         for move in moves:
+            self._phase_since_s = move.t_s
             if move.previous is Phase.TOP and move.phase is Phase.DOWN:
                 self._begin_rep(move.t_s)
             events.append(PhaseChanged(move.t_s, move.phase, move.previous, rep_no))
@@ -333,6 +341,7 @@ class Analyzer:
             self._rest,
             self._buffer,
             self.spec.phase.smoothing_window_s,
+            self._phase_since_s,
         )
         new: list[Finding] = []
         for condition in self.frame_conditions(ctx):

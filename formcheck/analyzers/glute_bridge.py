@@ -31,8 +31,8 @@ from pydantic import BaseModel, ConfigDict
 
 from formcheck.analyzers.codes import SPINE_ARCHED, TEMPO_DOWN_FAST, TEMPO_UP_FAST
 from formcheck.analyzers.cues import Condition
-from formcheck.analyzers.engine import rep_label
-from formcheck.analyzers.events import Event, Severity
+from formcheck.analyzers.engine import FrameContext, rep_label
+from formcheck.analyzers.events import Event, Phase, Severity
 from formcheck.analyzers.floor_frames import (
     LEG_JOINTS,
     TRUNK_JOINTS,
@@ -76,6 +76,7 @@ class GluteBridgeChecks(BaseModel):
     top_min_s: float = 0.2
     lying_min_deg: float = 30.0
     offset_drop_min_mm: float = 3.0
+    arch_live_window_s: float = 0.3
     hip_rise_veto_mm: float = 8.0
     fuller_hip_less_extended_max_deg: float = 5.0
     top_hip_flexion_max_deg: float = 25.0
@@ -205,7 +206,14 @@ class GluteBridgeAnalyzer(FloorRepAnalyzer):
         c = self.c
         seen_side = window.view_share(CameraView.FRONT) < _HALF
         if seen_side:
-            out.append(self._arched(metrics))
+            out.append(
+                self._arched(
+                    metrics["offset_drop_mm"],
+                    metrics["hip_drop_mm"],
+                    metrics["hip_less_extended_deg"],
+                    metrics["top_frames"],
+                )
+            )
         hip = metrics["top_hip_flexion_deg"]
         out.append(
             Condition(
@@ -228,29 +236,57 @@ class GluteBridgeAnalyzer(FloorRepAnalyzer):
         )
         return out
 
-    def _arched(self, metrics: Mapping[str, float]) -> Condition:
+    # ----- per-frame checks (live cues) -----------------------------------------------------
+    def frame_conditions(self, ctx: FrameContext) -> list[Condition]:
+        """A live arch cue while the person holds the top: the rep check's values as
+        medians over the hold so far (once it has lasted ``arch_live_window_s``); the
+        rep's own verdict over its whole top restates it in the report."""
+        if ctx.phase is not Phase.BOTTOM:
+            return []  # the engine's BOTTOM is the bridge's top (the most hip extension)
+        # the hold so far: the hips stay within the spec's plateau band of their highest
+        # (the phase begins as the lift slows, while the hips may still be 70 deg short)
+        window = ctx.buffer.held_s(
+            m.HIP_FLEXION_DEG, self.spec.phase.plateau_band_deg, ctx.in_phase_s, increase=False
+        )
+        if not window >= self.c.arch_live_window_s:
+            return []
+        if ctx.buffer.views and ctx.buffer.views[-1] is CameraView.FRONT:
+            return []
+        recent = ctx.buffer.recent_median
+        offset = recent(m.BACK_OFFSET_MM, window)
+        return [
+            self._arched(
+                self._reference("top_back_offset_mm") - offset,
+                self._reference("top_hip_height_mm") - recent(m.HIP_HEIGHT_MM, window),
+                recent(m.HIP_FLEXION_DEG, window) - self._reference("top_hip_flexion_deg"),
+                float(np.isfinite(ctx.buffer.recent_values(m.BACK_OFFSET_MM, window)).sum()),
+            )
+        ]
+
+    def _arched(
+        self, drop_mm: float, hip_drop_mm: float, hip_less_extended_deg: float, frames: float
+    ) -> Condition:
         """Arching instead of extending the hips, at the top against the first rep: the
-        back outline ``offset_drop_min_mm`` nearer the shoulder-hip chord (a hollow lumbar
-        spine), unless the hips also rose clearly higher than in the first rep with at least
-        as much hip extension (a fuller bridge; an arch lifts the hips too, but with less
-        hip extension: a render 27 deg off the side, hips 52-57 mm higher, 8-9 deg less
-        extended). A top value is a median over the top's frames, so its jitter is the
-        per-frame noise floor over sqrt(frames)."""
+        back outline ``offset_drop_min_mm`` nearer the shoulder-hip chord (``drop_mm``, a
+        hollow lumbar spine), unless the hips also rose clearly higher than in the first
+        rep (``hip_drop_mm`` negative) with at least as much hip extension (a fuller
+        bridge; an arch lifts the hips too, but with less hip extension: a render 27 deg
+        off the side, hips 52-57 mm higher, 8-9 deg less extended). Values are medians over
+        ``frames`` samples of the top, so their jitter is the per-frame noise floor over
+        sqrt(frames)."""
         c = self.c
-        frames = max(metrics["top_frames"], 1.0)
-        noise = self.baseline.noise(m.BACK_OFFSET_MM) / math.sqrt(frames)
+        noise = self.baseline.noise(m.BACK_OFFSET_MM) / math.sqrt(max(frames, 1.0))
         limit = c.offset_drop_min_mm * self.threshold_scale(SPINE_ARCHED)
         if math.isfinite(noise):
             limit = max(limit, self.spec.cues.noise_k * noise)
-        drop = metrics["offset_drop_mm"]
         active = None
-        if math.isfinite(drop):
+        if math.isfinite(drop_mm):
             fuller = (
-                metrics["hip_drop_mm"] < -c.hip_rise_veto_mm
-                and not metrics["hip_less_extended_deg"] > c.fuller_hip_less_extended_max_deg
+                hip_drop_mm < -c.hip_rise_veto_mm
+                and not hip_less_extended_deg > c.fuller_hip_less_extended_max_deg
             )
-            active = drop > limit and not fuller
-        return Condition(SPINE_ARCHED, active, drop, limit, "mm")
+            active = drop_mm > limit and not fuller
+        return Condition(SPINE_ARCHED, active, drop_mm, limit, "mm")
 
     def _tempo(self, window: RepWindow, metrics: Mapping[str, float]) -> list[Condition]:
         """The whole rep (lift, hold and lowering: steadier than any one phase, within 4% of

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
@@ -29,7 +28,7 @@ from formcheck.analyzers.cues import Condition
 from formcheck.analyzers.engine import Analyzer, FrameContext, rep_label
 from formcheck.analyzers.events import Phase, RepRecord, Severity
 from formcheck.analyzers.references import own_reference_rep
-from formcheck.analyzers.signals import Array, BoolArray, frame_jitter, robust_median
+from formcheck.analyzers.signals import Array, BoolArray, robust_median
 from formcheck.analyzers.window import RepWindow
 from formcheck.kinematics import names as m
 from formcheck.types import CameraView
@@ -61,7 +60,6 @@ _MS_PER_S = 1000.0
 _PERCENT = 100.0
 _HALF = 0.5
 _MIN_FIT_SAMPLES = 4
-_LIVE_FRAMES_MAX = 600  # frames looked back over for the live window (10 s at 60 fps)
 _SIDE_VIEW_SHARE_MIN = 0.5  # side-only checks need at least half the rep seen from the side
 
 
@@ -103,10 +101,6 @@ class HipHingeChecks(BaseModel):
 
 class HipHingeAnalyzer(Analyzer):
     checks_model = HipHingeChecks
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._bottom_since_s = math.nan  # when the current bottom phase began (live checks)
 
     @property
     def c(self) -> HipHingeChecks:
@@ -157,23 +151,14 @@ class HipHingeAnalyzer(Analyzer):
         """Live back and head cues at the bottom, against the first reps' bottoms: medians
         over the bottom so far (once it has lasted ``spine_live_window_s``), so that a live
         cue agrees with the rep's own verdict."""
-        if ctx.phase is not Phase.BOTTOM:
-            self._bottom_since_s = math.nan
-            return []
-        if math.isnan(self._bottom_since_s):
-            self._bottom_since_s = ctx.t_s
-        window = ctx.t_s - self._bottom_since_s
-        if window < self.c.spine_live_window_s:
+        window = ctx.in_phase_s
+        if ctx.phase is not Phase.BOTTOM or not window >= self.c.spine_live_window_s:
             return []
         if ctx.buffer.views and ctx.buffer.views[-1] is CameraView.FRONT:
             return []
         yaw_limit = self.spec.setup.max_yaw_from_side_deg
         if yaw_limit is not None and ctx.recent(m.CAMERA_YAW_FROM_SIDE_DEG) > yaw_limit:
             return []
-        outline = ctx.buffer.recent_values(self.c.spine_measure, window)
-        seen = float(np.isfinite(outline).mean()) if outline.size else 0.0
-        if seen < self.c.outline_seen_share_min:
-            return []  # the outline is hidden (arms, a dowel) in most of these frames
         recent = ctx.buffer.recent_median
         trunk = _trunk_value(
             recent(m.TRUNK_LEAN_DEG, window), recent(m.TRUNK_INCLINATION_DEG, window)
@@ -181,11 +166,15 @@ class HipHingeAnalyzer(Analyzer):
             ctx.rest.get(m.TRUNK_LEAN_DEG, math.nan),
             ctx.rest.get(m.TRUNK_INCLINATION_DEG, math.nan),
         )
-        curve = robust_median(outline)
-        if not frame_jitter(outline) <= self.c.outline_scatter_max_mm:
-            curve = math.nan  # the outline jumps: arms or a dowel cross it
-        head = ctx.buffer.recent_median(m.HEAD_FORWARD_MM, window)
-        frames = sum(1 for t in ctx.buffer.t_s[-_LIVE_FRAMES_MAX:] if ctx.t_s - t <= window)
+        # NaN when the outline is hidden (arms, a dowel) in most of these frames or jumps
+        curve = ctx.buffer.steady_recent(
+            self.c.spine_measure,
+            window,
+            self.c.outline_seen_share_min,
+            self.c.outline_scatter_max_mm,
+        )
+        head = recent(m.HEAD_FORWARD_MM, window)
+        frames = ctx.buffer.frames_within(window)
         return self._spine_conditions(curve, head, trunk, ctx.depth_deg, frames)
 
     def _spine_conditions(

@@ -33,8 +33,8 @@ from formcheck.analyzers.codes import (
     TEMPO_UP_FAST,
 )
 from formcheck.analyzers.cues import Condition
-from formcheck.analyzers.engine import Analyzer, rep_label
-from formcheck.analyzers.events import Event, RepRecord, Severity
+from formcheck.analyzers.engine import Analyzer, FrameContext, rep_label
+from formcheck.analyzers.events import Event, Phase, RepRecord, Severity
 from formcheck.analyzers.references import own_reference
 from formcheck.analyzers.signals import Array, BoolArray, robust_median
 from formcheck.analyzers.window import RepWindow
@@ -104,6 +104,7 @@ class SquatChecks(BaseModel):
     spine_depth_match_max_deg: float = 15.0
     outline_seen_share_min: float = 0.5
     outline_scatter_max_mm: float = 6.0
+    spine_live_window_s: float = 0.3
     curve_rounded_min_mm: float = 4.0
     head_forward_max_mm: float = 15.0
     onset_range_min_deg: float = 8.0
@@ -293,7 +294,13 @@ class SquatAnalyzer(Analyzer):
         heel = metrics["heel_lift_mm"]
         heel_active = _gt(heel, heel_limit) if c.heel_lift_check else None
         out.append(Condition(HEEL_LIFT, heel_active, heel, heel_limit, "mm"))
-        out += self._spine_conditions(window, metrics)
+        out += self._spine_conditions(
+            metrics["curve_bottom_mm"],
+            metrics["head_bottom_mm"],
+            metrics["trunk_depth_deg"],
+            window.timing.depth_deg,
+            int(metrics["bottom_frames"]),
+        )
         out.append(self._knee_first(metrics))
         out.append(self._hips_rise_first(metrics))
         return out
@@ -336,24 +343,69 @@ class SquatAnalyzer(Analyzer):
         active = _gt(abs(change_mm), limit) if frontish else None
         return Condition(STANCE_WIDTH_CHANGE, active, change_mm, limit, "mm")
 
-    def _spine_conditions(self, window: RepWindow, metrics: Mapping[str, float]) -> list[Condition]:
-        """Back outline and head at the bottom against the reference reps' bottoms, when
-        this bottom is comparable with theirs (deep, trunk tipped about as far)."""
+    # ----- per-frame checks (live cues) -----------------------------------------------------
+    def frame_conditions(self, ctx: FrameContext) -> list[Condition]:
+        """Live back and head cues while the person is still at the bottom: the rep checks'
+        values as medians over the hold at the bottom so far (once it has lasted
+        ``spine_live_window_s``); the rep's own verdict over its whole bottom restates
+        them in the report."""
+        if ctx.phase is not Phase.BOTTOM:
+            return []
+        # the hold so far: the knees stay within the spec's plateau band of their deepest
+        # (the phase begins as the descent slows, before the knees have stopped)
+        window = ctx.buffer.held_s(
+            m.KNEE_FLEXION_DEG, self.spec.phase.plateau_band_deg, ctx.in_phase_s, increase=True
+        )
+        if not window >= self.c.spine_live_window_s:
+            return []
+        if self._front_view or (ctx.buffer.views and ctx.buffer.views[-1] is CameraView.FRONT):
+            return []
+        yaw_limit = self.spec.setup.max_yaw_from_side_deg
+        if yaw_limit is not None and ctx.recent(m.CAMERA_YAW_FROM_SIDE_DEG) > yaw_limit:
+            return []
+        recent = ctx.buffer.recent_median
+        curve = ctx.buffer.steady_recent(
+            self.c.spine_measure,
+            window,
+            self.c.outline_seen_share_min,
+            self.c.outline_scatter_max_mm,
+        )
+        trunk = recent(m.TRUNK_INCLINATION_DEG, window) - ctx.rest.get(
+            m.TRUNK_INCLINATION_DEG, math.nan
+        )
+        return self._spine_conditions(
+            curve,
+            recent(m.HEAD_FORWARD_MM, window),
+            trunk,
+            ctx.depth_deg,
+            ctx.buffer.frames_within(window),
+        )
+
+    def _spine_conditions(
+        self,
+        curve_mm: float,
+        head_mm: float,
+        trunk_depth_deg: float,
+        depth_deg: float,
+        frames: int,
+    ) -> list[Condition]:
+        """Back outline and head at the bottom (medians over ``frames`` samples) against
+        the reference reps' bottoms, when this bottom is comparable with theirs (deep,
+        trunk tipped about as far)."""
         c = self.c
-        frames = max(int(metrics["bottom_frames"]), 1)
+        frames = max(frames, 1)
         refs = self.reference_reps_of(c.own_reference_reps)
-        trunk = metrics["trunk_depth_deg"]
         off_deg = max(
-            abs(trunk - own_reference(refs, "trunk_depth_deg", "min")),
-            abs(trunk - own_reference(refs, "trunk_depth_deg", "max")),
+            abs(trunk_depth_deg - own_reference(refs, "trunk_depth_deg", "min")),
+            abs(trunk_depth_deg - own_reference(refs, "trunk_depth_deg", "max")),
         )
         comparable = (
-            window.timing.depth_deg >= c.spine_check_min_depth_deg
-            and trunk >= c.spine_trunk_min_deg
+            depth_deg >= c.spine_check_min_depth_deg
+            and trunk_depth_deg >= c.spine_trunk_min_deg
             and off_deg <= c.spine_depth_match_max_deg
         )
-        rounder = metrics["curve_bottom_mm"] - own_reference(refs, "curve_bottom_mm", "min")
-        head = metrics["head_bottom_mm"] - own_reference(refs, "head_bottom_mm", "min")
+        rounder = curve_mm - own_reference(refs, "curve_bottom_mm", "min")
+        head = head_mm - own_reference(refs, "head_bottom_mm", "min")
         gates = {
             SPINE_ROUNDED: self._gate(
                 c.spine_measure, c.curve_rounded_min_mm, SPINE_ROUNDED, frames

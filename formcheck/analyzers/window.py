@@ -22,6 +22,19 @@ from formcheck.kinematics.names import CAMERA_YAW_FROM_SIDE_DEG
 from formcheck.types import CameraView
 
 
+def steady_median(raw: Array, seen_share_min: float, scatter_max: float) -> float:
+    """Median of a held shape's samples; NaN when fewer than ``seen_share_min`` of them
+    are finite or they jump about more than ``scatter_max`` frame to frame
+    (:func:`frame_jitter`, in the measure's unit): a held shape barely moves between
+    frames, even when it changes during the stretch; one that jumps every frame is being
+    crossed by arms or a dowel."""
+    if raw.size == 0 or np.isfinite(raw).mean() < seen_share_min:
+        return math.nan
+    if not frame_jitter(raw) <= scatter_max:
+        return math.nan
+    return robust_median(raw)
+
+
 @dataclass(slots=True)
 class SampleBuffer:
     """Usable samples kept since the end of the previous rep (plus a pre-roll)."""
@@ -73,6 +86,35 @@ class SampleBuffer:
         """Causal median of a measure over the last ``window_s`` (NaN ignored): a blip
         shorter than half the window does not move it."""
         return robust_median(self.recent_values(name, window_s))
+
+    def steady_recent(
+        self, name: str, window_s: float, seen_share_min: float, scatter_max: float
+    ) -> float:
+        """:meth:`RepWindow.steady_value` over the last ``window_s``, for live checks:
+        the median of a shape measure, NaN when it was missing in more than ``1 -
+        seen_share_min`` of the samples or jumped about more than ``scatter_max`` frame to
+        frame."""
+        return steady_median(self.recent_values(name, window_s), seen_share_min, scatter_max)
+
+    def held_s(self, name: str, band: float, window_s: float, *, increase: bool) -> float:
+        """How long the newest samples of the last ``window_s`` have stayed within ``band``
+        of the furthest value reached in it (the highest when ``increase``, else the
+        lowest): a hold at the bottom of a squat or the top of a bridge, not a move still on
+        its way there. A missing sample does not end the hold."""
+        values = self.recent_values(name, window_s)  # newest first
+        if not np.isfinite(values).any():
+            return 0.0
+        x = values if increase else -values
+        inside = ~(x < np.nanmax(x) - band)
+        run = values.size if inside.all() else int(np.argmin(inside))
+        return self.t_s[-1] - self.t_s[-run] if run else 0.0
+
+    def frames_within(self, window_s: float) -> int:
+        """Samples in the last ``window_s``."""
+        if not self.t_s:
+            return 0
+        now = self.t_s[-1]
+        return len(self.t_s) - self.index_at(now - window_s)
 
     def index_at(self, t_s: float) -> int:
         return int(np.searchsorted(np.asarray(self.t_s), t_s, side="left"))
@@ -145,15 +187,10 @@ class RepWindow:
         self, name: str, at: BoolArray, seen_share_min: float, scatter_max: float
     ) -> float:
         """Median of a shape measure (the back outline) over ``at``, a stretch where the
-        body holds still; NaN when the measure was missing in more than ``1 -
-        seen_share_min`` of it or jumped about more than ``scatter_max`` frame to frame
-        (:func:`frame_jitter`, in the measure's unit). A held shape barely moves between
-        frames, even when it changes during the stretch; one that jumps every frame is
-        being crossed by arms or a dowel."""
+        body holds still, from the smoothed series; NaN when the raw samples there are
+        mostly missing or jump about (:func:`steady_median`)."""
         raw = self.raw.get(name, np.full(self.t_s.shape, math.nan))[at]
-        if raw.size == 0 or np.isfinite(raw).mean() < seen_share_min:
-            return math.nan
-        if not frame_jitter(raw) <= scatter_max:
+        if math.isnan(steady_median(raw, seen_share_min, scatter_max)):
             return math.nan
         return robust_median(self.series(name)[at])
 
