@@ -38,6 +38,7 @@ from formcheck.analyzers.spec import (
 )
 from formcheck.analyzers.summary import form_frays_at
 from formcheck.analyzers.testing import frame_times, make_sample, run
+from formcheck.analyzers.window import SampleBuffer
 from formcheck.errors import FormcheckError, UnknownExerciseError
 from formcheck.settings import (
     AnalysisSettings,
@@ -45,6 +46,7 @@ from formcheck.settings import (
     setting_fields,
     settings_from_args,
 )
+from formcheck.types import CameraView
 
 # keys that are counts, ratios or names, so carry no unit
 _UNITLESS_KEYS = {
@@ -322,3 +324,18 @@ def test_cli_flags_come_from_the_settings_model() -> None:
     assert settings.reps == 8 and settings.avoid == ["spine_flexion"]
     assert settings.exercise == "hip_hinge"
     assert settings.resolve().tempo == Tempo.parse("3-1-2")
+
+
+def test_held_s_times_the_hold_at_the_furthest_value_not_the_move_to_it() -> None:
+    # a knee angle rising 60 deg/s for 1 s, then held within 1 deg for 0.5 s (30 frames/s)
+    buffer = SampleBuffer()
+    fps, hold_from = 30.0, 1.0
+    for i in range(46):
+        t = i / fps
+        knee = 60.0 * min(t, hold_from) + (0.5 if i % 2 else -0.5) * (t > hold_from)
+        buffer.append(t, {"knee": knee, "gap": math.nan}, CameraView.SIDE)
+    assert buffer.held_s("knee", 3.0, 2.0, increase=True) == pytest.approx(0.5, abs=0.05)
+    # a falling signal's hold is at its lowest; the rise alone is no hold
+    assert buffer.held_s("knee", 3.0, 2.0, increase=False) == 0.0
+    assert buffer.held_s("gap", 3.0, 2.0, increase=True) == 0.0
+    assert buffer.frames_within(0.5) == 16
