@@ -13,7 +13,7 @@ import pytest
 from formcheck.analyzers import Cue, SetSummary, get_analyzer
 from formcheck.analyzers.spec import prescription_from_mapping
 from formcheck.analyzers.squat import SpikeFilter
-from formcheck.analyzers.testing import ease, frame_times, make_sample, run
+from formcheck.analyzers.testing import ease, frame_times, make_sample, run, samples_at
 from formcheck.kinematics import names as m
 from formcheck.pose.landmarks import NUM_LANDMARKS, Landmark
 from formcheck.types import CameraView, PoseFrame, Sample
@@ -163,6 +163,34 @@ def test_hips_rising_first_is_found() -> None:
     reps = [SquatRep(), SquatRep(trunk_delay_up_s=0.4), SquatRep()]
     faults = faults_by_rep(analyse(SquatSet(reps)))
     assert ["hips_rise_first" in f for f in faults] == [False, True, False]
+
+
+@pytest.mark.parametrize(("unbend_deg", "delay_s", "found"), [(20.0, 0.0, False), (0.0, 0.2, True)])
+def test_hips_rising_first_needs_the_chest_to_trail_through_the_middle_of_the_rise(
+    unbend_deg: float, delay_s: float, found: bool
+) -> None:
+    # knees that start to unbend 0.6 s early and a chest that keeps pace from then on (a
+    # wider stance reshaped the side-view knee angle so on a render) move the fitted rise
+    # start 600 ms but not the middle of the rise; the smallest drawn delay (200 ms, the
+    # chest catching up by the top) still trails it by about 90 ms
+    reps = [SquatRep(), SquatRep(), SquatRep(pause_s=1.0, trunk_delay_up_s=delay_s)]
+    squat = SquatSet(reps)
+    rise_s = squat.starts()[2] + reps[2].down_s + reps[2].pause_s
+    lead_s, fade_s = 0.6, 0.7
+
+    def early_unbend(t: float) -> dict[str, float]:
+        values = squat.measures(t)
+        if rise_s - lead_s <= t <= rise_s:
+            values[m.KNEE_FLEXION_DEG] -= unbend_deg * (t - rise_s + lead_s) / lead_s
+        elif t > rise_s:
+            values[m.KNEE_FLEXION_DEG] -= unbend_deg * max(0.0, 1.0 - (t - rise_s) / fade_s)
+        return values
+
+    samples = samples_at(early_unbend, frame_times(squat.duration_s, FPS))
+    _, summary = run(get_analyzer("squat"), samples)
+    metrics = summary.reps[2].metrics
+    assert metrics["rise_lag_change_ms"] > 150.0
+    assert ["hips_rise_first" in f for f in faults_by_rep(summary)] == [False, False, found]
 
 
 def test_head_pushed_forward_at_the_bottom() -> None:

@@ -159,6 +159,15 @@ def robust_median(x: Array) -> float:
 _MEDIAN_STEP_TO_SD = 0.6745 * math.sqrt(2.0)
 
 
+def median_filtered(x: Array, frames: int) -> Array:
+    """Centred running median over an odd number of ``frames`` (edges repeated)."""
+    if frames <= 1 or x.size == 0:
+        return x
+    half = frames // 2
+    padded = np.pad(x, half, mode="edge")
+    return np.median(np.lib.stride_tricks.sliding_window_view(padded, frames), axis=1)
+
+
 def frame_jitter(x: Array) -> float:
     """Frame-to-frame jitter of a signal, as the standard deviation of white noise that
     would give the same median step between successive finite samples. A step change or a

@@ -36,7 +36,7 @@ from formcheck.analyzers.cues import Condition
 from formcheck.analyzers.engine import Analyzer, FrameContext, rep_label
 from formcheck.analyzers.events import Event, Phase, RepRecord, Severity
 from formcheck.analyzers.references import own_reference
-from formcheck.analyzers.signals import Array, BoolArray, robust_median
+from formcheck.analyzers.signals import Array, BoolArray, median_filtered, robust_median
 from formcheck.analyzers.window import RepWindow
 from formcheck.kinematics import names as m
 from formcheck.pose.landmarks import Landmark
@@ -86,6 +86,7 @@ _SIDE_ONLY_METRICS = (
     "onset_lag_ms",
     "early_lag_ms",
     "rise_lag_ms",
+    "rise_mid_lag_ms",
     "chest_drop_deg",
 )
 _STEADY_FILL_FRACTION = 0.8  # a running median needs this share of its window filled
@@ -115,6 +116,9 @@ class SquatChecks(BaseModel):
     knee_first_trunk_level_deg: float = 8.0
     onset_search_before_s: float = 0.5
     rise_lag_min_ms: float = 150.0
+    rise_mid_fractions: tuple[float, ...] = (0.3, 0.4, 0.5, 0.6)
+    rise_mid_filter_s: float = 0.15
+    rise_mid_lag_min_ms: float = 60.0
     chest_drop_max_deg: float = 10.0
     stance_change_max_mm: float = 60.0
     stance_min_yaw_from_side_deg: float = 45.0
@@ -213,6 +217,15 @@ class SquatAnalyzer(Analyzer):
             "onset_lag_ms": math.nan if window.from_bottom else self._lag_ms(window, 0),
             "early_lag_ms": math.nan if window.from_bottom else self._early_lag_ms(window),
             "rise_lag_ms": self._lag_ms(window, 1),
+            "rise_mid_lag_ms": mid_rise_lag_ms(
+                window,
+                bottom,
+                m.KNEE_FLEXION_DEG,
+                m.TRUNK_INCLINATION_DEG,
+                self.c.rise_mid_fractions,
+                self.c.rise_mid_filter_s,
+                self.c.onset_range_min_deg,
+            ),
             "chest_drop_deg": chest_drop_deg(window, m.KNEE_FLEXION_DEG, m.TRUNK_INCLINATION_DEG),
             "bottom_frames": float(seen[bottom].sum()),
         }
@@ -231,6 +244,9 @@ class SquatAnalyzer(Analyzer):
             refs, "early_lag_ms", "min"
         )
         out["rise_lag_change_ms"] = out["rise_lag_ms"] - own_reference(refs, "rise_lag_ms", "min")
+        out["rise_mid_lag_change_ms"] = out["rise_mid_lag_ms"] - own_reference(
+            refs, "rise_mid_lag_ms", "min"
+        )
         out["chest_drop_change_deg"] = out["chest_drop_deg"] - own_reference(refs, "chest_drop_deg")
         return out
 
@@ -446,7 +462,13 @@ class SquatAnalyzer(Analyzer):
             return Condition(HIPS_RISE_FIRST, True, drop, drop_max, "deg")
         lag_min = c.rise_lag_min_ms * scale
         lag, change = metrics["rise_lag_ms"], metrics["rise_lag_change_ms"]
-        return Condition(HIPS_RISE_FIRST, _both_gt(lag, change, lag_min), change, lag_min, "ms")
+        active = _both_gt(lag, change, lag_min)
+        mid_change = metrics["rise_mid_lag_change_ms"]
+        if active and mid_change <= c.rise_mid_lag_min_ms * scale:
+            # the chest started late but caught up by the middle of the rise: a reshaped
+            # start (a wider stance bends the side-view knee angle), not hips shooting up
+            active = False
+        return Condition(HIPS_RISE_FIRST, active, change, lag_min, "ms")
 
     # ----- messages -------------------------------------------------------------------------
     def describe(self, condition: Condition, rep: int) -> str:
@@ -599,6 +621,42 @@ def trunk_lag_ms(
         ):
             return math.nan
     return (b.start_s - a.start_s) * _MS_PER_S
+
+
+def mid_rise_lag_ms(
+    window: RepWindow,
+    bottom: BoolArray,
+    joint: str,
+    trunk: str,
+    fractions: Sequence[float],
+    filter_s: float,
+    range_min_deg: float,
+) -> float:
+    """How long the trunk's rise trails the joint's through the middle of the way up (ms,
+    mean over ``fractions``: the share of the way down still left). Each signal runs from
+    1 at the bottom to 0 at its start position and is median-filtered over ``filter_s``,
+    so that a blip of a few frames crosses no level. Unlike a fitted start, this follows
+    the whole middle of the move: a start reshaped by the view moves it little. NaN when a
+    signal moved less than ``range_min_deg`` or a level was not crossed."""
+    tm = window.timing
+    after = window.t_s >= tm.bottom_out_s
+    steps = np.diff(window.t_s)
+    frames = max(1, round(filter_s / float(np.median(steps)))) if steps.size else 1
+    crossings = []
+    for name in (joint, trunk):
+        x = window.series(name)
+        rest, low = window.rest_value(name), robust_median(x[bottom])
+        if not abs(low - rest) >= range_min_deg:
+            return math.nan
+        y = median_filtered((x[after] - rest) / (low - rest), frames | 1)
+        # falling through each level = -y rising through -level
+        crossings.append(
+            np.array([first_crossing_s(window.t_s[after], -y, -f) for f in fractions])
+        )
+    lags = crossings[1] - crossings[0]
+    if not np.isfinite(lags).all():
+        return math.nan
+    return float(np.mean(lags)) * _MS_PER_S
 
 
 def chest_drop_deg(window: RepWindow, joint: str, trunk: str) -> float:
