@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from formcheck.analyzers import Prescription, SetSummary, get_analyzer
+from formcheck.analyzers import Cue, Prescription, SetSummary, get_analyzer
 from formcheck.analyzers.bird_dog import PELVIS_ROTATION, BirdDogAnalyzer
 from formcheck.analyzers.codes import SPINE_ARCHED
 from formcheck.analyzers.floor_reach import (
@@ -105,6 +105,19 @@ def test_a_sagging_back_at_full_reach_is_found_against_the_first_reps() -> None:
     _, summary = run(get_analyzer("bird_dog"), reach_samples(ReachSet(reps)))
     assert _codes(summary) == [[], [], [SPINE_ARCHED], []]
     assert summary.reps[2].metrics["spine_change_mm"] == pytest.approx(-18.0, abs=1.5)
+
+
+def test_a_sagging_back_is_cued_while_the_reach_is_held() -> None:
+    # the cue comes while arm and leg are still out, not when the rep has ended; the rep's
+    # own verdict agrees with it
+    sagging = Reach(leg="left", sag_mm=18.0, hold_s=1.5)
+    reach_set = ReachSet([Reach(leg="left"), Reach(leg="right"), sagging])
+    events, summary = run(get_analyzer("bird_dog"), reach_samples(reach_set))
+    said = [e for e in events if isinstance(e, Cue)]
+    assert [c.code for c in said] == [SPINE_ARCHED]
+    reach_in = reach_set.starts_s[2] + sagging.out_s
+    assert reach_in < said[0].t_s < reach_in + sagging.hold_s
+    assert _codes(summary) == [[], [], [SPINE_ARCHED]]
 
 
 def test_a_small_sag_stays_below_the_limit() -> None:

@@ -30,8 +30,8 @@ from pydantic import BaseModel, ConfigDict
 
 from formcheck.analyzers.codes import SPINE_ARCHED, TEMPO_DOWN_FAST, TEMPO_UP_FAST
 from formcheck.analyzers.cues import Condition
-from formcheck.analyzers.engine import Analyzer, rep_label
-from formcheck.analyzers.events import Event, Severity
+from formcheck.analyzers.engine import Analyzer, FrameContext, rep_label
+from formcheck.analyzers.events import Event, Phase, Severity
 from formcheck.analyzers.floor_reach import (
     ARM_REACH_DEG,
     LEG_REACH_DEG,
@@ -67,6 +67,7 @@ class AlternatingChecks(BaseModel):
     spine_arched_min_mm: float = 9.0
     outline_seen_share_min: float = 0.5
     outline_scatter_max_mm: float = 6.0
+    spine_live_window_s: float = 0.3
     tempo_own_drop_max_fraction: float = 0.2
     side_margin_deg: float = 30.0
 
@@ -261,24 +262,58 @@ class AlternatingFloorAnalyzer(Analyzer):
         return [Condition(code, value < limit, value, limit, "s")]
 
     def arched_condition(self, metrics: Mapping[str, float]) -> Condition:
+        """The rep's back check over its whole full reach (:meth:`_arched`)."""
+        return self._arched(
+            metrics.get("spine_change_mm", math.nan),
+            metrics.get("spine_rest_change_mm", math.nan),
+            int(metrics.get("spine_frames_count", 0.0)),
+        )
+
+    def _arched(self, to_first_mm: float, to_rest_mm: float, frames: int) -> Condition:
         """The back lower (sagging, or lifted off the floor) at full reach by more than the
-        limit, both against the first reps at full reach and, when known, against the start
-        position just before this rep: each comparison alone moved up to 9 mm on correct
-        renders (the reaching arm and leg reshape the outline a little differently on each
-        side), both together far less. The first rep is the reference and is not judged."""
-        frames = int(metrics.get("spine_frames_count", 0.0))
+        limit, both against the first reps at full reach (``to_first_mm``) and, when known,
+        against the start position just before this rep (``to_rest_mm``): each comparison
+        alone moved up to 9 mm on correct renders (the reaching arm and leg reshape the
+        outline a little differently on each side), both together far less. The first rep
+        is the reference and is not judged. Values are medians over ``frames`` samples."""
         limit = self.gate(
             self.c.spine_measure,
             self.c.spine_arched_min_mm * self.threshold_scale(SPINE_ARCHED),
             frames,
         )
-        to_first = metrics.get("spine_change_mm", math.nan)
-        to_rest = metrics.get("spine_rest_change_mm", math.nan)
         value = math.nan
-        if math.isfinite(to_first):
-            value = -max(to_first, to_rest) if math.isfinite(to_rest) else -to_first
+        if math.isfinite(to_first_mm):
+            value = -max(to_first_mm, to_rest_mm) if math.isfinite(to_rest_mm) else -to_first_mm
         active = value > limit if math.isfinite(value) else None
         return Condition(SPINE_ARCHED, active, value, limit, "mm")
+
+    # ----- per-frame checks (live cues) -----------------------------------------------------
+    def frame_conditions(self, ctx: FrameContext) -> list[Condition]:
+        """A live back cue while the arm and leg are held at full reach: the rep check's
+        values as medians over the hold so far (once it has lasted
+        ``spine_live_window_s``); the rep's own verdict over its whole reach restates it in
+        the report."""
+        if ctx.phase is not Phase.BOTTOM:
+            return []  # the engine's BOTTOM is full reach
+        window = ctx.buffer.held_s(
+            self.spec.phase.primary_signal,
+            self.c.reach_band_deg,
+            ctx.in_phase_s,
+            increase=self.spec.phase.direction == "increase",
+        )
+        if not window >= self.c.spine_live_window_s:
+            return []
+        name = self.c.spine_measure
+        value = ctx.buffer.steady_recent(
+            name, window, self.c.outline_seen_share_min, self.c.outline_scatter_max_mm
+        )
+        return [
+            self._arched(
+                value - self.own_reference("spine_reach_mm", "max"),
+                value - ctx.rest.get(name, math.nan),
+                ctx.buffer.frames_within(window),
+            )
+        ]
 
     # ----- messages -------------------------------------------------------------------------
     def describe(self, condition: Condition, rep: int) -> str:
