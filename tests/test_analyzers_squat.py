@@ -159,6 +159,22 @@ def test_knees_first_is_a_lead_against_the_first_reps() -> None:
     assert ["knee_first" in f for f in faults] == [False, False, True]
 
 
+def test_the_smallest_knee_lead_trails_through_the_middle_of_the_descent() -> None:
+    # a 150 ms lead that the trunk makes up by the bottom still trails the middle of the
+    # way down by about half of it, above the 60 ms that tells it from a reshaped start
+    reps = [SquatRep(), SquatRep(), SquatRep(trunk_delay_down_s=0.15)]
+    summary = analyse(SquatSet(reps))
+    assert ["knee_first" in f for f in faults_by_rep(summary)] == [False, False, True]
+    assert summary.reps[2].metrics["onset_mid_lag_change_ms"] == pytest.approx(75.0, abs=20.0)
+
+
+def test_knee_timing_is_not_judged_on_a_rep_whose_back_rounded() -> None:
+    # a rounding back reshapes the trunk's move (its fitted start moved 100-300 ms on the
+    # renders): the back is the cue, not the knees
+    reps = [SquatRep(), SquatRep(), SquatRep(trunk_delay_down_s=0.3, curve_mm=10.0)]
+    assert faults_by_rep(analyse(SquatSet(reps))) == [set(), set(), {"spine_rounded"}]
+
+
 def test_hips_rising_first_is_found() -> None:
     reps = [SquatRep(), SquatRep(trunk_delay_up_s=0.4), SquatRep()]
     faults = faults_by_rep(analyse(SquatSet(reps)))

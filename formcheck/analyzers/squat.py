@@ -87,6 +87,7 @@ _SIDE_ONLY_METRICS = (
     "early_lag_ms",
     "rise_lag_ms",
     "rise_mid_lag_ms",
+    "onset_mid_lag_ms",
     "chest_drop_deg",
 )
 _STEADY_FILL_FRACTION = 0.8  # a running median needs this share of its window filled
@@ -117,8 +118,10 @@ class SquatChecks(BaseModel):
     onset_search_before_s: float = 0.5
     rise_lag_min_ms: float = 150.0
     rise_mid_fractions: tuple[float, ...] = (0.3, 0.4, 0.5, 0.6)
-    rise_mid_filter_s: float = 0.15
     rise_mid_lag_min_ms: float = 60.0
+    knee_first_mid_fractions: tuple[float, ...] = (0.2, 0.3, 0.4, 0.5)
+    knee_first_mid_lag_min_ms: float = 60.0
+    mid_lag_filter_s: float = 0.15
     chest_drop_max_deg: float = 10.0
     stance_change_max_mm: float = 60.0
     stance_min_yaw_from_side_deg: float = 45.0
@@ -216,16 +219,11 @@ class SquatAnalyzer(Analyzer):
             "head_bottom_mm": at_bottom(m.HEAD_FORWARD_MM),
             "onset_lag_ms": math.nan if window.from_bottom else self._lag_ms(window, 0),
             "early_lag_ms": math.nan if window.from_bottom else self._early_lag_ms(window),
+            "onset_mid_lag_ms": math.nan
+            if window.from_bottom
+            else self._mid_lag_ms(window, 0, bottom),
             "rise_lag_ms": self._lag_ms(window, 1),
-            "rise_mid_lag_ms": mid_rise_lag_ms(
-                window,
-                bottom,
-                m.KNEE_FLEXION_DEG,
-                m.TRUNK_INCLINATION_DEG,
-                self.c.rise_mid_fractions,
-                self.c.rise_mid_filter_s,
-                self.c.onset_range_min_deg,
-            ),
+            "rise_mid_lag_ms": self._mid_lag_ms(window, 1, bottom),
             "chest_drop_deg": chest_drop_deg(window, m.KNEE_FLEXION_DEG, m.TRUNK_INCLINATION_DEG),
             "bottom_frames": float(seen[bottom].sum()),
         }
@@ -244,6 +242,9 @@ class SquatAnalyzer(Analyzer):
             refs, "early_lag_ms", "min"
         )
         out["rise_lag_change_ms"] = out["rise_lag_ms"] - own_reference(refs, "rise_lag_ms", "min")
+        out["onset_mid_lag_change_ms"] = out["onset_mid_lag_ms"] - own_reference(
+            refs, "onset_mid_lag_ms", "min"
+        )
         out["rise_mid_lag_change_ms"] = out["rise_mid_lag_ms"] - own_reference(
             refs, "rise_mid_lag_ms", "min"
         )
@@ -273,6 +274,22 @@ class SquatAnalyzer(Analyzer):
             m.TRUNK_INCLINATION_DEG,
             self.c.onset_range_min_deg,
             self.c.onset_fit_rms_max_fraction,
+        )
+
+    def _mid_lag_ms(self, window: RepWindow, phase: int, bottom: BoolArray) -> float:
+        """The trunk's lag behind the knees through the middle of the way down (``phase``
+        0) or up (1), ms (:func:`mid_lag_ms`)."""
+        c = self.c
+        return mid_lag_ms(
+            window,
+            phase,
+            bottom,
+            m.KNEE_FLEXION_DEG,
+            m.TRUNK_INCLINATION_DEG,
+            c.knee_first_mid_fractions if phase == 0 else c.rise_mid_fractions,
+            c.mid_lag_filter_s,
+            c.onset_range_min_deg,
+            c.onset_search_before_s,
         )
 
     def _early_lag_ms(self, window: RepWindow) -> float:
@@ -310,24 +327,29 @@ class SquatAnalyzer(Analyzer):
         heel = metrics["heel_lift_mm"]
         heel_active = _gt(heel, heel_limit) if c.heel_lift_check else None
         out.append(Condition(HEEL_LIFT, heel_active, heel, heel_limit, "mm"))
-        out += self._spine_conditions(
+        spine = self._spine_conditions(
             metrics["curve_bottom_mm"],
             metrics["head_bottom_mm"],
             metrics["trunk_depth_deg"],
             window.timing.depth_deg,
             int(metrics["bottom_frames"]),
         )
-        out.append(self._knee_first(metrics))
+        out += spine
+        rounded = any(cond.code == SPINE_ROUNDED and cond.active for cond in spine)
+        out.append(self._knee_first(metrics, rounded))
         out.append(self._hips_rise_first(metrics))
         return out
 
-    def _knee_first(self, metrics: Mapping[str, float]) -> Condition:
+    def _knee_first(self, metrics: Mapping[str, float], rounded: bool) -> Condition:
         """The knees start the descent ``knee_first_lag_min_ms`` earlier against the trunk
-        than in the person's first reps (whole-move fits). Only judged when the trunk went
-        about as far as in those reps: a trunk that tips further (a back rounding at the
-        bottom) reshapes its fitted move and shifts its start by 100-300 ms."""
+        than in the person's first reps (whole-move fits), and the trunk still trails
+        through the middle of the way down. Only judged when the trunk went about as far
+        as in those reps and the back did not round (``rounded``): a rounding back reshapes
+        the trunk's move and shifts its fitted start by 100-300 ms, and it is the cue that
+        matters then."""
         c = self.c
-        lag_min = c.knee_first_lag_min_ms * self.threshold_scale(KNEE_FIRST)
+        scale = self.threshold_scale(KNEE_FIRST)
+        lag_min = c.knee_first_lag_min_ms * scale
         change = metrics["onset_lag_change_ms"]
         refs = self.reference_reps_of(c.own_reference_reps)
         trunk = metrics["trunk_depth_deg"]
@@ -336,7 +358,9 @@ class SquatAnalyzer(Analyzer):
             abs(trunk - own_reference(refs, "trunk_depth_deg", "max")),
         )
         active = _gt(change, lag_min)
-        if not off_deg <= c.knee_first_trunk_match_max_deg:
+        if active and metrics["onset_mid_lag_change_ms"] <= c.knee_first_mid_lag_min_ms * scale:
+            active = False  # a reshaped start: the trunk kept pace through the middle
+        if rounded or not off_deg <= c.knee_first_trunk_match_max_deg:
             active = None
         return Condition(KNEE_FIRST, active, change, lag_min, "ms")
 
@@ -623,35 +647,43 @@ def trunk_lag_ms(
     return (b.start_s - a.start_s) * _MS_PER_S
 
 
-def mid_rise_lag_ms(
+def mid_lag_ms(
     window: RepWindow,
+    phase: int,
     bottom: BoolArray,
     joint: str,
     trunk: str,
     fractions: Sequence[float],
     filter_s: float,
     range_min_deg: float,
+    before_s: float = 0.0,
 ) -> float:
-    """How long the trunk's rise trails the joint's through the middle of the way up (ms,
-    mean over ``fractions``: the share of the way down still left). Each signal runs from
-    1 at the bottom to 0 at its start position and is median-filtered over ``filter_s``,
-    so that a blip of a few frames crosses no level. Unlike a fitted start, this follows
-    the whole middle of the move: a start reshaped by the view moves it little. NaN when a
-    signal moved less than ``range_min_deg`` or a level was not crossed."""
+    """How long the trunk trails the joint through the middle of the way down (``phase``
+    0, searched from ``before_s`` ahead of the rep's start) or up (1), in ms: the mean
+    over ``fractions`` of the time between the two reaching the same share of their move
+    (down: the share done; up: the share of the way down still left). Each signal runs
+    from 0 at its start position to 1 at the bottom and is median-filtered over
+    ``filter_s``, so that a blip of a few frames crosses no level. Unlike a fitted start,
+    this follows the whole middle of the move: a start reshaped by the view moves it
+    little. NaN when a signal moved less than ``range_min_deg`` or a level was not
+    crossed."""
     tm = window.timing
-    after = window.t_s >= tm.bottom_out_s
+    if phase == 0:
+        seg = window.mask(tm.start_s - before_s, tm.bottom_out_s)
+    else:
+        seg = window.t_s >= tm.bottom_out_s
     steps = np.diff(window.t_s)
     frames = max(1, round(filter_s / float(np.median(steps)))) if steps.size else 1
+    sign = 1.0 if phase == 0 else -1.0  # on the way up: falling through a level
     crossings = []
     for name in (joint, trunk):
         x = window.series(name)
         rest, low = window.rest_value(name), robust_median(x[bottom])
         if not abs(low - rest) >= range_min_deg:
             return math.nan
-        y = median_filtered((x[after] - rest) / (low - rest), frames | 1)
-        # falling through each level = -y rising through -level
+        y = median_filtered((x[seg] - rest) / (low - rest), frames | 1)
         crossings.append(
-            np.array([first_crossing_s(window.t_s[after], -y, -f) for f in fractions])
+            np.array([first_crossing_s(window.t_s[seg], sign * y, sign * f) for f in fractions])
         )
     lags = crossings[1] - crossings[0]
     if not np.isfinite(lags).all():
