@@ -358,6 +358,7 @@ class SquatAnalyzer(Analyzer):
             abs(trunk - own_reference(refs, "trunk_depth_deg", "max")),
         )
         active = _gt(change, lag_min)
+        # (a middle that could not be measured does not overrule the fitted start)
         if active and metrics["onset_mid_lag_change_ms"] <= c.knee_first_mid_lag_min_ms * scale:
             active = False  # a reshaped start: the trunk kept pace through the middle
         if rounded or not off_deg <= c.knee_first_trunk_match_max_deg:
@@ -678,10 +679,10 @@ def mid_lag_ms(
     crossings = []
     for name in (joint, trunk):
         x = window.series(name)
-        rest, low = window.rest_value(name), robust_median(x[bottom])
-        if not abs(low - rest) >= range_min_deg:
+        rest, deep = window.rest_value(name), robust_median(x[bottom])
+        if not abs(deep - rest) >= range_min_deg:
             return math.nan
-        y = median_filtered((x[seg] - rest) / (low - rest), frames | 1)
+        y = median_filtered((x[seg] - rest) / (deep - rest), frames | 1)
         crossings.append(
             np.array([first_crossing_s(window.t_s[seg], sign * y, sign * f) for f in fractions])
         )
