@@ -106,19 +106,10 @@ def _fmt(value: Any, spec: str = ".2f") -> str:
     return str(value)
 
 
-def format_tables(summary: dict[str, Any]) -> Iterable[str]:
-    synth = summary["synthetic"]
-    yield f"\nSynthetic renders ({synth['clips']} clips)"
-    yield f"{'view':8} {'clips':>5} {'frames':>7} {'detected':>9} {'hip MAE':>8} " \
-          f"{'knee MAE':>9} {'trunk MAE':>10}   (degrees)"
-    for view, v in synth["by_view"].items():
-        m = v["angle_mae_deg"]
-        yield (f"{view:8} {v['clips']:5d} {v['frames']:7d} {_fmt(v['detection_rate'], '.2%'):>9} "
-               f"{_fmt(m['hip_flexion_deg']):>8} {_fmt(m['knee_flexion_deg']):>9} "
-               f"{_fmt(m['trunk_inclination_deg']):>10}")
-    yield f"scale (mm per px) error, median |%|: {_fmt(synth['scale_abs_error_pct_median'])}"
-    yield f"back bulge change from rep 1, MAE mm: {_fmt(synth['back_bulge_change_mae_mm'])}"
-    for exercise, a in synth["analyzers"].items():
+def format_analyzer_tables(analyzers: dict[str, Any]) -> Iterable[str]:
+    """Per analyzer: rep counts or hold times, phase timing and the fault confusion table
+    (``summarize_analyzers``)."""
+    for exercise, a in analyzers.items():
         yield (f"\n{exercise}: reps exact in {_fmt(a['reps_exact_rate'], '.0%')} of "
                f"{a['clips']} clips; phase MAE s {a['phase_mae_s']}; "
                f"within 0.15 s {a['phase_within_0_15_s']}; onset lag MAE ms "
@@ -131,6 +122,21 @@ def format_tables(summary: dict[str, Any]) -> Iterable[str]:
         for code, f in a["faults"].items():
             yield (f"  {code:18} {f['tp']:4d} {f['fn']:4d} {f['fp']:4d} {f['tn']:5d} "
                    f"{_fmt(f['recall']):>7} {_fmt(f['false_alarm_rate']):>13}")
+
+
+def format_tables(summary: dict[str, Any]) -> Iterable[str]:
+    synth = summary["synthetic"]
+    yield f"\nSynthetic renders ({synth['clips']} clips)"
+    yield f"{'view':8} {'clips':>5} {'frames':>7} {'detected':>9} {'hip MAE':>8} " \
+          f"{'knee MAE':>9} {'trunk MAE':>10}   (degrees)"
+    for view, v in synth["by_view"].items():
+        m = v["angle_mae_deg"]
+        yield (f"{view:8} {v['clips']:5d} {v['frames']:7d} {_fmt(v['detection_rate'], '.2%'):>9} "
+               f"{_fmt(m['hip_flexion_deg']):>8} {_fmt(m['knee_flexion_deg']):>9} "
+               f"{_fmt(m['trunk_inclination_deg']):>10}")
+    yield f"scale (mm per px) error, median |%|: {_fmt(synth['scale_abs_error_pct_median'])}"
+    yield f"back bulge change from rep 1, MAE mm: {_fmt(synth['back_bulge_change_mae_mm'])}"
+    yield from format_analyzer_tables(synth["analyzers"])
     real = summary.get("real")
     if real:
         yield f"\nReal clips ({real['clips']}): detection {_fmt(real['detection_rate'], '.2%')}, " \

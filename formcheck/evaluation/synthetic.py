@@ -320,16 +320,22 @@ def evaluate_clip(
     _compare_scale(result, samples, truth, meta)
     _compare_bulge(result, samples, truth, meta)
     if exercise is not None:
-        summary = run.report.get("summary", {})
-        result.counted_reps = int(summary.get("reps", 0))
-        result.faults_found = sorted({str(f["code"]) for f in run.report.get("findings", [])})
-        if "hold_s" in summary:
-            result.true_hold_s = true_hold_s(meta)
-            result.found_hold_s = float(summary["hold_s"])
-            result.rep_rows = [compare_hold(meta, run.report)]
-        else:
-            result.rep_rows = compare_reps(meta, run.report)
+        score_analysis(result, meta, run.report)
     return result
+
+
+def score_analysis(result: SynthClipResult, meta: dict[str, Any], report: dict[str, Any]) -> None:
+    """Fill ``result``'s analyzer figures (reps or hold, faults, per-rep rows) from an
+    analyzed report against the clip's truth ``meta``."""
+    summary = report.get("summary", {})
+    result.counted_reps = int(summary.get("reps", 0))
+    result.faults_found = sorted({str(f["code"]) for f in report.get("findings", [])})
+    if "hold_s" in summary:
+        result.true_hold_s = true_hold_s(meta)
+        result.found_hold_s = float(summary["hold_s"])
+        result.rep_rows = [compare_hold(meta, report)]
+    else:
+        result.rep_rows = compare_reps(meta, report)
 
 
 def _true_codes(
