@@ -22,6 +22,7 @@ from formcheck.analyzers.glute_bridge import (
 )
 from formcheck.analyzers.testing import ease, frame_times, run, samples_at
 from formcheck.kinematics import names as m
+from formcheck.kinematics.geometry import flexion_deg
 from formcheck.pose.landmarks import Landmark
 from formcheck.types import CameraView, Facing, FrameQuality, PoseFrame, Sample
 
@@ -343,9 +344,11 @@ def test_sample_clip_arched_with_mediapipe(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("head_x", [1.0, -1.0])
-@pytest.mark.parametrize(("knee_above_px", "sign"), [(80.0, 1.0), (0.0, 1.0), (-30.0, -1.0)])
+@pytest.mark.parametrize(
+    ("knee_above_px", "expected_deg"), [(80.0, 21.2), (0.0, 0.0), (-30.0, -10.5)]
+)
 def test_hip_flexion_is_negative_past_straight(
-    head_x: float, knee_above_px: float, sign: float
+    head_x: float, knee_above_px: float, expected_deg: float
 ) -> None:
     # lying on the back, hips lifted: a knee above the shoulder->hip line is flexion, one
     # below it is the hips pushed past straight; the pipeline's angle is unsigned, so a
@@ -359,5 +362,28 @@ def test_hip_flexion_is_negative_past_straight(
     pose = PoseFrame(0.0, 640, 480, p, visibility=np.full(33, 0.9))
     quality = FrameQuality(has_pose=True, in_frame=True, too_small=False)
     sample = Sample(0.0, {m.HIP_FLEXION_DEG: 12.0}, Facing.LEFT, CameraView.SIDE, quality, pose)
-    assert _signed_hip_flexion_deg(sample) == sign * 12.0
+    assert _signed_hip_flexion_deg(sample) == pytest.approx(expected_deg, abs=0.1)
 
+
+def test_hip_flexion_takes_both_sides_so_a_near_side_switch_does_not_move_it() -> None:
+    # seen from the side, the far hip is a guess that read 10-12 deg more flexed; the
+    # pipeline's near side switched between the two and the lying value followed the far
+    # one, so rests did not end reps. Both sides' midpoints give one steady angle.
+    p = np.full((33, 3), 0.0)
+    for side, knee_y in (("LEFT", 250.0), ("RIGHT", 210.0)):
+        p[Landmark[f"{side}_SHOULDER"], :2] = (170.0, 320.0)
+        p[Landmark[f"{side}_HIP"], :2] = (320.0, 330.0)
+        p[Landmark[f"{side}_KNEE"], :2] = (420.0, knee_y)
+    pose = PoseFrame(0.0, 640, 480, p, visibility=np.full(33, 0.9))
+    quality = FrameQuality(has_pose=True, in_frame=True, too_small=False)
+    angles = {
+        _signed_hip_flexion_deg(
+            Sample(0.0, {m.HIP_FLEXION_DEG: near}, Facing.LEFT, CameraView.SIDE, quality, pose)
+        )
+        for near in (95.0, 107.0)  # the pipeline's value with either side as the near one
+    }
+    assert len(angles) == 1
+    assert angles.pop() == pytest.approx(
+        flexion_deg(np.array([170.0, 320.0]), np.array([320.0, 330.0]), np.array([420.0, 230.0])),
+        abs=1e-6,
+    )

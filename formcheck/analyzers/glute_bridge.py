@@ -45,6 +45,7 @@ from formcheck.analyzers.references import own_reference
 from formcheck.analyzers.signals import robust_median
 from formcheck.analyzers.window import RepWindow
 from formcheck.kinematics import names as m
+from formcheck.kinematics.geometry import flexion_deg
 from formcheck.kinematics.spine import SpineConfig
 from formcheck.pose.landmarks import Landmark
 from formcheck.types import CameraView, Sample
@@ -138,12 +139,17 @@ class GluteBridgeAnalyzer(FloorRepAnalyzer):
         self._lying_deg = max(self._lying_deg, float(np.median([v for _, v in self._recent])))
 
     def start_value(self) -> float:
-        """The lying hip flexion (oriented): the calibrated still start if the hips were
-        down then, else the spec default, raised to the most flexed the hips have been."""
-        calibrated = self.baseline.value(self.spec.phase.primary_signal)
-        if not calibrated >= self.c.lying_min_deg:
-            calibrated = self.spec.phase.start_default_deg
-        return self._orient(max(calibrated, self._lying_deg))
+        """The lying hip flexion (oriented): the most flexed the hips have been by this
+        analyzer's own angle (both sides), at least the spec default. The pipeline's
+        calibrated value is the near side's angle, which read 3-8 deg more flexed than
+        both sides together on a render (the far hip is a guess): taken as the lying value,
+        rests 9 deg short of it did not end their reps. It is used only until a lying value
+        has been seen, and only if the hips were down then."""
+        lying = self._lying_deg
+        if not math.isfinite(lying):
+            calibrated = self.baseline.value(self.spec.phase.primary_signal)
+            lying = calibrated if calibrated >= self.c.lying_min_deg else -math.inf
+        return self._orient(max(self.spec.phase.start_default_deg, lying))
 
     # ----- per-rep metrics ------------------------------------------------------------------
     def rep_metrics(self, window: RepWindow) -> dict[str, float]:
@@ -343,12 +349,18 @@ def _finite_count(values: np.ndarray | None, where: np.ndarray) -> float:
 
 
 def _signed_hip_flexion_deg(sample: Sample) -> float:
-    """The pipeline's hip flexion, negative when the hips rise above the shoulder-knee line.
+    """Hip flexion from the midpoints of both sides' shoulders, hips and knees, negative
+    when the hips rise above the shoulder-knee line.
 
-    The pipeline's angle is unsigned: a bridge that goes past straight reads as flexing
-    again, so its top plateau sat 10-13 deg above the straight moment and the phases were
-    timed from that dip (renders: every lift 0.8 s short). Lying on the back the belly faces
-    up, so the knee above the line from the shoulders through the hips is flexion."""
+    Both sides: lying on the back seen from the side, the far side's joints are guesses and
+    read its hip 10-12 deg more flexed than the near one; the pipeline's near side switched
+    between them for a second at a time on a render, its lying value followed the far side
+    and three of five reps merged. A bridge moves both legs alike, so the midpoints follow
+    it without the switches. Signed: the pipeline's angle is unsigned, so a bridge that
+    goes past straight read as flexing again, its top plateau sat 10-13 deg above the
+    straight moment and the phases were timed from that dip (renders: every lift 0.8 s
+    short). Lying on the back the belly faces up, so the knee above the line from the
+    shoulders through the hips is flexion."""
     hip_deg = sample.get(m.HIP_FLEXION_DEG)
     p = sample.pose.landmarks_px
     if p is None or not math.isfinite(hip_deg):
@@ -360,11 +372,12 @@ def _signed_hip_flexion_deg(sample: Sample) -> float:
     shoulder = mid(Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER)
     hip = mid(Landmark.LEFT_HIP, Landmark.RIGHT_HIP)
     knee = mid(Landmark.LEFT_KNEE, Landmark.RIGHT_KNEE)
+    flexion = flexion_deg(shoulder, hip, knee)
     along = hip - shoulder
     up = np.array([along[1], -along[0]])  # a normal of the trunk line ...
     if up[1] > 0:
         up = -up  # ... the one pointing up the image (image y grows downwards)
-    return hip_deg if float(np.dot(knee - hip, up)) >= 0.0 else -hip_deg
+    return flexion if float(np.dot(knee - hip, up)) >= 0.0 else -flexion
 
 
 def _pelvis_tilt_mm(sample: Sample) -> float:

@@ -11,6 +11,7 @@ import numpy as np
 
 from formcheck.config import QualityConfig
 from formcheck.kinematics import names as n
+from formcheck.kinematics.geometry import flexion_deg
 from formcheck.kinematics.measures import MEASURE_NAMES, compute_measures
 from formcheck.kinematics.orientation import (
     FacingTracker,
@@ -22,6 +23,12 @@ from formcheck.kinematics.orientation import (
 )
 from formcheck.pose.landmarks import SIDE_JOINTS, Landmark
 from formcheck.types import CameraView, Facing, FrameQuality, PoseFrame, Sample
+
+# Beyond the knee's range (about 160 deg when pushed passively): a leg that reads folded
+# further back on itself is a misplaced landmark, not a knee. A side-on render read the near
+# knee at 170-179 deg for 1.6 s while the person stood (the far knee 3-7 deg), and every
+# such stretch counted as a squat rep (13 reps for 5).
+KNEE_FLEXION_MAX_DEG = 165.0
 
 # Extra length measures from the person mask (kinematics.spine), in pixels; they are
 # converted to millimetres with the calibration's scale and merged into each Sample.
@@ -89,6 +96,14 @@ class NearSideTracker:
         return self.side
 
 
+def knee_flexion_deg(pose: PoseFrame, side: str) -> float:
+    """One leg's knee flexion in the image (0 straight)."""
+    p = pose.landmarks_px
+    assert p is not None
+    j = SIDE_JOINTS[side]
+    return flexion_deg(p[j["hip"], :2], p[j["knee"], :2], p[j["ankle"], :2])
+
+
 def thigh_fraction(pose: PoseFrame, side: str) -> float:
     """Thigh length over thigh + shank length of one leg, in the image."""
     p = pose.landmarks_px
@@ -106,18 +121,26 @@ class LegConsistencyCheck:
     thigh and shank, which in a person stays fixed. The typical split is the running median
     over both legs and recent frames; when the near leg departs from it by more than
     ``tolerance`` and the far leg fits clearly better, the far leg's side is used for the
-    frame's sagittal measures.
+    frame's sagittal measures. So it is when the near knee reads folded beyond the knee's
+    range (``knee_flexion_max_deg``) and the far one does not.
     """
 
     def __init__(
-        self, memory_frames: int = 600, tolerance: float = 0.03, margin: float = 0.02
+        self,
+        memory_frames: int = 600,
+        tolerance: float = 0.03,
+        margin: float = 0.02,
+        knee_flexion_max_deg: float = KNEE_FLEXION_MAX_DEG,
     ) -> None:
         self._fractions: deque[float] = deque(maxlen=2 * memory_frames)
         self._tolerance = tolerance
         self._margin = margin
+        self._knee_max = knee_flexion_max_deg
 
     def choose(self, pose: PoseFrame, near: str) -> str:
         far = "right" if near == "left" else "left"
+        if knee_flexion_deg(pose, near) > self._knee_max >= knee_flexion_deg(pose, far):
+            return far  # the near leg is folded back on itself: a misplaced landmark
         f_near, f_far = thigh_fraction(pose, near), thigh_fraction(pose, far)
         if not (math.isfinite(f_near) and math.isfinite(f_far)):
             return near
