@@ -213,3 +213,25 @@ def test_misplaced_near_knee_falls_back_to_far_leg():
     assert sample.get(n.KNEE_FLEXION_DEG) == pytest.approx(10.0, abs=1e-6)
     # A healthy frame goes back to the near side.
     assert stage.orient(stick_frame(pose, t_ms=32 * 33.0)).side == "left"
+
+
+def test_near_leg_folded_beyond_the_knee_range_falls_back_to_far_leg():
+    """Standing side-on, a render's near ankle landmark jumped up to the hip: that leg read
+    170-179 deg of knee flexion for 1.6 s, and each such stretch counted as a squat rep."""
+    stage = KinematicsStage(QualityConfig())
+    frame = stick_frame(StickPose(knee_flexion_deg=4.0))
+    assert frame.landmarks_px is not None
+    folded = frame.landmarks_px.copy()
+    near = SIDE_JOINTS["left"]
+    # the ankle back up beside the hip: thigh and shank folded onto each other, with the
+    # same thigh/shank split as before (the split alone does not catch it)
+    hip, knee = folded[near["hip"], :2], folded[near["knee"], :2]
+    folded[near["ankle"], :2] = hip + (knee - hip) * 0.05 + np.array([3.0, 0.0])
+    broken = dataclasses.replace(frame, landmarks_px=folded)
+    orientation = stage.orient(broken)
+    assert orientation.side == "right"
+    sample = stage.sample(broken, orientation, mm_per_px=1.0, world_to_mm=1000.0)
+    assert sample.get(n.KNEE_FLEXION_DEG) == pytest.approx(4.0, abs=1e-6)
+    # a deep squat (150 deg) on the near leg is a knee, and stays on the near side
+    deep = stick_frame(StickPose(knee_flexion_deg=150.0, hip_flexion_deg=140.0))
+    assert stage.orient(deep).side == "left"
