@@ -16,6 +16,7 @@ from formcheck.analyzers.squat import SpikeFilter, with_mid_knee
 from formcheck.analyzers.testing import ease, frame_times, make_sample, run, samples_at
 from formcheck.kinematics import names as m
 from formcheck.kinematics.geometry import flexion_deg
+from formcheck.kinematics.measures import knee_flexion_deg
 from formcheck.pose.landmarks import NUM_LANDMARKS, Landmark
 from formcheck.types import CameraView, PoseFrame, Sample
 
@@ -316,7 +317,12 @@ def _legs_sample(
         for joint, xy in joints.items():
             p[Landmark[f"{side}_{joint}"], :2] = xy
     pose = PoseFrame(0.0, 640, 480, p, visibility=np.full(NUM_LANDMARKS, 0.9))
-    return replace(make_sample(0.0, {m.KNEE_FLEXION_DEG: near_knee_deg}), pose=pose)
+    # each leg's own angle, as the pipeline measures it
+    measures = {
+        f"{side}_{m.KNEE_FLEXION_DEG}": knee_flexion_deg(p, side) for side in ("left", "right")
+    }
+    measures[m.KNEE_FLEXION_DEG] = near_knee_deg
+    return replace(make_sample(0.0, measures), pose=pose)
 
 
 def test_side_view_knee_angle_is_both_legs_midpoints() -> None:

@@ -92,6 +92,7 @@ _SIDE_ONLY_METRICS = (
     "onset_mid_lag_ms",
     "chest_drop_deg",
 )
+_SIDES = ("left", "right")
 _STEADY_FILL_FRACTION = 0.8  # a running median needs this share of its window filled
 
 
@@ -590,15 +591,14 @@ def with_mid_knee(sample: Sample) -> Sample:
     p = sample.pose.landmarks_px
     if p is None or not math.isfinite(sample.get(m.KNEE_FLEXION_DEG)):
         return sample
-    legs = [
-        (p[Landmark[f"{side}_HIP"], :2], p[Landmark[f"{side}_KNEE"], :2],
-         p[Landmark[f"{side}_ANKLE"], :2])
-        for side in ("LEFT", "RIGHT")
-    ]  # fmt: skip
-    if any(flexion_deg(*leg) > KNEE_FLEXION_MAX_DEG for leg in legs):
+    if any(sample.get(f"{side}_{m.KNEE_FLEXION_DEG}") > KNEE_FLEXION_MAX_DEG for side in _SIDES):
         return sample
-    mid = [(a + b) / 2.0 for a, b in zip(*legs, strict=True)]
-    value = flexion_deg(mid[0], mid[1], mid[2])
+
+    def mid(joint: str) -> Array:
+        left, right = Landmark[f"LEFT_{joint}"], Landmark[f"RIGHT_{joint}"]
+        return np.asarray((p[left, :2] + p[right, :2]) / 2.0)
+
+    value = flexion_deg(mid("HIP"), mid("KNEE"), mid("ANKLE"))
     return dataclasses.replace(sample, measures={**sample.measures, m.KNEE_FLEXION_DEG: value})
 
 

@@ -22,17 +22,19 @@ from formcheck.kinematics.names import CAMERA_YAW_FROM_SIDE_DEG
 from formcheck.types import CameraView
 
 
-def steady_median(raw: Array, seen_share_min: float, scatter_max: float) -> float:
-    """Median of a held shape's samples; NaN when fewer than ``seen_share_min`` of them
-    are finite or they jump about more than ``scatter_max`` frame to frame
-    (:func:`frame_jitter`, in the measure's unit): a held shape barely moves between
-    frames, even when it changes during the stretch; one that jumps every frame is being
-    crossed by arms or a dowel."""
+def is_steady(raw: Array, seen_share_min: float, scatter_max: float) -> bool:
+    """Whether a held shape's samples are mostly seen (``seen_share_min`` of them finite)
+    and steady (frame-to-frame jitter, :func:`frame_jitter`, under ``scatter_max`` in the
+    measure's unit): a held shape barely moves between frames, even when it changes
+    during the stretch; one that jumps every frame is being crossed by arms or a dowel."""
     if raw.size == 0 or np.isfinite(raw).mean() < seen_share_min:
-        return math.nan
-    if not frame_jitter(raw) <= scatter_max:
-        return math.nan
-    return robust_median(raw)
+        return False
+    return frame_jitter(raw) <= scatter_max
+
+
+def steady_median(raw: Array, seen_share_min: float, scatter_max: float) -> float:
+    """Median of a held shape's samples; NaN unless they are steady (:func:`is_steady`)."""
+    return robust_median(raw) if is_steady(raw, seen_share_min, scatter_max) else math.nan
 
 
 @dataclass(slots=True)
@@ -188,9 +190,9 @@ class RepWindow:
     ) -> float:
         """Median of a shape measure (the back outline) over ``at``, a stretch where the
         body holds still, from the smoothed series; NaN when the raw samples there are
-        mostly missing or jump about (:func:`steady_median`)."""
+        mostly missing or jump about (:func:`is_steady`)."""
         raw = self.raw.get(name, np.full(self.t_s.shape, math.nan))[at]
-        if math.isnan(steady_median(raw, seen_share_min, scatter_max)):
+        if not is_steady(raw, seen_share_min, scatter_max):
             return math.nan
         return robust_median(self.series(name)[at])
 

@@ -64,6 +64,12 @@ def sagittal_chain_px(points: np.ndarray, side: str) -> float:
     )
 
 
+def knee_flexion_deg(p: np.ndarray, side: str) -> float:
+    """One leg's knee flexion in the image (0 straight), from landmark pixels ``p``."""
+    j = SIDE_JOINTS[side]
+    return flexion_deg(p[j["hip"], :2], p[j["knee"], :2], p[j["ankle"], :2])
+
+
 def _side_angles(p: np.ndarray, side: str) -> dict[str, float]:
     j = SIDE_JOINTS[side]
     shin_to_foot = angle_at_deg(
@@ -73,7 +79,7 @@ def _side_angles(p: np.ndarray, side: str) -> dict[str, float]:
     )
     return {
         n.HIP_FLEXION_DEG: flexion_deg(p[j["shoulder"], :2], p[j["hip"], :2], p[j["knee"], :2]),
-        n.KNEE_FLEXION_DEG: flexion_deg(p[j["hip"], :2], p[j["knee"], :2], p[j["ankle"], :2]),
+        n.KNEE_FLEXION_DEG: knee_flexion_deg(p, side),
         n.ANKLE_DORSIFLEXION_DEG: 90.0 - shin_to_foot,
     }
 

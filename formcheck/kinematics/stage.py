@@ -11,8 +11,7 @@ import numpy as np
 
 from formcheck.config import QualityConfig
 from formcheck.kinematics import names as n
-from formcheck.kinematics.geometry import flexion_deg
-from formcheck.kinematics.measures import MEASURE_NAMES, compute_measures
+from formcheck.kinematics.measures import MEASURE_NAMES, compute_measures, knee_flexion_deg
 from formcheck.kinematics.orientation import (
     FacingTracker,
     OrientationConfig,
@@ -96,14 +95,6 @@ class NearSideTracker:
         return self.side
 
 
-def knee_flexion_deg(pose: PoseFrame, side: str) -> float:
-    """One leg's knee flexion in the image (0 straight)."""
-    p = pose.landmarks_px
-    assert p is not None
-    j = SIDE_JOINTS[side]
-    return flexion_deg(p[j["hip"], :2], p[j["knee"], :2], p[j["ankle"], :2])
-
-
 def thigh_fraction(pose: PoseFrame, side: str) -> float:
     """Thigh length over thigh + shank length of one leg, in the image."""
     p = pose.landmarks_px
@@ -139,7 +130,9 @@ class LegConsistencyCheck:
 
     def choose(self, pose: PoseFrame, near: str) -> str:
         far = "right" if near == "left" else "left"
-        if knee_flexion_deg(pose, near) > self._knee_max >= knee_flexion_deg(pose, far):
+        p = pose.landmarks_px
+        assert p is not None
+        if knee_flexion_deg(p, near) > self._knee_max >= knee_flexion_deg(p, far):
             return far  # the near leg is folded back on itself: a misplaced landmark
         f_near, f_far = thigh_fraction(pose, near), thigh_fraction(pose, far)
         if not (math.isfinite(f_near) and math.isfinite(f_far)):
