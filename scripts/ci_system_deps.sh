@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # System packages the test suite needs in CI (test.sh calls this when CI=true):
-# Debian's chromium for the browser test (tests/test_browser_live.py), driven by the
+# Debian's chromium for the browser test (tests/server/test_browser_live.py), driven by the
 # playwright Python package; playwright's own browser download is never used.
 set -euo pipefail
 if command -v chromium >/dev/null 2>&1; then

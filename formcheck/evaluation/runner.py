@@ -157,4 +157,4 @@ def format_tables(summary: dict[str, Any]) -> Iterable[str]:
 
 def print_tables(summary: dict[str, Any], file: Any = sys.stdout) -> None:
     for line in format_tables(summary):
-        print(line, file=file)
+        file.write(line + "\n")

@@ -30,7 +30,7 @@ from tests.floor_streams import (
     reach_samples,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("head_x", [1.0, -1.0])

@@ -18,11 +18,11 @@ import pytest
 
 from tests.background_server import BackgroundServer
 from tests.conftest import SHARED_VIDEOS
-from tests.test_browser_live import CHROMIUM
-from tests.test_server_jobs import EXERCISE, REAL_CLIP, RENDERED_CLIP, jobs_config, upload
-from tests.test_server_jobs import wait_for_job as wait_for_job_done
+from tests.server.test_browser_live import CHROMIUM
+from tests.server.test_jobs_routes import EXERCISE, REAL_CLIP, RENDERED_CLIP, jobs_config, upload
+from tests.server.test_jobs_routes import wait_for_job as wait_for_job_done
 
-SCREENSHOT = Path(__file__).resolve().parents[1] / "out" / "browser" / "report.png"
+SCREENSHOT = Path(__file__).resolve().parents[2] / "out" / "browser" / "report.png"
 VIEWPORT = {"width": 1100, "height": 900}
 PAGE_TIMEOUT_MS = 60_000
 BROWSER_FLAGS = [

@@ -410,8 +410,7 @@ def _bottom_means_pct_chord(clip: str, model_path: object) -> dict[str, float]:
 
     from formcheck.pose.estimator import PoseEstimator
     from formcheck.video import open_source
-
-    from .conftest import shared_clip
+    from tests.conftest import shared_clip
 
     path = shared_clip(clip)
     reps = REAL_REPS_S[clip]

@@ -31,7 +31,7 @@ from formcheck.kinematics import names as m
 from formcheck.pose.landmarks import NUM_LANDMARKS, Landmark
 from formcheck.types import CameraView, Facing, FrameQuality, PoseFrame, Sample
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = REPO_ROOT / "sample_videos"
 L = Landmark
 _W_PX, _H_PX = 640, 480

@@ -48,7 +48,7 @@ from formcheck.pose.tflite_metadata import (
     read_model_metadata,
 )
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 SHARED_VIDEOS = REPO_ROOT.parent / "shared" / "videos"
 SAMPLE_CLIP = SHARED_VIDEOS / "hinge" / "0016c_1.mp4"
 LANDMARKS_OUTPUTS = 5  # landmarks, presence, segmentation, heatmap, world landmarks

@@ -30,7 +30,7 @@ STANDING = {
     m.STANCE_WIDTH_MM: 300.0,
     m.CAMERA_YAW_FROM_SIDE_DEG: 5.0,
 }
-SAMPLES = Path(__file__).resolve().parent.parent / "sample_videos"
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_videos"
 
 
 @dataclass(frozen=True)

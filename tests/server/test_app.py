@@ -322,3 +322,5 @@ def test_formcheck_serve_prints_its_address_and_answers(model_path: Path) -> Non
     finally:
         server.terminate()
         server.wait(SERVE_START_WAIT_S)
+        if server.stdout is not None:
+            server.stdout.close()

@@ -19,7 +19,7 @@ import pytest
 
 from tests.background_server import BackgroundServer
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 CLIP = REPO_ROOT / "sample_videos" / "hip_hinge_hips_rise_first.mp4"
 FAULT_CODE = "hips_rise_first"
 SCREENSHOT = REPO_ROOT / "out" / "browser" / "live.png"

@@ -31,7 +31,7 @@ SEATED = {
     m.MM_PER_PX: 4.0,
 }
 SIT_DOWN_S = 1.2
-SAMPLES = Path(__file__).resolve().parent.parent / "sample_videos"
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_videos"
 
 
 @dataclass(frozen=True)

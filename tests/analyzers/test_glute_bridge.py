@@ -26,7 +26,7 @@ from formcheck.kinematics.geometry import flexion_deg
 from formcheck.pose.landmarks import Landmark
 from formcheck.types import CameraView, Facing, FrameQuality, PoseFrame, Sample
 
-SAMPLES = Path(__file__).resolve().parent.parent / "sample_videos"
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_videos"
 FPS = 30.0
 CHORD_MM = 460.0
 LYING = {

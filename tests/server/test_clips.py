@@ -28,7 +28,7 @@ from formcheck.server.config import ServerConfig
 from tests.conftest import write_test_video
 from tests.live_clips import live_frames
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = REPO_ROOT / "sample_videos"
 JPEG_QUALITY = 95  # as the page sends them (static/app.js)
 CLIP_FPS = 30

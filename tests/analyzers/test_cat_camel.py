@@ -18,7 +18,7 @@ from formcheck.analyzers.testing import ease, frame_times, run, samples_at
 from formcheck.kinematics import names as m
 from formcheck.types import Facing
 
-SAMPLES = Path(__file__).resolve().parent.parent / "sample_videos"
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_videos"
 FPS = 30.0
 CHORD_MM = 450.0
 NEUTRAL_CURVE_MM = -10.0

@@ -31,7 +31,7 @@ from tests.floor_streams import (
     reach_samples,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 REST = {"left": 0.0, "right": 0.0}
 
 
