@@ -71,8 +71,10 @@ class PoseFrame:
     world_m: (33, 3) metric coordinates from MediaPipe's world landmarks, hip-centred,
         y pointing down.
     visibility: (33,) in 0..1.
-    mask: (H, W) float32 person probability in 0..1, at the delivered frame size, when
-        segmentation was requested.
+    mask: (h, w) float32 person probability in 0..1 in the delivered frame's pixels, when
+        segmentation was requested: the whole frame, or (usually) only the part around the
+        trunk that the back measures read (``formcheck.kinematics.mask_crop``), whose top-left
+        pixel is ``mask_origin_px`` (x, y) of the frame. Outside it the mask reads 0.
     """
 
     t_ms: float
@@ -82,6 +84,7 @@ class PoseFrame:
     world_m: FloatArray | None = None
     visibility: FloatArray | None = None
     mask: npt.NDArray[np.float32] | None = None
+    mask_origin_px: tuple[int, int] = (0, 0)
     people_detected: int = 0
     # False while the estimator is still in its multi-person start-up mode: its masks differ
     # from those of one-person tracking, so calibration must not mix the two.
@@ -91,13 +94,32 @@ class PoseFrame:
         _check_shape("landmarks_px", self.landmarks_px, (NUM_LANDMARKS, 3))
         _check_shape("world_m", self.world_m, (NUM_LANDMARKS, 3))
         _check_shape("visibility", self.visibility, (NUM_LANDMARKS,))
-        _check_shape("mask", self.mask, (self.image_height_px, self.image_width_px))
+        if self.mask is not None:
+            _check_shape("mask", self.mask, (None, None))
+            x0, y0 = self.mask_origin_px
+            height, width = self.mask.shape
+            if x0 < 0 or y0 < 0 or x0 + width > self.image_width_px:
+                raise ValueError(f"mask of {width}x{height} px at {x0},{y0} leaves the frame")
+            if y0 + height > self.image_height_px:
+                raise ValueError(f"mask of {width}x{height} px at {x0},{y0} leaves the frame")
         if (self.landmarks_px is None) != (self.visibility is None):
             raise ValueError("landmarks_px and visibility come together")
 
     @property
     def has_pose(self) -> bool:
         return self.landmarks_px is not None
+
+    def full_mask(self) -> npt.NDArray[np.float32] | None:
+        """The mask over the whole frame (0 outside its crop), or None without one."""
+        if self.mask is None:
+            return None
+        x0, y0 = self.mask_origin_px
+        if (x0, y0) == (0, 0) and self.mask.shape == (self.image_height_px, self.image_width_px):
+            return self.mask
+        full = np.zeros((self.image_height_px, self.image_width_px), dtype=np.float32)
+        height, width = self.mask.shape
+        full[y0 : y0 + height, x0 : x0 + width] = self.mask
+        return full
 
 
 class Facing(Enum):

@@ -4,7 +4,9 @@ The person mask is a float probability map. Its outline is where it crosses 0.5;
 crossing by linear interpolation between bilinear samples gives a fraction of a pixel, which
 the back-outline measures need (their signal is 2-6 px at 3 m in a 640x480 frame).
 
-Only the samples along the rays are read: the mask is never copied or resized.
+Only the samples along the rays are read: the mask is never copied or resized. The mask may be
+a crop of the frame (``mask_origin_px`` is its top-left pixel in the frame); points are given
+in the frame's pixels either way, and outside the crop the mask reads 0.
 """
 
 from __future__ import annotations
@@ -20,11 +22,21 @@ BoolArray = npt.NDArray[np.bool_]
 EDGE_LEVEL = 0.5  # the mask level taken as the outline
 
 
-def sample_bilinear(mask: npt.NDArray[np.floating], x_px: F64, y_px: F64) -> F64:
+def sample_bilinear(
+    mask: npt.NDArray[np.floating],
+    x_px: F64,
+    y_px: F64,
+    mask_origin_px: tuple[int, int] = (0, 0),
+) -> F64:
     """Mask values at sub-pixel points (pixel centres at integer coordinates).
 
     Points outside the image read as 0 (no person), so a ray leaving the frame ends there.
+    Subtracting the crop's whole-pixel origin is exact, so a crop reads the same values as
+    the whole-frame mask wherever it covers.
     """
+    if mask_origin_px != (0, 0):
+        x_px = x_px - mask_origin_px[0]
+        y_px = y_px - mask_origin_px[1]
     height, width = mask.shape
     inside = (x_px >= 0.0) & (x_px <= width - 1.0) & (y_px >= 0.0) & (y_px <= height - 1.0)
     x0 = np.clip(np.floor(x_px), 0, max(width - 2, 0)).astype(np.intp)
@@ -59,6 +71,7 @@ def outward_edges(
     step_px: float,
     min_outside_px: float,
     contrast_offset_px: float,
+    mask_origin_px: tuple[int, int] = (0, 0),
 ) -> RayEdges:
     """First inside-to-outside crossing of each ray beyond its origin.
 
@@ -75,7 +88,7 @@ def outward_edges(
         return RayEdges(nan, nan.copy())
     xs = origins_px[:, 0:1] + directions[:, 0:1] * s[None, :]
     ys = origins_px[:, 1:2] + directions[:, 1:2] * s[None, :]
-    values = sample_bilinear(mask, xs, ys)
+    values = sample_bilinear(mask, xs, ys, mask_origin_px)
     inside = values >= EDGE_LEVEL
     j_origin = int(np.clip(np.searchsorted(s, 0.0), 0, n_steps - 1))
     # Anchor: the inside sample nearest the origin, looking back towards start_px.
@@ -103,7 +116,7 @@ def outward_edges(
     d_safe = np.where(found, dist, 0.0)
     probe_in = origins_px + directions * (d_safe - contrast_offset_px)[:, None]
     probe_out = origins_px + directions * (d_safe + contrast_offset_px)[:, None]
-    c_in = sample_bilinear(mask, probe_in[:, 0], probe_in[:, 1])
-    c_out = sample_bilinear(mask, probe_out[:, 0], probe_out[:, 1])
+    c_in = sample_bilinear(mask, probe_in[:, 0], probe_in[:, 1], mask_origin_px)
+    c_out = sample_bilinear(mask, probe_out[:, 0], probe_out[:, 1], mask_origin_px)
     contrast = np.where(found, c_in - c_out, np.nan)
     return RayEdges(distance_px=dist, contrast=contrast)

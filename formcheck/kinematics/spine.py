@@ -358,10 +358,11 @@ def extract_back_outline(
         step_px=cfg.ray_step_px,
         min_outside_px=cfg.min_outside_px,
         contrast_offset_px=cfg.contrast_offset_px,
+        mask_origin_px=pose.mask_origin_px,  # the mask may be a crop (kinematics.mask_crop)
     )
     offsets = edges.distance_px
     points = origins + directions * offsets[:, None]
-    height, width = pose.mask.shape
+    height, width = pose.image_height_px, pose.image_width_px
     in_frame = (
         (points[:, 0] > 1.0)
         & (points[:, 0] < width - 2.0)

@@ -11,12 +11,22 @@ from typing import Any
 import numpy as np
 
 from formcheck.errors import ModelUnavailableError
+from formcheck.kinematics.mask_crop import DEFAULT_MASK_CROP, MaskCropConfig, trunk_mask_box
 from formcheck.pose.landmarks import NUM_LANDMARKS, Landmark
 from formcheck.pose.native_log import quiet_native_stderr
 from formcheck.types import PoseFrame, VideoFrame
 
 L = Landmark
 _TORSO = [L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_HIP, L.RIGHT_HIP]
+
+# MediaPipe's own defaults for its three confidence thresholds.
+DEFAULT_MIN_CONFIDENCE = 0.5
+# The locked person may move this many body sizes between frames and still be the same one.
+DEFAULT_MAX_JUMP_BODY = 0.5
+# Gone this long: the lock forgets them and takes whoever is largest and most central next.
+DEFAULT_LOST_AFTER_MS = 1000.0
+# Nobody else seen for this long: switch to the cheaper one-person landmarker.
+DEFAULT_SINGLE_PERSON_CONFIRM_MS = 500.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +54,7 @@ class PersonLock:
     ``max_jump_body`` body sizes of it.
     """
 
-    def __init__(self, max_jump_body: float = 0.5) -> None:
+    def __init__(self, max_jump_body: float = DEFAULT_MAX_JUMP_BODY) -> None:
         self._max_jump_body = max_jump_body
         self._last: Candidate | None = None
 
@@ -100,11 +110,12 @@ class PoseEstimator:
         *,
         segmentation: bool = True,
         max_people: int = 2,
-        min_detection_confidence: float = 0.5,
-        min_presence_confidence: float = 0.5,
-        min_tracking_confidence: float = 0.5,
-        lost_after_ms: float = 1000.0,
-        single_person_confirm_ms: float = 500.0,
+        min_detection_confidence: float = DEFAULT_MIN_CONFIDENCE,
+        min_presence_confidence: float = DEFAULT_MIN_CONFIDENCE,
+        min_tracking_confidence: float = DEFAULT_MIN_CONFIDENCE,
+        lost_after_ms: float = DEFAULT_LOST_AFTER_MS,
+        single_person_confirm_ms: float = DEFAULT_SINGLE_PERSON_CONFIRM_MS,
+        mask_crop: MaskCropConfig = DEFAULT_MASK_CROP,
     ) -> None:
         self._model_path = model_path
         self._confidences = (
@@ -113,6 +124,7 @@ class PoseEstimator:
             min_tracking_confidence,
         )
         self._segmentation = segmentation
+        self._mask_crop = mask_crop
         self._max_people = max_people
         self._lock = PersonLock()
         self._last_ts_ms = -1
@@ -191,10 +203,15 @@ class PoseEstimator:
             )
         self._last_seen_ms = frame.t_ms
         mask = None
+        box = None
         if self._segmentation and result.segmentation_masks:
-            mask = np.array(result.segmentation_masks[chosen.index].numpy_view(), dtype=np.float32)
-            if mask.ndim == 3:
-                mask = mask[:, :, 0]
+            # Only the part around the trunk that the back measures read is copied out.
+            box = trunk_mask_box(chosen.landmarks_px, width_px, height_px, self._mask_crop)
+            if box is not None:
+                view = result.segmentation_masks[chosen.index].numpy_view()
+                if view.ndim == 3:
+                    view = view[:, :, 0]
+                mask = np.array(view[box.y0 : box.y1, box.x0 : box.x1], dtype=np.float32)
         return PoseFrame(
             t_ms=frame.t_ms,
             image_width_px=width_px,
@@ -203,6 +220,7 @@ class PoseEstimator:
             world_m=chosen.world_m,
             visibility=chosen.visibility,
             mask=mask,
+            mask_origin_px=(box.x0, box.y0) if mask is not None and box is not None else (0, 0),
             people_detected=len(candidates),
             steady_tracking=steady,
         )
