@@ -30,7 +30,7 @@ class Step:
 class ExerciseSession:
     def __init__(
         self,
-        estimator: PoseEstimator,
+        estimator: PoseEstimator | None,
         *,
         exercise: str | None = None,
         prescription: Prescription | None = None,
@@ -52,10 +52,12 @@ class ExerciseSession:
         return self.pipeline.calibrating
 
     def push(self, frame: VideoFrame) -> Step:
+        if self._estimator is None:
+            raise ValueError("this session has no estimator: push poses (push_pose)")
         return self.push_pose(self._estimator.process(frame))
 
     def push_pose(self, pose: PoseFrame) -> Step:
-        """For callers that ran the estimator themselves (e.g. in a thread of its own)."""
+        """For callers that ran the pose model themselves (a thread of their own, a browser)."""
         step = Step(pose=pose, samples=self.pipeline.push(pose))
         step.events = self._analyze(step.samples)
         return step

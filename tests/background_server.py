@@ -5,31 +5,73 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
+from typing import Any
 
 from formcheck.server.config import ServerConfig
 
 SERVER_START_TIMEOUT_S = 30.0
 POLL_INTERVAL_S = 0.05
 
+Message = MutableMapping[str, Any]
+
+
+class WebSocketRecorder:
+    """ASGI middleware keeping every websocket message the app receives, as it arrives."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.received: list[Message] = []
+
+    async def __call__(
+        self,
+        scope: Message,
+        receive: Callable[[], Awaitable[Message]],
+        send: Callable[[Message], Awaitable[None]],
+    ) -> None:
+        if scope["type"] != "websocket":
+            await self.app(scope, receive, send)
+            return
+
+        async def recording_receive() -> Message:
+            message = await receive()
+            if message["type"] == "websocket.receive":
+                self.received.append(message)
+            return message
+
+        await self.app(scope, recording_receive, send)
+
+    @property
+    def binary(self) -> list[bytes]:
+        return [m["bytes"] for m in self.received if m.get("bytes") is not None]
+
+    @property
+    def text(self) -> list[str]:
+        return [m["text"] for m in self.received if m.get("text") is not None]
+
 
 class BackgroundServer:
     """``create_app(config)`` served until the ``with`` block ends; ``url`` has no
     trailing slash."""
 
-    def __init__(self, model_path: Path, config: ServerConfig | None = None) -> None:
+    def __init__(
+        self, model_path: Path, config: ServerConfig | None = None, *, record: bool = False
+    ) -> None:
         import uvicorn
 
         from formcheck.server.app import create_app
 
         config = config or ServerConfig()
         self.app = create_app(config, model=model_path)
+        # With ``record``, every websocket message the app receives is kept in ``recorder``.
+        self.recorder = WebSocketRecorder(self.app) if record else None
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.bind(("127.0.0.1", 0))
         self.port = self._socket.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
         server_config = uvicorn.Config(
-            self.app, log_level="warning", ws_max_size=config.ws_max_message_bytes
+            self.recorder or self.app, log_level="warning", ws_max_size=config.ws_max_message_bytes
         )
         self._server = uvicorn.Server(server_config)
         self._thread = threading.Thread(

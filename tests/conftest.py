@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED_VIDEOS = REPO_ROOT.parent / "shared" / "videos"
+# ../shared/videos beside the checkout; FORMCHECK_SHARED_VIDEOS points elsewhere (a git
+# worktree kept away from the main checkout).
+SHARED_VIDEOS = Path(
+    os.environ.get("FORMCHECK_SHARED_VIDEOS", str(REPO_ROOT.parent / "shared" / "videos"))
+)
 
 
 def shared_clip(relative: str) -> Path:

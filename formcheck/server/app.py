@@ -1,6 +1,6 @@
 """The FastAPI app: the page, a small JSON API and the live websocket.
 
-    GET  /                the live page (static files, no build step, nothing from the internet)
+    GET  /                the live page (server/public: no build step, nothing from the internet)
     GET  /api/exercises   the exercise analyzers
     GET  /api/health      status, model and open sessions
     GET  /api/messages    JSON Schemas of the websocket messages
@@ -9,8 +9,10 @@
                           ``config.jobs`` is set; the app's lifespan starts and stops the
                           JobService, so a restarted server picks up interrupted jobs
 
-The pose model is found (or built) once, when the app is created; each connection gets its
-own PoseEstimator (MediaPipe keeps tracking state per stream) loading that same bundle.
+The pose model is found (or built) once, when the app is created. By default the page runs
+it in the browser (formcheck.server.web serves it with tasks-vision's WebAssembly files); a set
+with pose on the server gets its own PoseEstimator (MediaPipe keeps tracking state per stream)
+loading that same bundle.
 """
 
 from __future__ import annotations
@@ -38,10 +40,19 @@ from formcheck.errors import FormcheckError
 from formcheck.jobs.service import JobService
 from formcheck.pose.estimator import PoseEstimator
 from formcheck.pose.model import ModelInfo, ensure_model
+from formcheck.pose.remote import HEADER as POSE_HEADER
+from formcheck.pose.remote import PosePayloadError, is_pose_payload
+from formcheck.server.browser_pose import browser_pose_settings
 from formcheck.server.config import ServerConfig
 from formcheck.server.frames import FRAME_HEADER_BYTES, FrameError
 from formcheck.server.jobs_routes import jobs_health, jobs_router
-from formcheck.server.live import LiveSession, NotStartedError, SessionRegistry
+from formcheck.server.live import (
+    BusyError,
+    LiveSession,
+    NotStartedError,
+    ServerPoseSlots,
+    SessionRegistry,
+)
 from formcheck.server.messages import (
     ClientMessage,
     CueOut,
@@ -55,8 +66,9 @@ from formcheck.server.messages import (
     StartMessage,
     SummaryMessage,
 )
+from formcheck.server.web import CONTENT_SECURITY_POLICY, WEB_ASSETS, WebAssets, web_router
 
-STATIC_DIR = Path(__file__).parent / "static"
+STATIC_DIR = WEB_ASSETS.public_dir
 WS_CLOSE_TRY_AGAIN_LATER = 1013
 log = logging.getLogger("formcheck.server")
 
@@ -87,6 +99,8 @@ class ServerContext:
     config: ServerConfig
     model: ModelInfo
     registry: SessionRegistry
+    server_pose_slots: ServerPoseSlots
+    web: WebAssets
     jobs: JobService | None = None
 
     def new_estimator(self) -> PoseEstimator:
@@ -96,7 +110,19 @@ class ServerContext:
         )
 
     def new_session(self, session_id: str) -> LiveSession:
-        return LiveSession(session_id, self.new_estimator, self.config, self.model.source)
+        browser = None
+        if self.web.browser_pose:
+            browser = browser_pose_settings(
+                self.config.pipeline, self.config.max_pose_payload_bytes, self.model.sha256[:16]
+            )
+        return LiveSession(
+            session_id,
+            self.new_estimator,
+            self.config,
+            self.model.source,
+            browser_pose=browser,
+            server_pose_slots=self.server_pose_slots,
+        )
 
 
 def parse_prescription(given: PrescriptionText, exercise: str) -> Prescription:
@@ -124,6 +150,8 @@ def create_app(config: ServerConfig | None = None, model: Path | None = None) ->
         config=config,
         model=ensure_model(model),
         registry=SessionRegistry(config.max_sessions),
+        server_pose_slots=ServerPoseSlots(config.max_server_pose_sessions),
+        web=WEB_ASSETS,
         jobs=jobs,
     )
 
@@ -141,13 +169,18 @@ def create_app(config: ServerConfig | None = None, model: Path | None = None) ->
         title="formcheck", version=__version__, description=DESCRIPTION, lifespan=lifespan
     )
     app.state.context = context
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount("/static", StaticFiles(directory=context.web.public_dir), name="static")
+    app.include_router(web_router(context.web, context.model.path))
     if jobs is not None:
         app.include_router(jobs_router(jobs, lambda: {a.name for a in list_analyzers()}))
 
     @app.get("/", include_in_schema=True, summary="The live page", response_class=FileResponse)
     def page() -> FileResponse:
-        return FileResponse(STATIC_DIR / "index.html", media_type="text/html")
+        return FileResponse(
+            context.web.public_dir / "index.html",
+            media_type="text/html",
+            headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY},
+        )
 
     @app.get("/api/exercises", summary="Exercise analyzers")
     def exercises() -> list[ExerciseOut]:
@@ -163,6 +196,9 @@ def create_app(config: ServerConfig | None = None, model: Path | None = None) ->
             model_source=context.model.source,
             sessions=len(context.registry),
             max_sessions=config.max_sessions,
+            server_pose_sessions=len(context.server_pose_slots),
+            max_server_pose_sessions=config.max_server_pose_sessions,
+            browser_pose=context.web.browser_pose,
             jobs=jobs_health(jobs) if jobs is not None else None,
         )
 
@@ -220,8 +256,10 @@ async def _answer(session: LiveSession, message: MutableMapping[str, Any]) -> Ba
         if text is None:
             return ErrorMessage(code="bad_message", message="Empty websocket message.")
         return await _control(session, text)
-    except FrameError as exc:
+    except (FrameError, PosePayloadError) as exc:
         return ErrorMessage(code=exc.code, message=exc.message, seq=_seq_of(data))
+    except BusyError as exc:
+        return ErrorMessage(code="busy", message=str(exc))
     except NotStartedError as exc:
         return ErrorMessage(code="not_started", message=str(exc), seq=_seq_of(data))
     except FormcheckError as exc:
@@ -257,6 +295,8 @@ def _why(exc: Exception) -> str:
 
 
 def _seq_of(data: bytes | None) -> int | None:
+    if data is not None and is_pose_payload(data):
+        return int(POSE_HEADER.unpack_from(data)[1]) if len(data) >= POSE_HEADER.size else None
     if data is None or len(data) < FRAME_HEADER_BYTES:
         return None
     return int.from_bytes(data[:4], "little")

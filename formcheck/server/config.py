@@ -15,7 +15,22 @@ class ServerConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     max_sessions: int = Field(
-        4, ge=1, description="live sessions at once (each runs pose on every frame: ~1 core)"
+        32,
+        ge=1,
+        description="live connections at once; with pose in the browser a set costs the "
+        "server about 1-2 ms of CPU a frame (bench/bench_live.py)",
+    )
+    max_server_pose_sessions: int = Field(
+        4,
+        ge=0,
+        description="sets with pose on the server at once (the fallback for browsers that "
+        "cannot run it): each costs ~27 CPU ms a frame, so two cores give two of them 30 "
+        "frames/s and more of them fewer; further ones are refused as busy",
+    )
+    max_pose_payload_bytes: int = Field(
+        400_000,
+        ge=2_000,
+        description="larger browser pose payloads are refused (a 640x480 frame's is 2-8 kB)",
     )
     max_frame_bytes: int = Field(
         2_000_000, ge=1_000, description="larger frame messages are refused with an error"

@@ -16,7 +16,7 @@ jobs, so one person cannot see another's. The page remembers its own jobs in the
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path, PurePath
+from pathlib import PurePath
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -39,9 +39,9 @@ from formcheck.server.jobs_models import (
     JobsHealthOut,
 )
 from formcheck.server.upload_stream import FILE_FIELD, FormError, receive_form
+from formcheck.server.web import STATIC_DIR
 from formcheck.settings import AnalysisSettings
 
-STATIC_DIR = Path(__file__).parent / "static"
 FORM_OVERHEAD_BYTES = 64_000  # multipart headers and text fields around the file
 MEDIA_TYPES = {
     "report.html": "text/html; charset=utf-8",

@@ -8,10 +8,14 @@ States: IDLE (no set; waiting for a start) -> SETUP (pose only, until the setup 
 been right for a moment) -> ACTIVE (the ExerciseSession calibrates, then counts) -> IDLE
 after ``finish``. One PoseEstimator serves the whole connection (it holds tracking state),
 so timestamps are kept on one clock from the connection's first frame.
+
+A set runs pose on the server (JPEG frames in, ``push``) or in the browser (pose payloads in,
+``push_pose``; see ``formcheck.server.browser_pose``): after the pose, both take the same path.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import threading
 import time
@@ -38,8 +42,20 @@ from formcheck.analyzers import (
 from formcheck.analyzers.events import Phase
 from formcheck.pose.estimator import PoseEstimator
 from formcheck.pose.landmarks import SKELETON_EDGES
+from formcheck.pose.remote import PayloadLimits, PosePayload, is_pose_payload
+from formcheck.server.browser_pose import (
+    BrowserPoseInput,
+    BrowserPoseSettings,
+    BrowserPoseUnavailableError,
+)
 from formcheck.server.config import ServerConfig
-from formcheck.server.frames import decode_image, fit_within, mean_luma, parse_frame_message
+from formcheck.server.frames import (
+    FrameError,
+    decode_image,
+    fit_within,
+    mean_luma,
+    parse_frame_message,
+)
 from formcheck.server.messages import (
     CueOut,
     FrameResult,
@@ -51,7 +67,7 @@ from formcheck.server.messages import (
     TempoOut,
 )
 from formcheck.server.setup_check import SetupChecker
-from formcheck.session import ExerciseSession
+from formcheck.session import ExerciseSession, Step
 from formcheck.types import PoseFrame, VideoFrame
 
 EstimatorFactory = Callable[[], PoseEstimator]
@@ -71,6 +87,36 @@ class SessionState(Enum):
 
 class NotStartedError(Exception):
     """A frame or finish arrived before a start."""
+
+
+class BusyError(Exception):
+    """No room for another set with pose on the server."""
+
+
+class ServerPoseSlots:
+    """Counts the sets that run pose on the server, which cost a core each; caps them."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._holders: set[str] = set()
+        self._lock = threading.Lock()
+
+    def acquire(self, holder: str) -> bool:
+        with self._lock:
+            if holder in self._holders:
+                return True
+            if len(self._holders) >= self.limit:
+                return False
+            self._holders.add(holder)
+            return True
+
+    def release(self, holder: str) -> None:
+        with self._lock:
+            self._holders.discard(holder)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._holders)
 
 
 @dataclass
@@ -153,11 +199,19 @@ class LiveSession:
         estimator_factory: EstimatorFactory,
         config: ServerConfig,
         model_source: str = "",
+        *,
+        browser_pose: BrowserPoseSettings | None = None,
+        server_pose_slots: ServerPoseSlots | None = None,
     ) -> None:
         self.session_id = session_id
         self.config = config
         self._estimator_factory = estimator_factory
         self._estimator: PoseEstimator | None = None
+        self._browser_settings = browser_pose
+        self._server_slots = server_pose_slots
+        self.pose_mode = "server"
+        self._browser: BrowserPoseInput | None = None
+        self._steady_tracking = False
         self._model_source = model_source
         self.state = SessionState.IDLE
         self._origin_ms: float | None = None
@@ -178,11 +232,36 @@ class LiveSession:
     def start(self, message: StartMessage, prescription: Prescription | None) -> StartedMessage:
         """Begin a set (ending any set in progress without a report).
 
-        Raises UnknownExerciseError for an exercise no analyzer has.
+        Raises UnknownExerciseError for an exercise no analyzer has, BusyError when a set
+        with pose on the server finds no free slot, and BrowserPoseUnavailableError for pose
+        in the browser when this server cannot offer it.
         """
         spec = get_spec(message.exercise)
-        if self._estimator is None:
-            self._estimator = self._warm(self._estimator_factory())
+        if message.pose == "browser":
+            if self._browser_settings is None:
+                raise BrowserPoseUnavailableError(
+                    "This server cannot serve pose in the browser (its tasks-vision files are "
+                    "missing); start the set with pose='server'."
+                )
+            self._release_estimator()
+            self._browser = BrowserPoseInput(
+                PayloadLimits(
+                    max_payload_bytes=self.config.max_pose_payload_bytes,
+                    max_image_side_px=self.config.max_frame_side_px,
+                ),
+                last_t_ms=self._browser.last_t_ms if self._browser is not None else None,
+            )
+        else:
+            if self._server_slots is not None and not self._server_slots.acquire(self.session_id):
+                raise BusyError(
+                    f"The server already runs pose for {self._server_slots.limit} sets; use a "
+                    "browser that runs pose itself, or try again later."
+                )
+            self._browser = None
+            if self._estimator is None:
+                self._estimator = self._warm(self._estimator_factory())
+        self.pose_mode = message.pose
+        self._steady_tracking = False
         self._start = message
         self._prescription = prescription
         self._session = None
@@ -204,6 +283,8 @@ class LiveSession:
             camera_placement=spec.camera_placement,
             max_frame_bytes=self.config.max_frame_bytes,
             skeleton_edges=[(int(a), int(b)) for a, b in SKELETON_EDGES],
+            pose=message.pose,
+            browser_pose=self._browser_settings if message.pose == "browser" else None,
         )
 
     def finish(self) -> SummaryMessage:
@@ -217,6 +298,7 @@ class LiveSession:
         report: dict[str, Any] = {
             "formcheck_version": __version__,
             "source": "live",
+            "pose": self.pose_mode,
             "model_source": self._model_source,
             "exercise": self._start.exercise,
             "height_cm": self._start.height_cm,
@@ -234,17 +316,44 @@ class LiveSession:
         return SummaryMessage(report=report)
 
     def close(self) -> None:
+        self._release_estimator()
+        self._session = None
+        self.state = SessionState.IDLE
+
+    def _release_estimator(self) -> None:
         if self._estimator is not None:
             self._estimator.close()
             self._estimator = None
-        self._session = None
-        self.state = SessionState.IDLE
+        if self._server_slots is not None:
+            self._server_slots.release(self.session_id)
 
     # -- frames ----------------------------------------------------------------------------
 
     def handle_frame_message(self, data: bytes) -> FrameResult:
-        """Decode one binary frame message and push it. Raises FrameError, NotStartedError."""
+        """Decode one binary frame message and push it.
+
+        Raises FrameError, PosePayloadError, NotStartedError.
+        """
         started = time.perf_counter()
+        if self.state is SessionState.IDLE and is_pose_payload(data):
+            raise NotStartedError("Send a start message before the first frame.")
+        if self.pose_mode == "browser" and self.state is not SessionState.IDLE:
+            if not is_pose_payload(data):
+                # Never decoded, never kept: this set promised that no picture is used.
+                raise FrameError(
+                    "wrong_pose_mode",
+                    "This set runs pose in the browser: send pose payloads, not images.",
+                )
+            assert self._browser is not None
+            result = self.push_pose(self._browser.read(data))
+            result.server_ms = round((time.perf_counter() - started) * MS_PER_S, VALUE_DIGITS)
+            return result
+        if is_pose_payload(data):
+            raise FrameError(
+                "wrong_pose_mode",
+                "This is a pose payload but the set runs pose on the server: start the set "
+                "with pose='browser', or send JPEG frames.",
+            )
         packet = parse_frame_message(data, self.config.max_frame_bytes)
         if self.state is SessionState.IDLE:
             raise NotStartedError("Send a start message before the first frame.")
@@ -258,28 +367,56 @@ class LiveSession:
         """One frame (RGB uint8, captured at ``client_t_ms`` on the client's clock)."""
         if self.state is SessionState.IDLE or self._checker is None:
             raise NotStartedError("Send a start message before the first frame.")
+        if self._estimator is None:
+            raise NotStartedError("This set runs pose in the browser: send pose payloads.")
         started = time.perf_counter()
+        frame = VideoFrame(index=self.frames, t_ms=self._session_time(client_t_ms), rgb=rgb)
+        if self._session is None:
+            pose, step = self._estimator.process(frame), None
+        else:
+            step = self._session.push(frame)
+            pose = step.pose
+        self._steady_tracking = self._estimator.tracking_one_person
+        return self._answer(pose, step, mean_luma(rgb), client_t_ms, seq, started)
+
+    def push_pose(self, payload: PosePayload) -> FrameResult:
+        """One frame posed in the browser (a checked payload; see BrowserPoseInput)."""
+        if self.state is SessionState.IDLE or self._checker is None:
+            raise NotStartedError("Send a start message before the first frame.")
+        started = time.perf_counter()
+        pose = dataclasses.replace(payload.pose, t_ms=self._session_time(payload.t_ms))
+        step = self._session.push_pose(pose) if self._session is not None else None
+        self._steady_tracking = pose.steady_tracking
+        return self._answer(pose, step, payload.mean_luma, payload.t_ms, payload.seq, started)
+
+    def _session_time(self, client_t_ms: float) -> float:
         if self._origin_ms is None:
             self._origin_ms = client_t_ms
         # One clock per connection; a frame from the past is moved just after the last one.
         t_ms = max(client_t_ms - self._origin_ms, self._last_t_ms + 1.0)
         self._last_t_ms = t_ms
-        frame = VideoFrame(index=self.frames, t_ms=t_ms, rgb=rgb)
-        luma = mean_luma(rgb)
+        return t_ms
+
+    def _answer(
+        self,
+        pose: PoseFrame,
+        step: Step | None,
+        luma: float,
+        client_t_ms: float,
+        seq: int,
+        started: float,
+    ) -> FrameResult:
+        """Setup check, set start and the page's answer, whichever side ran the pose."""
+        assert self._checker is not None
+        t_ms = pose.t_ms
         self.frames += 1
         if self._first_frame_t_ms is None:
             self._first_frame_t_ms = t_ms
         self._last_frame_t_ms = t_ms
-
         cues: list[CueOut] = []
         hints: list[SetupProblem] = []
         outline: list[list[float]] | None = None
-        if self._session is None:
-            assert self._estimator is not None
-            pose = self._estimator.process(frame)
-        else:
-            step = self._session.push(frame)
-            pose = step.pose
+        if step is not None:
             cues, hints = self.progress.apply(step.events)
             outline = self._outline(pose)
         self.frames_with_pose += int(pose.has_pose)
@@ -306,7 +443,7 @@ class LiveSession:
             calibrating=calibrating,
             setup_ok=not problems,
             setup=problems,
-            landmarks=landmarks_out(pose),
+            landmarks=landmarks_out(pose) if self.pose_mode == "server" else None,
             outline=outline,
             phase=self.progress.phase.value,
             reps=self.progress.reps,
@@ -336,15 +473,14 @@ class LiveSession:
         window spanning it is not "still". So the set starts after the switch, unless it
         does not come within ``tracker_settle_max_s`` (someone else in view).
         """
-        assert self._estimator is not None
-        if self._estimator.tracking_one_person or self.config.pipeline.max_people <= 1:
+        if self._steady_tracking or self.config.pipeline.max_people <= 1:
             return True
         if self._ready_since_ms is None:
             self._ready_since_ms = t_ms
         return t_ms - self._ready_since_ms >= self.config.tracker_settle_max_s * MS_PER_S
 
     def _new_session(self) -> ExerciseSession:
-        assert self._estimator is not None and self._start is not None
+        assert self._start is not None
         return ExerciseSession(
             self._estimator,
             exercise=self._start.exercise,

@@ -4,12 +4,21 @@ Protocol, one connection = one person's live session:
 
 1. The client sends a :class:`StartMessage` (JSON text). The server answers
    :class:`StartedMessage` (or :class:`ErrorMessage` and keeps waiting for a valid start).
-2. The client sends frames as **binary** messages: a 12-byte little-endian header
-   ``<uint32 seq><float64 t_ms>`` (``seq`` numbers the frame, ``t_ms`` is the capture time on
-   the client's clock in milliseconds) followed by one JPEG (or PNG) image. The server answers
-   every frame with exactly one :class:`FrameResult` or :class:`ErrorMessage` carrying the
-   same ``seq``. The client sends its next frame only after that answer (one frame in
-   flight): frames captured meanwhile are never queued, so the latency never builds up.
+2. The client sends frames as **binary** messages, one of two kinds fixed by the start
+   message's ``pose``:
+
+   - ``pose="browser"`` (the page's default): the page runs the pose model itself and sends a
+     pose payload per frame (``formcheck.pose.remote``: capture time, landmarks, world
+     landmarks and the person mask around the trunk; never image bytes). The settings it
+     needs come in :class:`StartedMessage`'s ``browser_pose``.
+   - ``pose="server"``: a 12-byte little-endian header ``<uint32 seq><float64 t_ms>`` (``seq``
+     numbers the frame, ``t_ms`` is the capture time on the client's clock in milliseconds)
+     followed by one JPEG (or PNG) image, posed on the server.
+
+   The server answers every frame with exactly one :class:`FrameResult` or
+   :class:`ErrorMessage` carrying the same ``seq``. The client sends its next frame only
+   after that answer (one frame in flight): frames captured meanwhile are never queued, so
+   the latency never builds up.
 3. The client sends a :class:`FinishMessage`; the server answers :class:`SummaryMessage`
    with the set's report. Another :class:`StartMessage` begins a new set on the same
    connection.
@@ -23,9 +32,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from formcheck.server.browser_pose import BrowserPoseSettings
 from formcheck.server.jobs_models import JobsHealthOut
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2  # 2: pose in the browser (pose payloads)
 FRAME_HEADER_FORMAT = "<Id"  # seq (uint32), t_ms (float64)
 
 
@@ -52,6 +62,11 @@ class StartMessage(_Message):
         None, ge=50, le=250, description="body height, for the millimetre scale"
     )
     prescription: PrescriptionText | None = None
+    pose: Literal["server", "browser"] = Field(
+        "server",
+        description="where the pose model runs: 'browser' (frames are pose payloads, no "
+        "image leaves the device) or 'server' (frames are JPEG images)",
+    )
 
 
 class FinishMessage(_Message):
@@ -77,6 +92,10 @@ class StartedMessage(_Message):
     max_frame_bytes: int
     skeleton_edges: list[tuple[int, int]] = Field(
         description="pairs of landmark indices to join when drawing the skeleton"
+    )
+    pose: Literal["server", "browser"]
+    browser_pose: BrowserPoseSettings | None = Field(
+        None, description="for pose='browser': the model, its settings and the payload limits"
     )
     protocol: int = PROTOCOL_VERSION
 
@@ -132,7 +151,9 @@ class FrameResult(_Message):
     setup_ok: bool
     setup: list[SetupProblem] = Field(description="current setup problems, most important first")
     landmarks: list[list[float]] | None = Field(
-        None, description="33 x [x, y, visibility] normalised to the image, for the skeleton"
+        None,
+        description="33 x [x, y, visibility] normalised to the image, for the skeleton "
+        "(server pose only: in browser pose the page has them already)",
     )
     outline: list[list[float]] | None = Field(
         None, description="back outline points [x, y], shoulder to hip, normalised"
@@ -168,6 +189,10 @@ class ErrorMessage(_Message):
         "bad_start",
         "busy",
         "internal",
+        "bad_pose",
+        "pose_too_large",
+        "time_not_increasing",
+        "wrong_pose_mode",
     ]
     message: str
     seq: int | None = None
@@ -191,6 +216,9 @@ class HealthOut(_Message):
     model_source: str
     sessions: int = Field(description="live sessions open now")
     max_sessions: int
+    server_pose_sessions: int = Field(description="sets running now with pose on the server")
+    max_server_pose_sessions: int
+    browser_pose: bool = Field(description="whether the page can run pose in the browser")
     jobs: JobsHealthOut | None = Field(
         None, description="uploads and background jobs; null when the server runs without them"
     )

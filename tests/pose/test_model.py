@@ -47,9 +47,9 @@ from formcheck.pose.tflite_metadata import (
     normalization_of,
     read_model_metadata,
 )
+from tests.conftest import SHARED_VIDEOS
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-SHARED_VIDEOS = REPO_ROOT.parent / "shared" / "videos"
 SAMPLE_CLIP = SHARED_VIDEOS / "hinge" / "0016c_1.mp4"
 LANDMARKS_OUTPUTS = 5  # landmarks, presence, segmentation, heatmap, world landmarks
 DETECTOR_OUTPUTS = 2  # boxes with keypoints, scores

@@ -1,6 +1,8 @@
 """End to end in real headless Chromium: a rendered clip plays as the webcam (FACTS.md,
-"Browsers"), the page streams it to the server over the websocket, and must show the clip's
-rep count and its fault's cue. Saves a screenshot to out/browser/live.png.
+"Browsers"), the page poses it (in the browser by default, on the server with ?pose=server),
+streams to the server over the websocket, and must show the clip's rep count and its fault's
+cue. In browser mode every message the page sends is inspected: pose payloads only, no image
+bytes, and nothing is fetched from anywhere but the app. Saves screenshots to out/browser/.
 
 Needs Debian's chromium (scripts/ci_system_deps.sh installs it in CI) and the playwright
 Python package (its own browser downloads are never used); skips with the reason otherwise.
@@ -17,6 +19,8 @@ from pathlib import Path
 import av
 import pytest
 
+from formcheck.pose.remote import PayloadLimits, decode_payload, is_pose_payload
+from formcheck.server.frames import FRAME_HEADER_BYTES, JPEG_SOI
 from tests.background_server import BackgroundServer
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -43,6 +47,11 @@ VIEWPORT = {"width": 1280, "height": 820}
 REPS_TIMEOUT_MS = 120_000
 SUMMARY_TIMEOUT_MS = 30_000
 SESSION_RELEASE_WAIT_S = 10.0
+PRIVACY_TEXT = "camera pictures never leave it"
+PAYLOAD_LIMITS = PayloadLimits(max_payload_bytes=400_000, max_image_side_px=4096)
+# A 640x480 pose payload: a 28-byte header, 924 bytes of landmarks and the deflated trunk mask
+# (a few kB). A JPEG of the same frame is 30-50 kB: no message may come near that.
+MAX_POSE_MESSAGE_BYTES = 20_000
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -83,7 +92,10 @@ def browser_setup(tmp_path: Path, model_path: Path) -> Iterator[tuple[object, Ba
         pytest.skip(f"sample clip {CLIP.name} is missing")
     y4m = write_y4m(CLIP, tmp_path / "webcam.y4m")
     flags = [*FAKE_WEBCAM_FLAGS, f"--use-file-for-fake-video-capture={y4m}"]
-    with BackgroundServer(model_path) as server, sync_api.sync_playwright() as playwright:
+    with (
+        BackgroundServer(model_path, record=True) as server,
+        sync_api.sync_playwright() as playwright,
+    ):
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=flags
         )
@@ -93,8 +105,9 @@ def browser_setup(tmp_path: Path, model_path: Path) -> Iterator[tuple[object, Ba
             browser.close()
 
 
+@pytest.mark.parametrize("mode", ["browser", "server"])
 def test_page_counts_reps_and_shows_the_fault_cue(
-    browser_setup: tuple[object, BackgroundServer], tmp_path: Path
+    browser_setup: tuple[object, BackgroundServer], tmp_path: Path, mode: str
 ) -> None:
     browser, server = browser_setup
     context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)  # type: ignore[attr-defined]
@@ -102,7 +115,9 @@ def test_page_counts_reps_and_shows_the_fault_cue(
     page = context.new_page()
     page_errors: list[str] = []
     page.on("pageerror", lambda error: page_errors.append(str(error)))
-    page.goto(server.url + "/")
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.goto(server.url + ("/" if mode == "browser" else "/?pose=server"))
     page.wait_for_selector("#exercise option[value='hip_hinge']", state="attached")
     page.select_option("#exercise", "hip_hinge")
     page.click("#start")
@@ -125,7 +140,11 @@ def test_page_counts_reps_and_shows_the_fault_cue(
         })"""
     )
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT))
+    page.screenshot(path=str(SCREENSHOT.with_name(f"live_{mode}.png")))
+    assert page.locator("#pose-mode").text_content() == (
+        "pose: on this device" if mode == "browser" else "pose: on the server"
+    )
+    assert (PRIVACY_TEXT in (page.locator("#privacy").text_content() or "")) == (mode == "browser")
     assert shown["reps"] == "2"
     assert shown["cueCode"] == FAULT_CODE and "chest and hips together" in shown["cue"].lower()
     assert float(shown["rtt"]) > 0  # the measured round-trip is on show
@@ -139,13 +158,42 @@ def test_page_counts_reps_and_shows_the_fault_cue(
     saved = tmp_path / "report.json"
     download_info.value.save_as(saved)
     report = json.loads(saved.read_text(encoding="utf-8"))
-    assert report["source"] == "live"
+    assert report["source"] == "live" and report["pose"] == mode
     assert report["summary"]["reps"] >= 2
     assert FAULT_CODE in {f["code"] for f in report["findings"]}
     assert not page_errors
-    page.screenshot(path=str(SCREENSHOT.with_name("live_summary.png")), full_page=True)
+    page.screenshot(path=str(SCREENSHOT.with_name(f"live_{mode}_summary.png")), full_page=True)
     context.close()
     assert wait_for_sessions(server, 0) == 0  # closing the page released the session
+
+    # Nothing came from anywhere but the app (no CDN, no analytics).
+    assert requests and all(url.startswith(server.url + "/") for url in requests), requests
+    # Every websocket message the server received, as it arrived.
+    assert server.recorder is not None
+    starts = [json.loads(t) for t in server.recorder.text if json.loads(t).get("type") == "start"]
+    assert starts and all(start["pose"] == mode for start in starts)
+    received = server.recorder.binary
+    assert len(received) > 50
+    if mode == "browser":
+        assert_pose_payloads_only(received)
+    else:
+        assert all(message[FRAME_HEADER_BYTES:].startswith(JPEG_SOI) for message in received)
+
+
+def assert_pose_payloads_only(messages: list[bytes]) -> None:
+    """Every binary message is a valid pose payload, small, with no picture inside."""
+    with_mask = 0
+    for message in messages:
+        assert is_pose_payload(message)
+        assert len(message) <= MAX_POSE_MESSAGE_BYTES
+        # Parsed field by field to its last byte (anything else raises): header, landmarks and
+        # a mask that expands to the trunk box only, never the picture.
+        payload = decode_payload(message, PAYLOAD_LIMITS)
+        if payload.pose.mask is not None:
+            with_mask += 1
+            box_px = payload.pose.mask.size
+            assert box_px < payload.pose.image_width_px * payload.pose.image_height_px
+    assert with_mask > len(messages) // 2  # the back outline had its mask
 
 
 def wait_for_sessions(server: BackgroundServer, want: int) -> int:

@@ -1,5 +1,9 @@
-// formcheck live page: camera -> JPEG frames over a websocket -> skeleton, counts and cues.
-// No build step, no dependencies. Protocol: see formcheck/server/messages.py (GET /api/messages).
+// formcheck live page: camera -> pose -> websocket -> skeleton, counts and cues.
+// By default the pose model runs here, in the browser (pose_browser.js: MediaPipe in
+// WebAssembly, served by this app), and only landmarks and the mask around the trunk go to the
+// server: no camera picture leaves the device. `?pose=server`, or a browser that cannot run it,
+// sends JPEG frames for the server to pose instead. No build step; everything comes from this
+// app. Protocol: formcheck/server/messages.py (GET /api/messages).
 "use strict";
 
 const CAPTURE_MAX_SIDE_PX = 640;   // frames are sent at most this big (the server's bench size)
@@ -11,6 +15,15 @@ const FRAME_HEADER_BYTES = 12;     // <uint32 seq><float64 t_ms>, little-endian
 const RTT_WINDOW_FRAMES = 30;      // round-trip shown as the median of the last frames
 const MIN_VISIBILITY = 0.5;        // landmarks less visible than this are not drawn
 const CUE_LOG_MAX = 20;
+const TIMINGS_MAX = 5000;          // frames and cues kept in window.formcheckTimings
+const POSE_MODULE = "/static/pose_browser.js";
+const PRIVACY = {
+  browser: "Pose runs on this device: camera pictures never leave it. The server receives " +
+    "only body landmarks and the outline of your back, frame by frame, and keeps nothing but " +
+    "the set's report.",
+  server: "Pose runs on the server: camera frames are sent to it (over this connection only) " +
+    "and are not stored.",
+};
 
 const $ = (id) => document.getElementById(id);
 
@@ -27,7 +40,23 @@ const state = {
   muted: false,
   report: null,
   exercise: null,
+  poseMode: "browser",  // where the pose model runs for this set: "browser" or "server"
+  poseModule: null,     // pose_browser.js, once imported
+  browserPose: null,    // its BrowserPose, once the model is loaded
+  fallbackReason: "",   // why this set runs pose on the server although browser was wanted
+  local: new Map(),     // seq -> { landmarks, glassMs } of frames posed here
+  lastVideoFrameMs: null,
 };
+
+// Timings for bench/bench_live.py: per frame, when it was captured ("glass"), sent and
+// answered; per cue, the frame it answered and when it was put on screen. Times are
+// performance.now() milliseconds.
+window.formcheckTimings = { frames: [], cues: [] };
+
+function keep(list, entry) {
+  list.push(entry);
+  if (list.length > TIMINGS_MAX) list.shift();
+}
 
 // ---- setup form ---------------------------------------------------------------------------
 
@@ -55,8 +84,8 @@ async function loadExercises() {
   showPlacement();
 }
 
-async function startMessage() {
-  const message = { type: "start", exercise: $("exercise").value };
+async function startMessage(pose) {
+  const message = { type: "start", exercise: $("exercise").value, pose };
   const height = parseFloat($("height").value);
   if (Number.isFinite(height)) message.height_cm = height;
   const file = $("prescription").files[0];
@@ -81,6 +110,56 @@ async function openCamera() {
   const video = $("camera");
   video.srcObject = state.stream;
   await video.play();
+  watchVideoFrames(video);
+}
+
+// The capture time of the newest camera frame, when the browser tells it (else when it was
+// presented): the "glass" end of the glass-to-cue latency.
+function watchVideoFrames(video) {
+  if (!("requestVideoFrameCallback" in HTMLVideoElement.prototype)) return;
+  const onVideoFrame = (now, meta) => {
+    const captured = meta.captureTime;
+    state.lastVideoFrameMs = Number.isFinite(captured) && captured > 0 && captured <= now
+      ? captured : (meta.presentationTime || now);
+    video.requestVideoFrameCallback(onVideoFrame);
+  };
+  video.requestVideoFrameCallback(onVideoFrame);
+}
+
+// ---- where the pose runs ----------------------------------------------------------------------
+
+function wantsServerPose() {
+  return new URLSearchParams(location.search).get("pose") === "server";
+}
+
+// "browser" unless asked for the server, or the server or this browser cannot do it.
+async function choosePoseMode() {
+  if (wantsServerPose()) return "server";
+  if (state.fallbackReason) return "server";
+  try {
+    const health = await (await fetch("/api/health")).json();
+    if (!health.browser_pose) {
+      state.fallbackReason = "this server has no browser pose files";
+      return "server";
+    }
+    state.poseModule = state.poseModule || await import(POSE_MODULE);
+    if (!state.poseModule.browserPoseSupported()) {
+      state.fallbackReason = "this browser cannot run the pose model";
+      return "server";
+    }
+    return "browser";
+  } catch (err) {
+    state.fallbackReason = `the pose model could not be loaded here (${err && err.message ? err.message : err})`;
+    return "server";
+  }
+}
+
+function showPoseMode(mode) {
+  state.poseMode = mode;
+  $("pose-mode").textContent = mode === "browser" ? "pose: on this device" : "pose: on the server";
+  $("pose-mode").className = `badge ${mode === "browser" ? "ok" : ""}`;
+  $("privacy").textContent = PRIVACY[mode] +
+    (mode === "server" && state.fallbackReason ? ` (Pose could not run here: ${state.fallbackReason}.)` : "");
 }
 
 function openSocket() {
@@ -113,8 +192,9 @@ async function start(event) {
   showStartError("");
   try {
     await openCamera();
+    const mode = await choosePoseMode();
     const ws = await openSocket();
-    ws.send(JSON.stringify(await startMessage()));
+    ws.send(JSON.stringify(await startMessage(mode)));
   } catch (err) {
     showStartError(err && err.message ? err.message : String(err));
   }
@@ -127,7 +207,19 @@ function onMessage(msg) {
   else if (msg.type === "error") onError(msg);
 }
 
-function onStarted(msg) {
+async function onStarted(msg) {
+  if (msg.pose === "browser" && !state.browserPose) {
+    $("status").textContent = "Loading the pose model on this device…";
+    try {
+      state.browserPose = await state.poseModule.BrowserPose.create(msg.browser_pose);
+    } catch (err) {
+      // Fall back to pose on the server for this page: start the set again that way.
+      state.fallbackReason = `the pose model could not start here (${err && err.message ? err.message : err})`;
+      state.ws.send(JSON.stringify(await startMessage("server")));
+      return;
+    }
+  }
+  showPoseMode(msg.pose);
   state.edges = msg.skeleton_edges;
   state.exercise = msg.exercise;
   state.running = true;
@@ -176,7 +268,13 @@ function sendFrame() {
   capture.getContext("2d").drawImage(video, 0, 0, capture.width, capture.height);
   const seq = (state.seq = (state.seq + 1) >>> 0);
   const tMs = performance.now();
+  const glassMs = state.lastVideoFrameMs !== null && state.lastVideoFrameMs <= tMs ? state.lastVideoFrameMs : tMs;
   state.inFlight = true;
+  if (state.poseMode === "browser") {
+    sendPose(capture, seq, tMs, glassMs);
+    return;
+  }
+  state.local.set(seq, { landmarks: null, glassMs, poseMs: null });
   capture.toBlob(async (blob) => {
     if (!blob || !state.ws || state.ws.readyState !== WebSocket.OPEN) { state.inFlight = false; return; }
     const header = new ArrayBuffer(FRAME_HEADER_BYTES);
@@ -188,9 +286,30 @@ function sendFrame() {
   }, "image/jpeg", JPEG_QUALITY);
 }
 
+// Pose the frame here and send its payload: landmarks and the trunk's mask, no picture.
+async function sendPose(capture, seq, tMs, glassMs) {
+  let posed;
+  try {
+    posed = await state.browserPose.process(capture, capture.width, capture.height, tMs, seq);
+  } catch (err) {
+    state.inFlight = false;
+    showBanner(`Pose failed on this device: ${err && err.message ? err.message : err}`);
+    return;
+  }
+  if (!state.ws || state.ws.readyState !== WebSocket.OPEN || !state.running) {
+    state.inFlight = false;
+    return;
+  }
+  state.local.set(seq, { landmarks: posed.landmarks, glassMs, poseMs: posed.inferenceMs, timing: posed.timing });
+  $("pose-ms").textContent = posed.inferenceMs.toFixed(0);
+  state.sentAtMs.set(seq, performance.now());
+  state.ws.send(posed.payload);
+}
+
 function frameAnswered(seq) {
   const sentAt = state.sentAtMs.get(seq);
   state.sentAtMs.delete(seq);
+  state.local.delete(seq);
   const now = performance.now();
   if (sentAt !== undefined) {
     state.rttMs.push(now - sentAt);
@@ -214,7 +333,9 @@ function median(values) {
 }
 
 function onFrame(msg) {
-  draw(msg);
+  const local = state.local.get(msg.seq) || { landmarks: null, glassMs: null };
+  const answeredMs = performance.now();
+  draw(msg, msg.landmarks || local.landmarks);
   showStatus(msg);
   $("reps").textContent = String(msg.reps);
   $("phase").textContent = msg.phase;
@@ -234,7 +355,28 @@ function onFrame(msg) {
   }
   for (const cue of msg.cues) showCue(cue);
   for (const hint of msg.hints) logLine(hint.message, "hint");
+  recordTimings(msg, local, answeredMs);
   frameAnswered(msg.seq);
+}
+
+// The answer's DOM changes reach the screen with the next frame the browser paints: its
+// animation-frame callback is taken as "on screen".
+function recordTimings(msg, local, answeredMs) {
+  const sentMs = state.sentAtMs.get(msg.seq);
+  const glassMs = local.glassMs;
+  requestAnimationFrame(() => {
+    const shownMs = performance.now();
+    keep(window.formcheckTimings.frames, {
+      seq: msg.seq, mode: state.poseMode, glass_ms: glassMs, sent_ms: sentMs ?? null,
+      answered_ms: answeredMs, shown_ms: shownMs, server_ms: msg.server_ms,
+      pose: local.timing || null,
+    });
+    for (const cue of msg.cues) {
+      keep(window.formcheckTimings.cues, {
+        code: cue.code, seq: msg.seq, mode: state.poseMode, glass_ms: glassMs, shown_ms: shownMs,
+      });
+    }
+  });
 }
 
 function showStatus(msg) {
@@ -286,7 +428,7 @@ function speak(text) {
 
 // ---- drawing --------------------------------------------------------------------------------
 
-function draw(msg) {
+function draw(msg, lms) {
   const capture = $("capture");
   const view = $("view");
   if (view.width !== capture.width || view.height !== capture.height) {
@@ -296,7 +438,6 @@ function draw(msg) {
   const ctx = view.getContext("2d");
   ctx.drawImage(capture, 0, 0);   // the very frame this answer is about
   const w = view.width, h = view.height;
-  const lms = msg.landmarks;
   if (lms) {
     ctx.lineWidth = Math.max(2, w / 240);
     ctx.strokeStyle = "rgba(80, 220, 120, 0.9)";
@@ -401,3 +542,4 @@ $("save-report").addEventListener("click", saveReport);
 $("again").addEventListener("click", () => start());
 $("mute").addEventListener("click", toggleMute);
 loadExercises().catch((err) => showStartError(`Could not load the exercises: ${err}`));
+showPoseMode(wantsServerPose() ? "server" : "browser");
