@@ -496,8 +496,10 @@ class LiveSession:
         if outline is None or not outline.usable:
             return None
         scale = np.array([pose.image_width_px, pose.image_height_px], dtype=np.float64)
-        points = outline.points_px[outline.valid] / scale
-        return [[round(float(x), COORD_DIGITS), round(float(y), COORD_DIGITS)] for x, y in points]
+        points: list[list[float]] = np.round(
+            outline.points_px[outline.valid] / scale, COORD_DIGITS
+        ).tolist()
+        return points
 
     def _duration_s(self) -> float:
         if self._first_frame_t_ms is None:
