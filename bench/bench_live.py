@@ -65,6 +65,7 @@ MANY_P95_TARGET_MS = 25.0
 PAYLOAD_SEQ_OFFSET = 4  # formcheck.pose.remote: magic, then seq (uint32), then t_ms (float64)
 CHROMIUM_SECONDS = 40.0
 CHROMIUM_SKIP_FRAMES = 5  # the page's first answers include loading the model
+PHASE_SEED = 18
 
 
 def rgb_frames(video: Path) -> list[tuple[float, np.ndarray]]:
@@ -161,8 +162,10 @@ class ServerProcess:
 
 
 async def client(
-    port: int, mode: str, frames: list[tuple[float, bytes]], seconds: float
+    port: int, mode: str, frames: list[tuple[float, bytes]], seconds: float, phase_s: float
 ) -> dict[str, Any]:
+    """One page: starts a set, then sends the frame due at each tick of its own 30 frames/s
+    camera clock, which runs ``phase_s`` behind the others' (cameras are not in step)."""
     from websockets.asyncio.client import connect
 
     server_ms: list[float] = []
@@ -174,6 +177,7 @@ async def client(
         started = json.loads(await ws.recv())
         assert started["type"] == "started", started
         start_ms = (time.perf_counter() - t0) * MS_PER_S
+        await asyncio.sleep(phase_s)
         begin = time.perf_counter()
         next_tick = 0
         while True:
@@ -222,7 +226,11 @@ def percentiles(values: list[float]) -> dict[str, float]:
 async def run_clients(
     port: int, mode: str, frames: list[tuple[float, bytes]], clients: int, seconds: float
 ) -> Any:
-    return await asyncio.gather(*(client(port, mode, frames, seconds) for _ in range(clients)))
+    # Each camera's clock at its own phase within the frame period (seeded: runs compare).
+    phases_s = np.random.default_rng(PHASE_SEED).uniform(0.0, 1.0 / FPS, clients)
+    return await asyncio.gather(
+        *(client(port, mode, frames, seconds, float(phase)) for phase in phases_s)
+    )
 
 
 def simulated(
@@ -233,8 +241,11 @@ def simulated(
     seconds: float,
 ) -> dict[str, Any]:
     cpu_before = server.cpu_s()
+    own_before = os.times()
     outcomes = asyncio.run(run_clients(server.port, mode, frames, clients, seconds))
     cpu_s = server.cpu_s() - cpu_before
+    own = os.times()
+    client_cpu_share = (own.user - own_before.user + own.system - own_before.system) / seconds
     answered = sum(len(o["server_ms"]) for o in outcomes)
     row = {
         "mode": mode,
@@ -248,6 +259,8 @@ def simulated(
         "start_ms": [round(o["start_ms"]) for o in outcomes],
         "reps": [o["reps"] for o in outcomes],
         "cpu_ms_per_frame": cpu_s * MS_PER_S / max(1, answered),
+        "server_cpu_share": cpu_s / seconds,
+        "clients_cpu_share": client_cpu_share,
     }
     s, r = row["server_ms"], row["rtt_ms"]
     print(
@@ -255,7 +268,8 @@ def simulated(
         f"max {s['max']:.0f} ms | rtt p50 {r['p50']:.1f} p95 {r['p95']:.1f} ms | "
         f"{row['answered_fps_per_client']:.1f} answered frames/s per client, "
         f"{row['dropped']} dropped, {row['errors']} errors | server CPU "
-        f"{row['cpu_ms_per_frame']:.2f} ms a frame | reps {row['reps']}",
+        f"{row['cpu_ms_per_frame']:.2f} ms a frame ({row['server_cpu_share']:.0%} of a core; "
+        f"clients {row['clients_cpu_share']:.0%}) | reps {row['reps']}",
         flush=True,
     )
     return row
