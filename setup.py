@@ -21,16 +21,17 @@ ROOT = Path(__file__).resolve().parent
 SERVER_DIR = ROOT / "server"
 TASKS_VISION_DIR = SERVER_DIR / "node_modules" / "@mediapipe" / "tasks-vision"
 WEB_MODULE = ROOT / "formcheck" / "server" / "web.py"
+WANTED = "TASKS_VISION_FILES"
 
 
 def tasks_vision_files() -> list[str]:
     """The names in web.py's TASKS_VISION_FILES (read without importing formcheck)."""
     tree = ast.parse(WEB_MODULE.read_text(encoding="utf-8"))
     for node in tree.body:
-        if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", "") == "TASKS_VISION_FILES":
-            assert node.value is not None
+        named = isinstance(node, ast.AnnAssign) and getattr(node.target, "id", "") == WANTED
+        if named and node.value is not None:
             return list(ast.literal_eval(node.value))
-    raise RuntimeError(f"TASKS_VISION_FILES not found in {WEB_MODULE}")
+    raise RuntimeError(f"{WANTED} not found in {WEB_MODULE}")
 
 
 def copy_web(target: Path) -> None:
