@@ -209,7 +209,10 @@ function onMessage(msg) {
 
 async function onStarted(msg) {
   if (msg.pose === "browser" && !state.browserPose) {
-    $("status").textContent = "Loading the pose model on this device…";
+    const button = $("start");
+    const label = button.textContent;
+    button.disabled = true;
+    button.textContent = "Loading the pose model on this device…";
     try {
       state.browserPose = await state.poseModule.BrowserPose.create(msg.browser_pose);
     } catch (err) {
@@ -217,6 +220,9 @@ async function onStarted(msg) {
       state.fallbackReason = `the pose model could not start here (${err && err.message ? err.message : err})`;
       state.ws.send(JSON.stringify(await startMessage("server")));
       return;
+    } finally {
+      button.disabled = false;
+      button.textContent = label;
     }
   }
   showPoseMode(msg.pose);

@@ -208,3 +208,30 @@ def wait_for_sessions(server: BackgroundServer, want: int) -> int:
         if sessions == want or time.monotonic() > deadline:
             return sessions
         time.sleep(0.1)
+
+
+def test_page_falls_back_to_server_pose_when_the_server_has_no_browser_pose(
+    browser_setup: tuple[object, BackgroundServer],
+) -> None:
+    """Without the tasks-vision files (no `npm ci`) the page says so and poses on the server."""
+    from formcheck.server.web import WebAssets
+
+    browser, server = browser_setup
+    context_state = server.app.state.context
+    context_state.web = WebAssets(public_dir=context_state.web.public_dir, tasks_vision_dir=None)
+    context = browser.new_context(viewport=VIEWPORT)  # type: ignore[attr-defined]
+    context.grant_permissions(["camera"], origin=server.url)
+    page = context.new_page()
+    page.goto(server.url + "/")
+    page.wait_for_selector("#exercise option[value='hip_hinge']", state="attached")
+    page.click("#start")
+    page.wait_for_function(
+        "() => Number(document.querySelector('#fps').textContent) > 0", timeout=REPS_TIMEOUT_MS
+    )
+    assert page.locator("#pose-mode").text_content() == "pose: on the server"
+    assert "no browser pose files" in (page.locator("#privacy").text_content() or "")
+    context.close()
+    assert server.recorder is not None
+    assert any(
+        message[FRAME_HEADER_BYTES:].startswith(JPEG_SOI) for message in server.recorder.binary
+    )

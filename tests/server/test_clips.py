@@ -30,7 +30,7 @@ from tests.live_clips import live_frames
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = REPO_ROOT / "sample_videos"
-JPEG_QUALITY = 95  # as the page sends them (static/app.js)
+JPEG_QUALITY = 95  # as the page sends them with pose on the server (server/public/app.js)
 CLIP_FPS = 30
 MS_PER_S = 1000.0
 EXERCISE = "hip_hinge"
