@@ -68,7 +68,6 @@ from formcheck.server.messages import (
 )
 from formcheck.server.web import CONTENT_SECURITY_POLICY, WEB_ASSETS, WebAssets, web_router
 
-STATIC_DIR = WEB_ASSETS.public_dir
 WS_CLOSE_TRY_AGAIN_LATER = 1013
 log = logging.getLogger("formcheck.server")
 
