@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import tomllib
 from collections.abc import AsyncIterator, MutableMapping
 from dataclasses import dataclass
@@ -42,17 +43,19 @@ from formcheck.pose.estimator import PoseEstimator
 from formcheck.pose.model import ModelInfo, ensure_model
 from formcheck.pose.remote import HEADER as POSE_HEADER
 from formcheck.pose.remote import PosePayloadError, is_pose_payload
-from formcheck.server.browser_pose import browser_pose_settings
+from formcheck.server.browser_pose import BrowserPoseSettings, browser_pose_settings
 from formcheck.server.config import ServerConfig
 from formcheck.server.frames import FRAME_HEADER_BYTES, FrameError
 from formcheck.server.jobs_routes import jobs_health, jobs_router
 from formcheck.server.live import (
     BusyError,
+    LiveConnection,
     LiveSession,
     NotStartedError,
     ServerPoseSlots,
     SessionRegistry,
 )
+from formcheck.server.live_workers import LiveWorkerPool, SessionDispatcher
 from formcheck.server.messages import (
     ClientMessage,
     CueOut,
@@ -101,6 +104,7 @@ class ServerContext:
     server_pose_slots: ServerPoseSlots
     web: WebAssets
     jobs: JobService | None = None
+    live_pool: LiveWorkerPool | None = None  # browser-pose sets in worker processes
 
     def new_estimator(self) -> PoseEstimator:
         pipeline = self.config.pipeline
@@ -108,20 +112,23 @@ class ServerContext:
             self.model.path, segmentation=pipeline.segmentation, max_people=pipeline.max_people
         )
 
-    def new_session(self, session_id: str) -> LiveSession:
-        browser = None
-        if self.web.browser_pose:
-            browser = browser_pose_settings(
-                self.config.pipeline, self.config.max_pose_payload_bytes, self.model.sha256[:16]
-            )
-        return LiveSession(
+    def browser_settings(self) -> BrowserPoseSettings | None:
+        if not self.web.browser_pose:
+            return None
+        return browser_pose_settings(
+            self.config.pipeline, self.config.max_pose_payload_bytes, self.model.sha256[:16]
+        )
+
+    def new_session(self, session_id: str) -> LiveConnection:
+        local = LiveSession(
             session_id,
             self.new_estimator,
             self.config,
             self.model.source,
-            browser_pose=browser,
+            browser_pose=self.browser_settings(),
             server_pose_slots=self.server_pose_slots,
         )
+        return SessionDispatcher(local, self.live_pool) if self.live_pool is not None else local
 
 
 def parse_prescription(given: PrescriptionText, exercise: str) -> Prescription:
@@ -154,6 +161,11 @@ def create_app(config: ServerConfig | None = None, model: Path | None = None) ->
         jobs=jobs,
     )
 
+    settings = context.browser_settings()
+    workers = config.live_workers if config.live_workers is not None else os.cpu_count() or 1
+    if settings is not None and workers > 0:
+        context.live_pool = LiveWorkerPool(workers, config, settings, context.model.source)
+
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if jobs is not None:
@@ -163,6 +175,8 @@ def create_app(config: ServerConfig | None = None, model: Path | None = None) ->
         finally:
             if jobs is not None:
                 await run_in_threadpool(jobs.close)  # running jobs go back to the queue
+            if context.live_pool is not None:
+                await run_in_threadpool(context.live_pool.close)
 
     app = FastAPI(
         title="formcheck", version=__version__, description=DESCRIPTION, lifespan=lifespan
@@ -246,11 +260,13 @@ async def serve_live_socket(websocket: WebSocket, context: ServerContext) -> Non
                 await websocket.close()
 
 
-async def _answer(session: LiveSession, message: MutableMapping[str, Any]) -> BaseModel:
+async def _answer(session: LiveConnection, message: MutableMapping[str, Any]) -> BaseModel:
     data = message.get("bytes")
     text = message.get("text")
     try:
         if data is not None:
+            if isinstance(session, SessionDispatcher) and session.in_worker:
+                return await session.handle_frame_message_async(data)
             return await run_in_threadpool(session.handle_frame_message, data)
         if text is None:
             return ErrorMessage(code="bad_message", message="Empty websocket message.")
@@ -272,7 +288,7 @@ async def _answer(session: LiveSession, message: MutableMapping[str, Any]) -> Ba
         )
 
 
-async def _control(session: LiveSession, text: str) -> BaseModel:
+async def _control(session: LiveConnection, text: str) -> BaseModel:
     try:
         parsed = ClientMessage.model_validate({"message": json.loads(text)}).message
     except (ValueError, ValidationError) as exc:

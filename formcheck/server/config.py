@@ -27,6 +27,13 @@ class ServerConfig(BaseModel):
         "cannot run it): each costs ~27 CPU ms a frame, so two cores give two of them 30 "
         "frames/s and more of them fewer; further ones are refused as busy",
     )
+    live_workers: int | None = Field(
+        None,
+        ge=0,
+        le=64,
+        description="processes running browser-pose sets (their Python work is GIL-bound); "
+        "None: one per core; 0: in the app's own process",
+    )
     max_pose_payload_bytes: int = Field(
         400_000,
         ge=2_000,

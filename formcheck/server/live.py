@@ -23,7 +23,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -507,15 +507,31 @@ class LiveSession:
         return (self._last_frame_t_ms - self._first_frame_t_ms) / MS_PER_S
 
 
+class LiveConnection(Protocol):
+    """What the websocket loop drives: a LiveSession, or one that runs its browser-pose sets
+    in a worker process (formcheck.server.live_workers.SessionDispatcher)."""
+
+    @property
+    def session_id(self) -> str: ...
+
+    def start(self, message: StartMessage, prescription: Prescription | None) -> StartedMessage: ...
+
+    def handle_frame_message(self, data: bytes) -> FrameResult: ...
+
+    def finish(self) -> SummaryMessage: ...
+
+    def close(self) -> None: ...
+
+
 class SessionRegistry:
     """The live sessions open now, so none leaks and their number is capped."""
 
     def __init__(self, max_sessions: int) -> None:
         self.max_sessions = max_sessions
-        self._sessions: dict[str, LiveSession] = {}
+        self._sessions: dict[str, LiveConnection] = {}
         self._lock = threading.Lock()
 
-    def open(self, factory: Callable[[str], LiveSession]) -> LiveSession | None:
+    def open(self, factory: Callable[[str], LiveConnection]) -> LiveConnection | None:
         """A new session, or None when ``max_sessions`` are open already."""
         with self._lock:
             if len(self._sessions) >= self.max_sessions:
@@ -525,7 +541,7 @@ class SessionRegistry:
             self._sessions[session_id] = session
             return session
 
-    def release(self, session: LiveSession) -> None:
+    def release(self, session: LiveConnection) -> None:
         """Forget the session (the caller closes it)."""
         with self._lock:
             self._sessions.pop(session.session_id, None)
@@ -534,6 +550,6 @@ class SessionRegistry:
         with self._lock:
             return len(self._sessions)
 
-    def __iter__(self) -> Iterator[LiveSession]:
+    def __iter__(self) -> Iterator[LiveConnection]:
         with self._lock:
             return iter(list(self._sessions.values()))

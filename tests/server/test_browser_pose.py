@@ -193,6 +193,7 @@ def test_without_tasks_vision_a_browser_set_is_refused(model_path: Path, tmp_pat
     app.state.context.web = WebAssets(
         public_dir=app.state.context.web.public_dir, tasks_vision_dir=tmp_path
     )
+    app.state.context.live_pool = None  # as create_app leaves it without the files
     with TestClient(app) as test_client, test_client.websocket_connect("/ws/live") as ws:
         assert not test_client.get("/api/health").json()["browser_pose"]
         refused = start(ws)
