@@ -168,7 +168,7 @@ class _ReplyError(Exception):
 
 
 class LiveWorkerPool:
-    """Worker processes for browser-pose sets, started at the first such set."""
+    """Worker processes for browser-pose sets, started as sets need them."""
 
     def __init__(
         self, count: int, config: ServerConfig, settings: BrowserPoseSettings, model_source: str
@@ -180,31 +180,33 @@ class LiveWorkerPool:
         self._ids = itertools.count()
         self._closed = False
 
-    def _start(self) -> None:
+    def _spawn(self) -> None:
         context = multiprocessing.get_context("spawn")  # no threads or locks copied by fork
-        for index in range(self.count):
-            here, there = context.Pipe()
-            process = context.Process(
-                target=_worker_main,
-                args=(there, *self._args),
-                name=f"formcheck-live-{index}",
-                daemon=True,
-            )
-            process.start()
-            there.close()
-            worker = _Worker(index, process, here)
-            threading.Thread(
-                target=worker.read_replies, name=f"formcheck-live-{index}-replies", daemon=True
-            ).start()
-            self._workers.append(worker)
+        index = len(self._workers)
+        here, there = context.Pipe()
+        process = context.Process(
+            target=_worker_main,
+            args=(there, *self._args),
+            name=f"formcheck-live-{index}",
+            daemon=True,
+        )
+        process.start()
+        there.close()
+        worker = _Worker(index, process, here)
+        threading.Thread(
+            target=worker.read_replies, name=f"formcheck-live-{index}-replies", daemon=True
+        ).start()
+        self._workers.append(worker)
 
     def assign(self) -> _Worker | None:
-        """The live worker with the fewest sets (starting the pool if need be), or None."""
+        """The live worker with the fewest sets, or None when none can take one. Workers are
+        started as sets need them (an idle one still costs a little), up to ``count``."""
         with self._lock:
             if self._closed:
                 return None
-            if not self._workers:
-                self._start()
+            idle = [w for w in self._workers if w.alive and w.sets == 0]
+            if not idle and len(self._workers) < self.count:
+                self._spawn()
             alive = [w for w in self._workers if w.alive and w.process.is_alive()]
             if not alive:
                 return None
