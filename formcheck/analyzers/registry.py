@@ -8,6 +8,7 @@ its spec and its module, nothing else.
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
 from formcheck.analyzers.baseline import Baseline
 from formcheck.analyzers.engine import Analyzer, AnalyzerInfo
@@ -31,7 +32,7 @@ def get_spec(name: str) -> ExerciseSpec:
     return builtin_spec(name)
 
 
-def analyzer_class(spec: ExerciseSpec) -> type[Analyzer]:
+def analyzer_class(spec: ExerciseSpec) -> type[Analyzer[Any]]:
     """The class a spec names in its ``analyzer`` key."""
     module_name, _, class_name = spec.analyzer.partition(":")
     try:
@@ -51,7 +52,7 @@ def get_analyzer(
     prescription: Prescription | None = None,
     baseline: Baseline | None = None,
     spec: ExerciseSpec | None = None,
-) -> Analyzer:
+) -> Analyzer[Any]:
     """A fresh analyzer for one set. ``spec`` replaces the built-in spec when given."""
     spec = spec or get_spec(name)
     return analyzer_class(spec)(spec, baseline, prescription)

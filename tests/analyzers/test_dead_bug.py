@@ -10,7 +10,8 @@ import pytest
 from formcheck.analyzers import Prescription, SetSummary, get_analyzer
 from formcheck.analyzers.codes import SPINE_ARCHED
 from formcheck.analyzers.dead_bug import DeadBugAnalyzer
-from formcheck.analyzers.floor_reach import (
+from formcheck.analyzers.testing import run
+from formcheck.kinematics.providers.floor_reach import (
     ARM_REACH_DEG,
     LEG_REACH_DEG,
     LIMB_REACH_DEG,
@@ -19,7 +20,6 @@ from formcheck.analyzers.floor_reach import (
     limb_reaches_deg,
     outline_facing,
 )
-from formcheck.analyzers.testing import run
 from formcheck.types import Facing
 from tests.floor_streams import (
     Reach,

@@ -14,15 +14,15 @@ import numpy as np
 import pytest
 
 from formcheck.analyzers import Cue, Prescription, SetSummary, get_analyzer
-from formcheck.analyzers.floor_frames import arc_deg, body_length_px, floor_usable
-from formcheck.analyzers.glute_bridge import (
-    PELVIS_TILT_MM,
-    GluteBridgeAnalyzer,
-    _signed_hip_flexion_deg,
-)
+from formcheck.analyzers.glute_bridge import GluteBridgeAnalyzer
 from formcheck.analyzers.testing import ease, frame_times, run, samples_at
 from formcheck.kinematics import names as m
+from formcheck.kinematics.floor import arc_deg, body_length_px, floor_usable
 from formcheck.kinematics.geometry import flexion_deg
+from formcheck.kinematics.names import PELVIS_TILT_MM
+from formcheck.kinematics.providers.floor_posture import (
+    signed_lying_hip_flexion_deg as _signed_hip_flexion_deg,
+)
 from formcheck.pose.landmarks import Landmark
 from formcheck.types import CameraView, Facing, FrameQuality, PoseFrame, Sample
 
@@ -295,7 +295,7 @@ def test_a_long_lying_person_with_feet_cut_off_is_usable_for_the_bridge() -> Non
     sample = _lying_sample()
     assert not sample.quality.usable
     assert body_length_px(sample) > 400.0
-    from formcheck.analyzers.floor_frames import LEG_JOINTS, TRUNK_JOINTS
+    from formcheck.kinematics.floor import LEG_JOINTS, TRUNK_JOINTS
 
     assert floor_usable(sample, TRUNK_JOINTS + LEG_JOINTS).quality.usable
     hidden = dataclasses.replace(sample, pose=_lying_pose(feet_x_px=900.0))
@@ -307,9 +307,9 @@ def test_a_long_lying_person_with_feet_cut_off_is_usable_for_the_bridge() -> Non
 def test_pelvis_tilt_is_read_from_the_front_only() -> None:
     analyzer = get_analyzer("glute_bridge")
     assert isinstance(analyzer, GluteBridgeAnalyzer)
-    front = analyzer.prepare(_lying_sample(CameraView.FRONT))
+    front = analyzer.measures(_lying_sample(CameraView.FRONT))
     assert front.get(PELVIS_TILT_MM) == pytest.approx(-40.0)  # left hip 10 px lower
-    assert math.isnan(analyzer.prepare(_lying_sample()).get(PELVIS_TILT_MM))
+    assert math.isnan(analyzer.measures(_lying_sample()).get(PELVIS_TILT_MM))
 
 
 def test_arc_angle_from_a_sagitta() -> None:

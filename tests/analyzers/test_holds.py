@@ -21,13 +21,13 @@ from formcheck.analyzers import (
     get_analyzer,
 )
 from formcheck.analyzers.events import Event, Phase
-from formcheck.analyzers.lines import (
+from formcheck.analyzers.testing import ease, frame_times
+from formcheck.kinematics import names as m
+from formcheck.kinematics.body_lines import (
     elevation_deg,
     offset_below_line_px,
     support_arm_from_vertical_deg,
 )
-from formcheck.analyzers.testing import ease, frame_times
-from formcheck.kinematics import names as m
 from formcheck.pose.landmarks import NUM_LANDMARKS, Landmark
 from formcheck.types import CameraView, Facing, FrameQuality, PoseFrame, Sample
 

@@ -12,11 +12,11 @@ import pytest
 
 from formcheck.analyzers import Cue, SetSummary, get_analyzer
 from formcheck.analyzers.spec import prescription_from_mapping
-from formcheck.analyzers.squat import SpikeFilter, with_mid_knee
 from formcheck.analyzers.testing import ease, frame_times, make_sample, run, samples_at
 from formcheck.kinematics import names as m
 from formcheck.kinematics.geometry import flexion_deg
 from formcheck.kinematics.measures import knee_flexion_deg
+from formcheck.kinematics.providers.legs import KneeByView, SpikeFilter
 from formcheck.pose.landmarks import NUM_LANDMARKS, Landmark
 from formcheck.types import CameraView, PoseFrame, Sample
 
@@ -305,6 +305,11 @@ def test_sample_clip_rounded_back_with_mediapipe(tmp_path: Path) -> None:
     assert "spine_rounded" not in reps[0]["faults"]
     assert "spine_rounded" in reps[1]["faults"]
     assert math.isfinite(reps[1]["metrics"]["knee_past_toes_mm"])
+
+
+def with_mid_knee(sample: Sample) -> Sample:
+    """The squat's knee provider on a side view (camera yaw 0)."""
+    return KneeByView(60.0, lambda name: 0.0)(sample)
 
 
 def _legs_sample(

@@ -1,4 +1,4 @@
-"""Turning check results into findings and cues.
+"""Findings and the cue policy: turning check results into findings and cues.
 
 A per-frame condition must hold for ``persistence_s`` of video time before it becomes a
 finding; the cue policy then decides which findings are spoken: at most
@@ -11,25 +11,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from formcheck.analyzers.checks.condition import Condition
 from formcheck.analyzers.events import Cue, Finding, Severity
 from formcheck.analyzers.spec import CueSpec
 
 _SEVERITY_ORDER = {Severity.SAFETY: 0, Severity.WARNING: 1, Severity.INFO: 2}
-
-
-@dataclass(frozen=True, slots=True)
-class Condition:
-    """One check evaluated on one frame or one rep.
-
-    ``active`` is None when the check cannot be evaluated (missing measure): the persistence
-    timer neither advances nor resets.
-    """
-
-    code: str
-    active: bool | None
-    value: float
-    threshold: float
-    unit: str
 
 
 @dataclass(slots=True)

@@ -6,7 +6,7 @@ wider than tall (so "too small" by height), and a close floor crop puts a hand o
 frame's edge in the frames that matter. This module re-reads a frame for a floor posture:
 
 - the head direction from the landmarks (shoulders against hips along the image x axis,
-  ``floor_frames.quadruped_facing``);
+  ``kinematics.floor.quadruped_facing``);
 - each limb's reach in degrees from its start direction (``left_arm_reach_deg`` ...), and the
   largest of the four (``limb_reach_deg``), the signal that drives an alternating exercise's
   phases whichever side works;
@@ -16,7 +16,7 @@ frame's edge in the frames that matter. This module re-reads a frame for a floor
 - the hip-to-hip height difference in the image (``hip_level_mm``) and in MediaPipe's metric
   world landmarks (``hip_level_world_mm``), and the hip width there (``hip_width_world_mm``);
 - a frame quality judged on the trunk (shoulders and hips in frame) and the body's length
-  (``floor_frames.floor_usable``).
+  (``kinematics.floor.floor_usable``).
 """
 
 from __future__ import annotations
@@ -27,24 +27,24 @@ from enum import Enum
 
 import numpy as np
 
-from formcheck.analyzers.floor_frames import TRUNK_JOINTS, floor_usable, quadruped_facing
 from formcheck.kinematics import names as m
+from formcheck.kinematics.floor import TRUNK_JOINTS, floor_usable, quadruped_facing
 from formcheck.kinematics.spine import BackMeasurer, SpineConfig
 from formcheck.pose.landmarks import Landmark
 from formcheck.types import Facing, PoseFrame, Sample
 
 L = Landmark
 
-LIMB_REACH_DEG = "limb_reach_deg"  # the largest limb reach of the frame (phases)
-ARMS_REACH_DEG = "arms_reach_deg"  # the larger reach of the two arms
-LEGS_REACH_DEG = "legs_reach_deg"  # the larger reach of the two legs
-ARM_REACH_DEG = {s: f"{s}_arm_reach_deg" for s in ("left", "right")}
-LEG_REACH_DEG = {s: f"{s}_leg_reach_deg" for s in ("left", "right")}
-HIP_LEVEL_MM = "hip_level_mm"  # left hip below the right hip in the image (+ left lower)
-HIP_LEVEL_WORLD_MM = "hip_level_world_mm"  # the same from the metric world landmarks
-HIP_WIDTH_WORLD_MM = "hip_width_world_mm"  # hip to hip distance (world landmarks)
-BACK_HIP_END_MM = "back_hip_end_mm"  # dorsal outline off the chord at its hip end
-HEAD_DIRECTION = "head_direction_x"  # +1 head towards image right, -1 left (dimensionless)
+LIMB_REACH_DEG = m.LIMB_REACH_DEG
+ARMS_REACH_DEG = m.ARMS_REACH_DEG
+LEGS_REACH_DEG = m.LEGS_REACH_DEG
+ARM_REACH_DEG = m.ARM_REACH_DEG
+LEG_REACH_DEG = m.LEG_REACH_DEG
+HIP_LEVEL_MM = m.HIP_LEVEL_MM
+HIP_LEVEL_WORLD_MM = m.HIP_LEVEL_WORLD_MM
+HIP_WIDTH_WORLD_MM = m.HIP_WIDTH_WORLD_MM
+BACK_HIP_END_MM = m.BACK_HIP_END_MM
+HEAD_DIRECTION = m.HEAD_DIRECTION_X
 
 SIDES = ("left", "right")
 _ARM = {"left": (L.LEFT_SHOULDER, L.LEFT_ELBOW), "right": (L.RIGHT_SHOULDER, L.RIGHT_ELBOW)}
@@ -75,7 +75,7 @@ class FloorFrameConfig:
 
 def head_direction_x(sample: Sample) -> float:
     """+1 when the head lies towards image right (shoulders right of the hips), -1 left,
-    NaN when unknown (the shoulders-ahead-of-hips rule of ``floor_frames``, which holds on
+    NaN when unknown (the shoulders-ahead-of-hips rule of ``kinematics.floor``, which holds on
     all fours and lying on the back alike)."""
     return {Facing.RIGHT: 1.0, Facing.LEFT: -1.0}.get(quadruped_facing(sample), math.nan)
 

@@ -1,7 +1,7 @@
-"""Frames of floor exercises (lying or on all fours), as the analyzers need them.
+"""Frames of floor exercises (lying or on all fours): quality, facing and back outline.
 
 Three things the standing-person pipeline gets wrong on the floor, fixed here per sample
-without touching the pipeline (see the notes at each function):
+by the measure providers a floor exercise's spec asks for (``kinematics.providers``):
 
 - Frame quality: a lying person is short in the image's vertical direction, so the
   pipeline's ``too_small`` (vertical extent below the minimum) rejects a well-framed, 350 px
@@ -23,16 +23,12 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 
-from formcheck.analyzers.engine import Analyzer
-from formcheck.analyzers.events import Event
-from formcheck.analyzers.references import own_reference
-from formcheck.analyzers.summary import SetSummary
 from formcheck.config import QualityConfig
 from formcheck.kinematics import names as m
+from formcheck.kinematics.body_lines import inside_image
 from formcheck.kinematics.spine import SpineConfig, measure_back
 from formcheck.pose.landmarks import Landmark
 from formcheck.types import Facing, Sample
@@ -56,20 +52,6 @@ def body_length_px(sample: Sample) -> float:
     return max(float(np.ptp(p[:, 0])), float(np.ptp(p[:, 1])))
 
 
-def joints_in_frame(sample: Sample, joints: Sequence[Landmark], margin_px: float) -> bool:
-    p = sample.pose.landmarks_px
-    if p is None:
-        return False
-    pts = p[list(joints), :2]
-    w, h = sample.pose.image_width_px, sample.pose.image_height_px
-    return bool(
-        np.all(pts[:, 0] >= margin_px)
-        and np.all(pts[:, 0] <= w - margin_px)
-        and np.all(pts[:, 1] >= margin_px)
-        and np.all(pts[:, 1] <= h - margin_px)
-    )
-
-
 def floor_usable(
     sample: Sample,
     joints: Sequence[Landmark],
@@ -84,7 +66,7 @@ def floor_usable(
         return sample
     if not body_length_px(sample) >= min_length_px:
         return sample
-    if not joints_in_frame(sample, joints, margin_px):
+    if not inside_image(sample, tuple(joints), margin_px):
         return sample
     quality = dataclasses.replace(q, in_frame=True, too_small=False)
     return dataclasses.replace(sample, quality=quality)
@@ -132,36 +114,3 @@ def arc_deg(sagitta_mm: float, span_mm: float) -> float:
     if not (math.isfinite(sagitta_mm) and math.isfinite(span_mm)) or span_mm <= 0:
         return math.nan
     return math.degrees(4.0 * math.atan(2.0 * sagitta_mm / span_mm))
-
-
-class FloorRepAnalyzer(Analyzer):
-    """The engine, plus: a recording that stops while the person is on the way back to the
-    start position (a floor clip often ends mid-lowering) still counts that rep, when
-    ``count_returning_rep_at_end`` is set and it went deep enough to count."""
-
-    count_returning_rep_at_end = True
-
-    def first_rep_value(self, metric: str) -> float:
-        """The metric in the person's first counted rep (NaN before it)."""
-        return own_reference(self.summary.reps[:1], metric)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._last_t_s = math.nan
-        self.closing_open_rep = False  # True while finish() analyses such a rep
-
-    def update(self, sample: Sample) -> list[Event]:
-        self._last_t_s = sample.t_ms / 1000.0
-        return super().update(sample)
-
-    def finish(self) -> SetSummary:
-        if self.count_returning_rep_at_end and self._pending is None:
-            cycle = self._machine.returning_cycle(self._last_t_s)
-            if cycle is not None and cycle.reached(self.spec.phase.rep_min_depth_deg):
-                self._pending = cycle
-                self.closing_open_rep = True
-        summary = super().finish()
-        if self.closing_open_rep and summary.reps and summary.reps[-1].end_s > self._last_t_s:
-            # the fitted return runs past the recording: the rep ends with the recording
-            summary.reps[-1] = dataclasses.replace(summary.reps[-1], end_s=self._last_t_s)
-        return summary

@@ -1,0 +1,64 @@
+"""The back-shape and head checks, against the person's own reference posture.
+
+Absolute outlines differ between people and cameras far more than a fault changes them
+(FACTS.md), so the back is judged as a change from a reference taken in the same posture:
+the rep's outline measure against the reference's, only when the posture is comparable
+(deep enough, trunk tipped about as far as in the reference), with a noise-gated limit. A
+back that rounds carries the head forward with it: the back is the cue then, and the head is
+not judged.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+from formcheck.analyzers.checks.condition import Condition, exceeds, not_judged
+from formcheck.analyzers.codes import HEAD_FORWARD, SPINE_ARCHED, SPINE_ROUNDED
+
+MM = "mm"
+
+
+def deep_enough(
+    depth_deg: float, depth_min_deg: float, trunk_deg: float, trunk_min_deg: float
+) -> bool:
+    """The rep went deep enough and the trunk tipped far enough for the outline to show
+    the back's bend (more upright, the outline is seen edge-on to it)."""
+    return depth_deg >= depth_min_deg and trunk_deg >= trunk_min_deg
+
+
+def posture_off_deg(value_deg: float, references_deg: Iterable[float]) -> float:
+    """How far a posture angle is from the furthest of the references' (NaN when the first
+    reference is unknown)."""
+    return max(abs(value_deg - r) for r in references_deg)
+
+
+def rounded(change_mm: float, limit_mm: float, comparable: bool) -> Condition:
+    """The back rounder than the reference by more than the limit (mm)."""
+    return exceeds(SPINE_ROUNDED, change_mm, limit_mm, MM, comparable)
+
+
+def arched(change_mm: float, limit_mm: float, comparable: bool) -> Condition:
+    """The back more arched (flatter, or hollow) than the reference by more than the limit
+    (mm, positive towards arched)."""
+    return exceeds(SPINE_ARCHED, change_mm, limit_mm, MM, comparable)
+
+
+def head_forward(change_mm: float, limit_mm: float, comparable: bool) -> Condition:
+    """The head pushed forward of the trunk line more than in the reference (mm)."""
+    return exceeds(HEAD_FORWARD, change_mm, limit_mm, MM, comparable)
+
+
+def head_with_back(back: Condition, head: Condition) -> Condition:
+    """The head check, not judged when the back rounded (it carries the head with it)."""
+    return not_judged(head) if back.active else head
+
+
+def signed_larger(up: float, down: float) -> float:
+    """The change from the reference reps that is larger in size: ``up`` when positive and
+    larger than ``-down``, else ``down`` (NaN when either is NaN)."""
+    if not (math.isfinite(up) and math.isfinite(down)):
+        return math.nan
+    if up > 0 and up >= -down:
+        return up
+    return down if down < 0 else 0.0
