@@ -188,7 +188,7 @@ class HipHingeAnalyzer(Analyzer[HipHingeChecks]):
             limits[HEAD_FORWARD],
             matched(head_back),
         )
-        return [rounded, arched, back.head_with_back(rounded, head)]
+        return [rounded, arched, back.unless_rounded(rounded, head)]
 
     # ----- per-rep metrics ------------------------------------------------------------------
     def rep_metrics(self, window: RepWindow) -> dict[str, float]:

@@ -390,7 +390,7 @@ class SquatAnalyzer(Analyzer[SquatChecks]):
         head = back.head_forward(
             head_mm - self._own("head_bottom_mm", "min"), head_limit, comparable
         )
-        return [rounded, back.head_with_back(rounded, head)]
+        return [rounded, back.unless_rounded(rounded, head)]
 
     def _hips_rise_first(self, metrics: Mapping[str, float]) -> Condition:
         """The knees straighten (hips shoot up) while the chest stays down: the trunk's rise

@@ -86,3 +86,8 @@ HEAD_AHEAD_MM = "head_ahead_of_trunk_mm"
 # The heels apart in the image, mm: stance_width_mm (MediaPipe's depth) drifted 40 mm in a
 # correct render and moved 36 mm for a 199 mm change.
 HEEL_GAP_MM = "heel_gap_mm"
+# split stance (lunge, split squat): the leg whose ankle is further forward is the front leg
+FRONT_KNEE_FLEXION_DEG = "front_knee_flexion_deg"
+REAR_KNEE_FLEXION_DEG = "rear_knee_flexion_deg"
+FRONT_KNEE_PAST_TOES_MM = "front_knee_past_toes_mm"  # front knee ahead of its toes (+ past)
+FRONT_LEG_RIGHT_FLAG = "front_leg_right_flag"  # 1 right leg in front, 0 left, NaN unknown

@@ -49,9 +49,11 @@ def head_forward(change_mm: float, limit_mm: float, comparable: bool) -> Conditi
     return exceeds(HEAD_FORWARD, change_mm, limit_mm, MM, comparable)
 
 
-def head_with_back(back: Condition, head: Condition) -> Condition:
-    """The head check, not judged when the back rounded (it carries the head with it)."""
-    return not_judged(head) if back.active else head
+def unless_rounded(back: Condition, other: Condition) -> Condition:
+    """Another check of the same posture (the head, the trunk's lean), not judged when the
+    back rounded: a rounding back carries the head and the trunk with it, and the back is
+    the cue then."""
+    return not_judged(other) if back.active else other
 
 
 def signed_larger(up: float, down: float) -> float:

@@ -30,6 +30,7 @@ from formcheck.kinematics.providers.legs import (
     DespikeSpec,
     HeelRowSpec,
     KneeByViewSpec,
+    SplitStanceSpec,
     WristThighSpec,
 )
 
@@ -38,6 +39,7 @@ MeasureSpec = Annotated[
     | KneeByViewSpec
     | DespikeSpec
     | WristThighSpec
+    | SplitStanceSpec
     | FloorQualitySpec
     | OutlineArmsIgnoredSpec
     | PelvisTiltSpec

@@ -21,7 +21,7 @@ from formcheck.kinematics.providers.base import (
 )
 from formcheck.kinematics.stage import KNEE_FLEXION_MAX_DEG
 from formcheck.pose.landmarks import Landmark
-from formcheck.types import Sample
+from formcheck.types import Facing, Sample
 
 MS_PER_S = 1000.0
 _SIDES = ("left", "right")
@@ -223,3 +223,65 @@ def distance_along(hip: Point, knee: Point, wrist: Point, lo: float, hi: float) 
         return math.nan
     along = min(max(float(np.dot(wrist - hip, axis)) / length2, lo), hi)
     return float(np.linalg.norm(wrist - (hip + along * axis)))
+
+
+# ----- split stance ------------------------------------------------------------------------------
+_FORWARD_X = {Facing.LEFT: -1.0, Facing.RIGHT: 1.0}  # image x of "forward"
+_LEG_POINTS = {
+    "left": (Landmark.LEFT_KNEE, Landmark.LEFT_ANKLE, Landmark.LEFT_FOOT_INDEX),
+    "right": (Landmark.RIGHT_KNEE, Landmark.RIGHT_ANKLE, Landmark.RIGHT_FOOT_INDEX),
+}
+
+
+class SplitStanceSpec(ProviderSpec):
+    """A split stance seen from the side (lunge, split squat): the front leg is the one whose
+    ankle is further forward along the facing direction, once the ankles are at least
+    ``stride_min_mm`` apart (feet side by side keep the last decision). Adds
+    ``front_knee_flexion_deg`` and ``rear_knee_flexion_deg`` (each leg's own angle),
+    ``front_knee_past_toes_mm`` (the front knee ahead of its toes) and
+    ``front_leg_right_flag``."""
+
+    provider: Literal["split_stance"]
+    stride_min_mm: float
+
+    def build(self, context: ProviderContext) -> MeasureProvider:
+        return SplitStance(self.stride_min_mm)
+
+
+@dataclass(slots=True)
+class SplitStance:
+    stride_min_mm: float
+    front: str | None = None
+
+    def __call__(self, sample: Sample) -> Sample:
+        p, scale = sample.pose.landmarks_px, sample.get(m.MM_PER_PX)
+        if p is None:
+            return sample  # no pose (its measures are NaN), or a stream measured upstream
+        forward = _FORWARD_X.get(sample.facing, math.nan)
+        if math.isfinite(forward) and math.isfinite(scale):
+            ahead_px = (p[Landmark.LEFT_ANKLE, 0] - p[Landmark.RIGHT_ANKLE, 0]) * forward
+            if abs(float(ahead_px)) * scale >= self.stride_min_mm:
+                self.front = "left" if ahead_px > 0 else "right"
+        if self.front is None:
+            nan = math.nan
+            return with_measures(
+                sample,
+                {
+                    m.FRONT_KNEE_FLEXION_DEG: nan,
+                    m.REAR_KNEE_FLEXION_DEG: nan,
+                    m.FRONT_KNEE_PAST_TOES_MM: nan,
+                    m.FRONT_LEG_RIGHT_FLAG: nan,
+                },
+            )
+        rear = "right" if self.front == "left" else "left"
+        knee, _, toe = _LEG_POINTS[self.front]
+        past_mm = float(p[knee, 0] - p[toe, 0]) * forward * scale
+        return with_measures(
+            sample,
+            {
+                m.FRONT_KNEE_FLEXION_DEG: sample.get(f"{self.front}_{m.KNEE_FLEXION_DEG}"),
+                m.REAR_KNEE_FLEXION_DEG: sample.get(f"{rear}_{m.KNEE_FLEXION_DEG}"),
+                m.FRONT_KNEE_PAST_TOES_MM: past_mm,
+                m.FRONT_LEG_RIGHT_FLAG: float(self.front == "right"),
+            },
+        )
