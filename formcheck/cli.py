@@ -52,6 +52,12 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
         prescription = load_prescription(Path(args.prescription))
     exercise = args.exercise or (prescription.exercise if prescription else None)
+    reference = None
+    if args.reference:
+        from formcheck.analyzers.personal_reference import load_reference
+
+        reference = load_reference(Path(args.reference), exercise)
+        exercise = exercise or reference.exercise
     recorder = AnnotationRecorder()
     try:
         run = analyze_video(
@@ -63,6 +69,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
             model=Path(args.model) if args.model else None,
             progress=progress,
             sinks=(recorder,),
+            reference=reference,
         )
     finally:
         bar.close()
@@ -94,6 +101,37 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     if written.annotated_mp4 is not None:
         files.append(written.annotated_mp4.name)
     print(f"wrote {', '.join(files)} in {out_dir}")
+    return 0
+
+
+def cmd_reference(args: argparse.Namespace) -> int:
+    """Record the person's reference rep from a recording made for it."""
+    import tempfile
+
+    from formcheck.analyzers import get_spec
+    from formcheck.analyzers.personal_reference import from_reps, save_reference
+    from formcheck.offline import analyze_video
+
+    video = Path(args.video)
+    get_spec(args.exercise)  # an unknown exercise fails before the video is read
+    out = Path(args.out) if args.out else DEFAULT_OUT_ROOT / f"{video.stem}.reference.json"
+    with tempfile.TemporaryDirectory() as work:
+        run = analyze_video(
+            video,
+            Path(work),
+            exercise=args.exercise,
+            height_cm=args.height_cm,
+            model=Path(args.model) if args.model else None,
+            keep_masks=False,
+        )
+    reps = run.summary.reps if run.summary is not None else []
+    reference = from_reps(args.exercise, reps, video.name, args.height_cm)
+    save_reference(reference, out)
+    chosen = ", ".join(
+        f"rep {r.index}" + (f" ({r.side})" if r.side else "") for r in reference.reps
+    )
+    print(f"reference for {args.exercise} from {video.name}: {chosen} of {len(reps)}; "
+          f"wrote {out}")
     return 0
 
 
@@ -199,9 +237,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--height-cm", type=_positive_cm, help="body height, for millimetre scale")
     p.add_argument("--out", help=f"output folder (default {DEFAULT_OUT_ROOT}/<video name>)")
     p.add_argument("--model", help="PoseLandmarker .task bundle to use instead of the default")
+    p.add_argument("--reference", help="compare with this recorded reference rep "
+                   "(`formcheck reference record`)")
     p.add_argument("--no-video", action="store_true", help="skip the annotated MP4")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=cmd_analyze)
+
+    p = sub.add_parser("reference", help="record a reference rep that later runs compare with")
+    ref = p.add_subparsers(dest="reference_command", required=True)
+    r = ref.add_parser("record", help="save the best rep of a recording made for it")
+    r.add_argument("video", help="a recording of one slow rep (or a few) in your best form")
+    r.add_argument("--exercise", required=True, help="exercise analyzer to use")
+    r.add_argument("--height-cm", type=_positive_cm, help="body height, for millimetre scale")
+    r.add_argument(
+        "--out", help=f"file to write (default {DEFAULT_OUT_ROOT}/<video>.reference.json)"
+    )
+    r.add_argument("--model", help="PoseLandmarker .task bundle to use instead of the default")
+    r.set_defaults(handler=cmd_reference)
 
     p = sub.add_parser("models", help="build or check the pose model bundle")
     p.add_argument("--model", help="check this .task bundle instead")

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from formcheck import __version__
-from formcheck.analyzers import Event, Prescription
+from formcheck.analyzers import Event, Prescription, SetSummary
+from formcheck.analyzers.personal_reference import PersonalReference
 from formcheck.config import PipelineConfig
 from formcheck.errors import NoPersonError
 from formcheck.pipeline import MeasurePipeline
@@ -47,6 +48,7 @@ class AnalysisRun:
     last_t_ms: float = 0.0
     report: dict[str, Any] = field(default_factory=dict)
     events: list[Event] = field(default_factory=list)
+    summary: SetSummary | None = None  # the analyzer's set summary (with an exercise)
 
 
 def analyze_video(
@@ -62,6 +64,7 @@ def analyze_video(
     sinks: tuple[SampleSink, ...] = (),
     max_frames: int | None = None,
     keep_masks: bool = True,
+    reference: PersonalReference | None = None,
 ) -> AnalysisRun:
     """Analyze one video and write ``measures.csv`` and ``report.json`` into ``out_dir``.
 
@@ -88,6 +91,7 @@ def analyze_video(
             prescription=prescription,
             height_cm=height_cm,
             config=config,
+            reference=reference,
         )
         run = AnalysisRun(info=source.info, frame_size_px=source.frame_size_px, model=model_info)
 
@@ -142,6 +146,7 @@ def analyze_video(
         run.report["exercise"] = exercise
         run.report.update(summary.to_report_dict())
     run.events = events
+    run.summary = summary
     write_report_json(run.report, out_dir / REPORT_JSON)
     return run
 

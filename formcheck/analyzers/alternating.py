@@ -200,8 +200,10 @@ class AlternatingFloorAnalyzer(Analyzer[A], Generic[A]):
         first ``own_reference_reps`` reps agree with each other within that fraction: a
         reference whose reps differ that much (a merged or a rushed early rep) says nothing
         about the person's own tempo."""
-        refs = [r.metrics.get("half_reach_s", math.nan) for r in self.summary.reps]
-        refs = refs[: self.checks.own_reference_reps]
+        refs = [
+            r.metrics.get("half_reach_s", math.nan)
+            for r in self.first_reps(self.checks.own_reference_reps)
+        ]
         value = metrics.get("half_reach_s", math.nan)
         keep = 1.0 - self.checks.tempo_own_drop_max_fraction
         if (
@@ -212,7 +214,7 @@ class AlternatingFloorAnalyzer(Analyzer[A], Generic[A]):
         ):
             return []
         limit = max(refs) * keep
-        first = self.summary.reps[0].phases
+        first = self.first_reps(1)[0].phases
         code = self._quicker_phase(window, first.down_s, first.up_s)
         return [Condition(code, value < limit, value, limit, "s")]
 

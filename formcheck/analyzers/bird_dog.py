@@ -72,7 +72,7 @@ class BirdDogAnalyzer(AlternatingFloorAnalyzer[BirdDogChecks]):
     def _same_side_reference(self, metric: str, side: str | None) -> float:
         """The metric in the person's first rep on the same side (NaN before there is one):
         a lifted leg tilts MediaPipe's hips differently on each side."""
-        for rep in self.summary.reps:
+        for rep in self.first_reps(1, side):
             if rep.side == side:
                 return rep.metrics.get(metric, math.nan)
         return math.nan

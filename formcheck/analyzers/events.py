@@ -78,6 +78,24 @@ class Finding:
 
 
 @dataclass(frozen=True, slots=True)
+class CheckResult:
+    """One check on one rep: judged (``found`` or not, with its value and limit) or not
+    judged, and why (``reason``: a ``checks.condition.NotJudged`` value)."""
+
+    code: str
+    judged: bool
+    found: bool
+    value: float
+    limit: float
+    unit: str
+    reason: str | None = None
+
+    @property
+    def status(self) -> str:
+        return "judged" if self.judged else "not_judged"
+
+
+@dataclass(frozen=True, slots=True)
 class RepRecord:
     """A completed rep (or a partial attempt when ``counted`` is False)."""
 
@@ -90,6 +108,7 @@ class RepRecord:
     score: float
     counted: bool = True
     side: str | None = None  # for alternating exercises (left/right); None otherwise
+    checks: tuple[CheckResult, ...] = ()  # every check of the exercise, judged or not
 
     def to_dict(self) -> dict[str, object]:
         out: dict[str, object] = {
@@ -100,6 +119,18 @@ class RepRecord:
             "metrics": {k: _round(v) for k, v in self.metrics.items()},
             "faults": list(self.faults),
             "score": _round(self.score),
+            "checks": [
+                {
+                    "code": c.code,
+                    "status": c.status,
+                    "found": c.found,
+                    "value": _round(c.value),
+                    "limit": _round(c.limit),
+                    "unit": c.unit,
+                    "reason": c.reason,
+                }
+                for c in self.checks
+            ],
         }
         if self.side is not None:
             out["side"] = self.side

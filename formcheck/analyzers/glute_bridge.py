@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from formcheck.analyzers.checks.condition import Condition, exceeds
+from formcheck.analyzers.checks.condition import Condition, NotJudged, exceeds, unjudged
 from formcheck.analyzers.checks.tempo import phase_ratios
 from formcheck.analyzers.codes import (
     HIPS_LOW,
@@ -169,6 +169,8 @@ class GluteBridgeAnalyzer(Analyzer[GluteBridgeChecks]):
                     metrics["top_frames"],
                 )
             )
+        else:
+            out.append(unjudged(SPINE_ARCHED, NotJudged.VIEW_ANGLE, "mm"))
         hip = metrics["top_hip_flexion_deg"]
         out.append(exceeds(HIPS_LOW, hip, c.top_hip_flexion_max_deg, "deg"))
         tilt = abs(metrics["top_pelvis_tilt_mm"])

@@ -18,7 +18,13 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from formcheck.analyzers.checks import back
-from formcheck.analyzers.checks.condition import Condition, exceeds, falls_short, not_judged
+from formcheck.analyzers.checks.condition import (
+    Condition,
+    NotJudged,
+    exceeds,
+    falls_short,
+    not_judged,
+)
 from formcheck.analyzers.checks.timing import (
     DOWN,
     UP,
@@ -97,7 +103,7 @@ class HipHingeAnalyzer(Analyzer[HipHingeChecks]):
         against the first). The back and head are compared in the same posture, never with
         the standing outline (the buttocks, shoulder blades and arms change shape between
         the two)."""
-        return own_reference_rep(self.summary.reps[: self.checks.own_reference_reps], metric, pick)
+        return own_reference_rep(self.first_reps(self.checks.own_reference_reps), metric, pick)
 
     def _reference(self, metric: str, pick: str) -> float:
         return rep_metric(self._reference_rep(metric, pick), metric)
@@ -163,12 +169,13 @@ class HipHingeAnalyzer(Analyzer[HipHingeChecks]):
             depth_deg, c.spine_check_min_depth_deg, trunk_depth_deg, c.spine_trunk_min_deg
         )
 
-        def matched(reference: RepRecord | None) -> bool:
-            """The posture matches the reference rep's (its outline is the reference)."""
-            if reference is None or not deep_enough:
-                return False
-            ref_trunk = reference.metrics.get("trunk_depth_deg", math.nan)
-            return abs(trunk_depth_deg - ref_trunk) <= c.spine_depth_match_max_deg
+        def reason(value: float, reference: RepRecord | None, name: str) -> NotJudged | None:
+            """Why this posture cannot be compared with the reference rep's (None: it can)."""
+            ref_value = rep_metric(reference, name)
+            ref_trunk = rep_metric(reference, "trunk_depth_deg")
+            matched = abs(trunk_depth_deg - ref_trunk) <= c.spine_depth_match_max_deg
+            unseen = NotJudged.BACK_HIDDEN if name == "curve_bottom_mm" else NotJudged.NOT_MEASURED
+            return back.why_not(value, ref_value, deep_enough, matched, unseen)
 
         least_round = self._reference_rep("curve_bottom_mm", "min")
         least_arched = self._reference_rep("curve_bottom_mm", "max")
@@ -176,17 +183,17 @@ class HipHingeAnalyzer(Analyzer[HipHingeChecks]):
         rounded = back.rounded(
             curve_mm - rep_metric(least_round, "curve_bottom_mm"),
             limits[SPINE_ROUNDED],
-            matched(least_round),
+            reason(curve_mm, least_round, "curve_bottom_mm"),
         )
         arched = back.arched(
             rep_metric(least_arched, "curve_bottom_mm") - curve_mm,
             limits[SPINE_ARCHED],
-            matched(least_arched),
+            reason(curve_mm, least_arched, "curve_bottom_mm"),
         )
         head = back.head_forward(
             head_mm - rep_metric(head_back, "head_bottom_mm"),
             limits[HEAD_FORWARD],
-            matched(head_back),
+            reason(head_mm, head_back, "head_bottom_mm"),
         )
         return [rounded, arched, back.unless_rounded(rounded, head)]
 
@@ -306,7 +313,7 @@ class HipHingeAnalyzer(Analyzer[HipHingeChecks]):
     def rep_conditions(self, window: RepWindow, metrics: Mapping[str, float]) -> list[Condition]:
         out = self.tempo_conditions(window)
         if not window.seen_from_side(self.spec.setup.max_yaw_from_side_deg, _SIDE_VIEW_SHARE_MIN):
-            return out
+            return self.others_not_judged(out, NotJudged.VIEW_ANGLE)
         c = self.checks
         out += self._spine_conditions(
             metrics["curve_bottom_mm"],
@@ -336,7 +343,7 @@ class HipHingeAnalyzer(Analyzer[HipHingeChecks]):
         lead = lead_condition(
             KNEE_FIRST, metrics["onset_lag_ms"], metrics["onset_lag_change_ms"], lead_max, "ms"
         )
-        return lead if self.checks.knee_first_check else not_judged(lead)
+        return lead if self.checks.knee_first_check else not_judged(lead, NotJudged.CHECK_OFF)
 
     def _hips_rise_first(self, metrics: Mapping[str, float]) -> Condition:
         """The chest tips down as the hips rise, or the legs straighten well ahead of it."""
@@ -351,7 +358,7 @@ class HipHingeAnalyzer(Analyzer[HipHingeChecks]):
         if knee_gain > c.rise_knee_gain_max_deg:
             # knees bending much deeper than in the first rep (a squat pattern) unwind that
             # extra bend first on the way up: the legs' timing is not comparable
-            return not_judged(late)
+            return not_judged(late, NotJudged.POSTURE)
         if late.active or not c.rise_lead_check:
             return late
         return exceeds(HIPS_RISE_FIRST, metrics["rise_lead_pct"], c.rise_lead_max_pct * scale, "%")

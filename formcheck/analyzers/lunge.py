@@ -17,7 +17,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from formcheck.analyzers.checks import back
-from formcheck.analyzers.checks.condition import Condition, exceeds, falls_short
+from formcheck.analyzers.checks.condition import Condition, NotJudged, exceeds, falls_short
 from formcheck.analyzers.codes import (
     DEPTH_SHORT,
     KNEE_TRAVEL,
@@ -86,7 +86,7 @@ class LungeAnalyzer(Analyzer[LungeChecks]):
             "outline_frames": float(np.isfinite(outline[bottom]).sum()),
         }
         side = self.rep_side(window)
-        same_side = [r for r in self.summary.reps if r.side == side][: c.own_reference_reps]
+        same_side = self.first_reps(c.own_reference_reps, side)
         out["curve_change_mm"] = out["curve_bottom_mm"] - self._own("curve_bottom_mm", "min")
         out["trunk_change_deg"] = trunk - self._own("trunk_depth_deg", "min")
         knee_ref = own_reference(same_side, "knee_past_toes_mm", "min")
@@ -101,18 +101,18 @@ class LungeAnalyzer(Analyzer[LungeChecks]):
             limit = depth_target - c.depth_tolerance_deg
             out.append(falls_short(DEPTH_SHORT, window.timing.depth_deg, limit, "deg"))
         if not window.seen_from_side(self.spec.setup.max_yaw_from_side_deg, _SIDE_VIEW_SHARE_MIN):
-            return out
+            return self.others_not_judged(out, NotJudged.VIEW_ANGLE)
         trunk = metrics["trunk_depth_deg"]
         refs = (self._own("trunk_depth_deg", "min"), self._own("trunk_depth_deg", "max"))
-        comparable = (
-            back.deep_enough(
-                window.timing.depth_deg, c.spine_check_min_depth_deg, trunk, c.spine_trunk_min_deg
-            )
-            and back.posture_off_deg(trunk, refs) <= c.spine_depth_match_max_deg
+        deep = back.deep_enough(
+            window.timing.depth_deg, c.spine_check_min_depth_deg, trunk, c.spine_trunk_min_deg
         )
+        matched = back.posture_off_deg(trunk, refs) <= c.spine_depth_match_max_deg
         outline_frames, frames = metrics["outline_frames"], metrics["bottom_frames"]
         limit = self.limit(c.spine_measure, c.curve_rounded_min_mm, SPINE_ROUNDED, outline_frames)
-        rounded = back.rounded(metrics["curve_change_mm"], limit, comparable)
+        curve_ref = self._own("curve_bottom_mm", "min")
+        reason = back.why_not(metrics["curve_bottom_mm"], curve_ref, deep, matched)
+        rounded = back.rounded(metrics["curve_change_mm"], limit, reason)
         lean_limit = self.limit(m.TRUNK_INCLINATION_DEG, c.trunk_lean_min_deg, TRUNK_LEAN, frames)
         lean = exceeds(TRUNK_LEAN, metrics["trunk_change_deg"], lean_limit, "deg")
         travel_limit = self.limit(m.KNEE_FORWARD_MM, c.knee_travel_min_mm, KNEE_TRAVEL, frames)

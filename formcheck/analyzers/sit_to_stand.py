@@ -27,7 +27,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from formcheck.analyzers.checks import back
-from formcheck.analyzers.checks.condition import Condition, exceeds
+from formcheck.analyzers.checks.condition import Condition, NotJudged, exceeds
 from formcheck.analyzers.codes import (
     HANDS_ON_THIGHS,
     HEAD_FORWARD,
@@ -163,16 +163,15 @@ class SitToStandAnalyzer(Analyzer[SitToStandChecks]):
             )
         )
         if not window.seen_from_side(self.spec.setup.max_yaw_from_side_deg, _SIDE_VIEW_SHARE_MIN):
-            return out
+            return self.others_not_judged(out, NotJudged.VIEW_ANGLE)
         lean = metrics["trunk_lean_deg"]
         refs = (self._own("trunk_lean_deg", "min"), self._own("trunk_lean_deg", "max"))
-        comparable = lean >= c.lean_min_deg and back.posture_off_deg(lean, refs) <= (
-            c.lean_match_max_deg
-        )
+        matched = back.posture_off_deg(lean, refs) <= c.lean_match_max_deg
         frames = max(int(metrics["outline_frames"]), 1)
-        rounder = metrics["curve_lean_mm"] - self._own("curve_lean_mm", "min")
+        curve, curve_ref = metrics["curve_lean_mm"], self._own("curve_lean_mm", "min")
         round_limit = self.limit(c.spine_measure, c.curve_rounded_min_mm, SPINE_ROUNDED, frames)
-        out.append(back.rounded(rounder, round_limit, comparable))
+        reason = back.why_not(curve, curve_ref, lean >= c.lean_min_deg, matched)
+        out.append(back.rounded(curve - curve_ref, round_limit, reason))
         head = metrics["head_standing_mm"] - self._own("head_standing_mm", "min")
         head_limit = self.limit(m.HEAD_FORWARD_MM, c.head_forward_max_mm, HEAD_FORWARD, frames)
         out.append(exceeds(HEAD_FORWARD, head, head_limit, "mm"))

@@ -151,6 +151,7 @@ class ExerciseSpec(_Strict):
     # the exercise needs no checks of its own).
     analyzer: str = "engine:Analyzer"
     mode: Literal["reps", "hold"] = "reps"
+    faults: list[str]  # the fault codes this exercise judges (each rep says which were judged)
     # the exercise's own measures, asked of kinematics in this order (kinematics.providers)
     measures: list[MeasureSpec] = Field(default_factory=list)
     phase: PhaseSpec
@@ -163,6 +164,24 @@ class ExerciseSpec(_Strict):
     hold: HoldSpec
     avoid_codes: dict[str, list[str]] = Field(default_factory=dict)
     checks: dict[str, CheckValue] = Field(default_factory=dict)
+    # the physical range of a check's value, by unit: outside it the value is no measurement
+    plausible: dict[str, tuple[float, float]]
+
+    @model_validator(mode="after")
+    def _known_codes(self) -> ExerciseSpec:
+        """Every code the spec orders, scores, grades or avoids is one it judges."""
+        faults = set(self.faults)
+        named = {
+            "cues.priority": set(self.cues.priority),
+            "scoring.penalty_points": set(self.scoring.penalty_points),
+            "severity": set(self.severity),
+            "avoid_codes": {c for codes in self.avoid_codes.values() for c in codes},
+        }
+        for where, codes in named.items():
+            unknown = codes - faults
+            if unknown:
+                raise ValueError(f"{where} names codes not in faults: {sorted(unknown)}")
+        return self
 
 
 class Tempo(_Strict):

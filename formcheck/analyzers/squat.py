@@ -27,7 +27,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from formcheck.analyzers.checks import back
-from formcheck.analyzers.checks.condition import Condition, exceeds, falls_short
+from formcheck.analyzers.checks.condition import Condition, NotJudged, exceeds, falls_short
 from formcheck.analyzers.checks.timing import (
     DOWN,
     UP,
@@ -209,7 +209,7 @@ class SquatAnalyzer(Analyzer[SquatChecks]):
 
     def _first_stance_mm(self) -> float:
         """The stance of the person's first standing start (calibration and first rep)."""
-        first = [r.metrics.get("stance_rest_mm", math.nan) for r in self.summary.reps[:1]]
+        first = [r.metrics.get("stance_rest_mm", math.nan) for r in self.first_reps(1)]
         values = [v for v in first if math.isfinite(v)]
         calibrated = self.baseline.value(m.STANCE_WIDTH_MM)
         if math.isfinite(calibrated):
@@ -269,7 +269,7 @@ class SquatAnalyzer(Analyzer[SquatChecks]):
             out.append(falls_short(DEPTH_SHORT, window.timing.depth_deg, limit, "deg"))
         out.append(self._stance_condition(window, metrics["stance_change_mm"]))
         if not window.seen_from_side(self.spec.setup.max_yaw_from_side_deg, _SIDE_VIEW_SHARE_MIN):
-            return out
+            return self.others_not_judged(out, NotJudged.VIEW_ANGLE)
         heel_limit = c.heel_lift_max_mm * self.threshold_scale(HEEL_LIFT)
         out.append(exceeds(HEEL_LIFT, metrics["heel_lift_mm"], heel_limit, "mm", c.heel_lift_check))
         spine = self._spine_conditions(
@@ -375,20 +375,22 @@ class SquatAnalyzer(Analyzer[SquatChecks]):
         the reference reps' bottoms, when this bottom is comparable with theirs (deep,
         trunk tipped about as far)."""
         c = self.checks
-        comparable = (
-            back.deep_enough(
-                depth_deg, c.spine_check_min_depth_deg, trunk_depth_deg, c.spine_trunk_min_deg
-            )
-            and self._trunk_off_deg(trunk_depth_deg) <= c.spine_depth_match_max_deg
+        deep = back.deep_enough(
+            depth_deg, c.spine_check_min_depth_deg, trunk_depth_deg, c.spine_trunk_min_deg
         )
+        matched = self._trunk_off_deg(trunk_depth_deg) <= c.spine_depth_match_max_deg
         frames = max(frames, 1)
         round_limit = self.limit(c.spine_measure, c.curve_rounded_min_mm, SPINE_ROUNDED, frames)
         head_limit = self.limit(m.HEAD_FORWARD_MM, c.head_forward_max_mm, HEAD_FORWARD, frames)
+        curve_ref = self._own("curve_bottom_mm", "min")
+        head_ref = self._own("head_bottom_mm", "min")
         rounded = back.rounded(
-            curve_mm - self._own("curve_bottom_mm", "min"), round_limit, comparable
+            curve_mm - curve_ref, round_limit, back.why_not(curve_mm, curve_ref, deep, matched)
         )
         head = back.head_forward(
-            head_mm - self._own("head_bottom_mm", "min"), head_limit, comparable
+            head_mm - head_ref,
+            head_limit,
+            back.why_not(head_mm, head_ref, deep, matched, NotJudged.NOT_MEASURED),
         )
         return [rounded, back.unless_rounded(rounded, head)]
 

@@ -21,6 +21,7 @@ class SetSummary:
     hold_s: float | None = None
     target_reps: int | None = None
     target_hold_s: float | None = None
+    compared_with: str = ""  # what the relative checks compared each rep with
 
     def to_report_dict(self) -> dict[str, object]:
         summary: dict[str, object] = {
@@ -39,6 +40,7 @@ class SetSummary:
             summary["target_hold_s"] = self.target_hold_s
         out: dict[str, object] = {
             "exercise": self.exercise,
+            "compared_with": self.compared_with,
             "reps": [r.to_dict() for r in self.reps],
             "attempts": [a.to_dict() for a in self.attempts],
             "findings": [f.to_dict() for f in self.findings],

@@ -56,7 +56,7 @@ _UNITLESS_KEYS = {
     "view_hint", "view_hint_message", "onset_fit_fractions", "avoid_threshold_factor",
     "excess_factor_max", "min_valid_fraction", "tolerance_fraction", "joint_signals",
     "bounding_signals", "joint_fit_rms_max_fraction", "knee_fit_rms_max_fraction",
-    "provider", "measure", "joints", "posture", "groups", "reference_measures",
+    "provider", "measure", "joints", "posture", "groups", "reference_measures", "faults",
     "spine_measure", "own_reference_reps", "knee_share_ratio_drop_max", "outline_seen_share_min",
     "analyzer",
 }  # fmt: skip
@@ -97,6 +97,8 @@ def _leaf_keys(table: dict[str, object], prefix: str = "") -> list[tuple[str, ob
     out: list[tuple[str, object]] = []
     for key, value in table.items():
         if key == "severity":  # fault code -> severity name
+            continue
+        if key == "plausible":  # unit -> its physical range: the key is the unit
             continue
         if isinstance(value, dict) and key not in {"default_noise_floor", "penalty_points"}:
             out += _leaf_keys(value, f"{prefix}{key}.")

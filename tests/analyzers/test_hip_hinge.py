@@ -21,6 +21,7 @@ from formcheck.analyzers import (
     SetupHint,
     SetupHintCode,
     get_analyzer,
+    get_spec,
 )
 from formcheck.analyzers.events import Event
 from formcheck.analyzers.spec import prescription_from_mapping
@@ -468,7 +469,17 @@ def test_report_dict_shape() -> None:
     report = json.loads(json.dumps(summary.to_report_dict()))
     assert report["exercise"] == "hip_hinge"
     rep = report["reps"][1]
-    assert set(rep) == {"index", "start_s", "end_s", "phases", "metrics", "faults", "score"}
+    assert set(rep) == {"index", "start_s", "end_s", "phases", "metrics", "faults", "score",
+                        "checks"}  # fmt: skip
+    checks = {c["code"]: c for c in rep["checks"]}
+    assert set(checks) == set(get_spec("hip_hinge").faults)  # every check, judged or not
+    assert checks["spine_rounded"]["status"] == "judged" and checks["spine_rounded"]["found"]
+    assert checks["knee_first"]["status"] == "not_judged"
+    assert checks["knee_first"]["reason"] == "check_off"
+    assert checks["tempo_down_fast"]["reason"] == "not_prescribed"
+    first = {c["code"]: c for c in report["reps"][0]["checks"]}
+    assert first["spine_rounded"]["status"] == "not_judged"  # nothing to compare rep 1 with
+    assert first["spine_rounded"]["reason"] == "no_reference"
     assert set(rep["phases"]) == {"down_s", "pause_s", "up_s"}
     for key in ("depth_deg", "trunk_depth_deg", "hip_range_deg", "knee_range_deg",
                 "hip_knee_ratio", "onset_lag_ms", "bulge_peak_mm", "curve_bottom_mm",

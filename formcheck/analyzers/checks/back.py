@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
-from formcheck.analyzers.checks.condition import Condition, exceeds, not_judged
+from formcheck.analyzers.checks.condition import Condition, NotJudged, exceeds, not_judged
 from formcheck.analyzers.codes import HEAD_FORWARD, SPINE_ARCHED, SPINE_ROUNDED
 
 MM = "mm"
@@ -33,27 +33,49 @@ def posture_off_deg(value_deg: float, references_deg: Iterable[float]) -> float:
     return max(abs(value_deg - r) for r in references_deg)
 
 
-def rounded(change_mm: float, limit_mm: float, comparable: bool) -> Condition:
-    """The back rounder than the reference by more than the limit (mm)."""
-    return exceeds(SPINE_ROUNDED, change_mm, limit_mm, MM, comparable)
+def why_not(
+    value: float,
+    reference: float,
+    deep: bool,
+    matched: bool,
+    unseen: NotJudged = NotJudged.BACK_HIDDEN,
+) -> NotJudged | None:
+    """Why a change of ``value`` from ``reference`` cannot be judged (None: it can): the
+    value was not seen (``unseen``), there is no reference yet, the rep was not deep
+    enough, or its posture differs from the reference's."""
+    if not math.isfinite(value):
+        return unseen
+    if not math.isfinite(reference):
+        return NotJudged.NO_REFERENCE
+    if not deep:
+        return NotJudged.NOT_DEEP
+    if not matched:
+        return NotJudged.POSTURE
+    return None
 
 
-def arched(change_mm: float, limit_mm: float, comparable: bool) -> Condition:
+def rounded(change_mm: float, limit_mm: float, reason: NotJudged | None) -> Condition:
+    """The back rounder than the reference by more than the limit (mm); not judged for
+    ``reason`` when there is one."""
+    return exceeds(SPINE_ROUNDED, change_mm, limit_mm, MM, reason is None, reason)
+
+
+def arched(change_mm: float, limit_mm: float, reason: NotJudged | None) -> Condition:
     """The back more arched (flatter, or hollow) than the reference by more than the limit
     (mm, positive towards arched)."""
-    return exceeds(SPINE_ARCHED, change_mm, limit_mm, MM, comparable)
+    return exceeds(SPINE_ARCHED, change_mm, limit_mm, MM, reason is None, reason)
 
 
-def head_forward(change_mm: float, limit_mm: float, comparable: bool) -> Condition:
+def head_forward(change_mm: float, limit_mm: float, reason: NotJudged | None) -> Condition:
     """The head pushed forward of the trunk line more than in the reference (mm)."""
-    return exceeds(HEAD_FORWARD, change_mm, limit_mm, MM, comparable)
+    return exceeds(HEAD_FORWARD, change_mm, limit_mm, MM, reason is None, reason)
 
 
 def unless_rounded(back: Condition, other: Condition) -> Condition:
     """Another check of the same posture (the head, the trunk's lean), not judged when the
     back rounded: a rounding back carries the head and the trunk with it, and the back is
     the cue then."""
-    return not_judged(other) if back.active else other
+    return not_judged(other, NotJudged.OTHER_FAULT) if back.active else other
 
 
 def signed_larger(up: float, down: float) -> float:

@@ -26,11 +26,11 @@ from typing import ClassVar, Generic, TypeVar, cast, final
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from formcheck.analyzers.baseline import Baseline
-from formcheck.analyzers.checks.condition import Condition
+from formcheck.analyzers.checks.condition import Condition, NotJudged, not_judged, unjudged
 from formcheck.analyzers.checks.gate import gated_limit
 from formcheck.analyzers.checks.hold import beyond_own_line
 from formcheck.analyzers.checks.tempo import phase_conditions, phase_minimums
-from formcheck.analyzers.codes import TEMPO_DOWN_FAST, TEMPO_UP_FAST
+from formcheck.analyzers.codes import DEPTH_SHORT, TEMPO_DOWN_FAST, TEMPO_UP_FAST
 from formcheck.analyzers.engine.findings import CuePolicy, Persistence
 from formcheck.analyzers.engine.hold import HoldReference, HoldTimer
 from formcheck.analyzers.engine.phases import Cycle
@@ -40,6 +40,7 @@ from formcheck.analyzers.engine.scoring import form_frays_at, rep_score
 from formcheck.analyzers.engine.setup import SetupAdvisor
 from formcheck.analyzers.errors import SpecError
 from formcheck.analyzers.events import (
+    CheckResult,
     Event,
     Finding,
     HoldProgress,
@@ -50,6 +51,7 @@ from formcheck.analyzers.events import (
     RepRecord,
     Severity,
 )
+from formcheck.analyzers.personal_reference import PersonalReference
 from formcheck.analyzers.signals import Array
 from formcheck.analyzers.spec import ExerciseSpec, Prescription, apply_prescription
 from formcheck.analyzers.summary import SetSummary
@@ -58,6 +60,7 @@ from formcheck.kinematics.providers import ExerciseMeasures, ProviderContext
 from formcheck.types import Sample
 
 MS_PER_S = 1000.0
+TEMPO_CODES = (TEMPO_DOWN_FAST, TEMPO_UP_FAST)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,11 +108,13 @@ class Analyzer(Generic[C]):
         spec: ExerciseSpec,
         baseline: Baseline | None = None,
         prescription: Prescription | None = None,
+        reference: PersonalReference | None = None,
     ):
         if prescription is not None:
             spec = apply_prescription(spec, prescription)
         self.spec = spec
         self.prescription = prescription
+        self.personal_reference = reference
         try:
             self.checks: C = cast(C, self.checks_model.model_validate(spec.checks))
         except ValidationError as exc:
@@ -138,6 +143,9 @@ class Analyzer(Generic[C]):
         self._last_t_s = math.nan
         self.closing_open_rep = False  # True while finish() analyses a rep cut off by the end
         self.summary = SetSummary(exercise=spec.name)
+        self.summary.compared_with = (
+            reference.describe() if reference is not None else "your first reps of this set"
+        )
         if prescription is not None:
             self.summary.target_reps = prescription.reps
             self.summary.target_hold_s = prescription.hold_s
@@ -205,9 +213,20 @@ class Analyzer(Generic[C]):
     def reference_reps(self) -> list[RepRecord]:
         return self.summary.reps[: self.spec.calibration.reference_reps]
 
+    def first_reps(self, count: int, side: str | None = None) -> list[RepRecord]:
+        """The person's reference reps: their recorded reference when one was given, else
+        the first ``count`` reps of this set (of ``side`` only, when given)."""
+        if self.personal_reference is not None:
+            reps = self.personal_reference.reference_reps()
+            same = [r for r in reps if side is None or r.side == side]
+            return same or reps
+        if side is not None:
+            return [r for r in self.summary.reps if r.side == side][:count]
+        return self.summary.reps[:count]
+
     def own_reference(self, metric: str, pick: str, reps: int) -> float:
-        """The metric over the person's first ``reps`` reps (:func:`own_reference`)."""
-        return own_reference(self.summary.reps[:reps], metric, pick)
+        """The metric over the person's reference reps (:meth:`first_reps`)."""
+        return own_reference(self.first_reps(reps), metric, pick)
 
     def standing_reference(self, name: str) -> float:
         return self._start.standing_value(name)
@@ -245,6 +264,24 @@ class Analyzer(Generic[C]):
     def in_position(self) -> bool:
         """Whether a hold is being timed now."""
         return self._hold.in_position
+
+    def plausible(self, condition: Condition) -> Condition:
+        """The condition, or "not judged" when its value lies outside the physical range of
+        its unit (``[plausible]`` in the spec): such a value is a failed measurement."""
+        bounds = self.spec.plausible.get(condition.unit)
+        if bounds is None or condition.active is None:
+            return condition
+        low, high = bounds
+        if low <= condition.value <= high:
+            return condition
+        return not_judged(condition, NotJudged.IMPLAUSIBLE)
+
+    def others_not_judged(self, conditions: list[Condition], reason: NotJudged) -> list[Condition]:
+        """``conditions`` and, for every other check of the exercise (tempo and depth
+        apart: they need no particular view), "not judged" for ``reason``."""
+        done = {c.code for c in conditions} | {*TEMPO_CODES, DEPTH_SHORT}
+        rest = [unjudged(code, reason) for code in self.spec.faults if code not in done]
+        return conditions + rest
 
     def tempo_conditions(self, window: RepWindow) -> list[Condition]:
         """Phases quicker than the prescribed tempo (less its tolerance) or the spec's
@@ -341,7 +378,7 @@ class Analyzer(Generic[C]):
             else self.frame_conditions(ctx)
         )
         new: list[Finding] = []
-        for condition in conditions:
+        for condition in map(self.plausible, conditions):
             fired = self._persistence.update(t_s, condition)
             if fired is not None:
                 new.append(self._finding(fired, rep_no, t_s))
@@ -396,7 +433,7 @@ class Analyzer(Generic[C]):
         if cycle.from_bottom:
             self._start.remember_standing(window.rest)  # its start position came after it
         metrics = self.rep_metrics(window)
-        conditions = self.rep_conditions(window, metrics)
+        conditions = [self.plausible(c) for c in self.rep_conditions(window, metrics)]
         # A live finding was judged on part of the rep (the bottom so far); where the rep's
         # own checks cover the same code, their verdict over the whole rep stands in the
         # report, including "could not be judged" (the back hidden over most of the bottom).
@@ -420,6 +457,7 @@ class Analyzer(Generic[C]):
             score=rep_score(findings, self.spec.scoring),
             counted=counted,
             side=self.rep_side(window),
+            checks=self._check_results(conditions, findings),
         )
         events: list[Event] = list(self._policy.decide(new))
         self.summary.findings += findings
@@ -432,6 +470,55 @@ class Analyzer(Generic[C]):
         self._rep_findings = []
         self._reps.close(t_end, cycle)
         return events
+
+    def _check_results(
+        self, conditions: list[Condition], findings: list[Finding]
+    ) -> tuple[CheckResult, ...]:
+        """Every check of the exercise on this rep: found, judged and not found, or not
+        judged and why. The way down and the way up share one tempo judgement."""
+        by_code: dict[str, list[Condition]] = {}
+        for c in conditions:
+            by_code.setdefault(c.code, []).append(c)
+        found = {f.code: f for f in findings}
+        tempo_judged = any(
+            c.active is not None for code in TEMPO_CODES for c in by_code.get(code, [])
+        )
+        out = []
+        for code in dict.fromkeys([*self.spec.faults, *by_code]):
+            conds = by_code.get(code, [])
+            judged = [c for c in conds if c.active is not None]
+            if code in found:
+                f = found[code]
+                out.append(CheckResult(code, True, True, f.value, f.threshold, f.unit))
+            elif judged or (code in TEMPO_CODES and tempo_judged):
+                if judged:
+                    j = judged[0]
+                    out.append(CheckResult(code, True, False, j.value, j.threshold, j.unit))
+                else:
+                    out.append(CheckResult(code, True, False, math.nan, math.nan, "s"))
+            else:
+                reason = next((c.reason for c in conds if c.reason), None)
+                first = conds[0] if conds else Condition(code, None, math.nan, math.nan, "")
+                out.append(
+                    CheckResult(
+                        code,
+                        False,
+                        False,
+                        first.value,
+                        first.threshold,
+                        first.unit,
+                        str(reason or self._unevaluated_reason(code)),
+                    )
+                )
+        return tuple(out)
+
+    def _unevaluated_reason(self, code: str) -> NotJudged:
+        """Why a check the exercise did not evaluate on a rep was not judged."""
+        if code in TEMPO_CODES:
+            return NotJudged.NOT_PRESCRIBED
+        if code == DEPTH_SHORT:
+            return NotJudged.NOT_PRESCRIBED
+        return NotJudged.CHECK_OFF
 
     def _update_hold(self, t_s: float, depth: float) -> list[Event]:
         hold = self.spec.hold
