@@ -10,16 +10,15 @@ import dataclasses
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from formcheck import __version__
 from formcheck.analyzers import Event, Prescription
 from formcheck.config import PipelineConfig
 from formcheck.errors import NoPersonError
-from formcheck.pipeline import MeasurePipeline
 from formcheck.pose.estimator import PoseEstimator
 from formcheck.pose.model import ModelInfo, ensure_model
-from formcheck.report.files import MeasuresCsvWriter, write_report_json
+from formcheck.report.build import build_report, file_video_block, model_block
+from formcheck.report.files import MeasuresCsvWriter
+from formcheck.report.model import Report, ReportSource, write_report
 from formcheck.session import ExerciseSession
 from formcheck.types import PoseFrame, Sample, VideoInfo
 from formcheck.video import open_source
@@ -35,17 +34,25 @@ REPORT_JSON = "report.json"
 
 
 @dataclass
+class _Tally:
+    """Frames counted while a video streams through."""
+
+    frames: int = 0
+    frames_with_pose: int = 0
+    first_t_ms: float = 0.0
+    last_t_ms: float = 0.0
+
+
+@dataclass(frozen=True)
 class AnalysisRun:
     """What one pass over a video produced (besides the files)."""
 
     info: VideoInfo
     frame_size_px: tuple[int, int]
     model: ModelInfo
-    frames: int = 0
-    frames_with_pose: int = 0
-    first_t_ms: float = 0.0
-    last_t_ms: float = 0.0
-    report: dict[str, Any] = field(default_factory=dict)
+    frames: int
+    frames_with_pose: int
+    report: Report
     events: list[Event] = field(default_factory=list)
 
 
@@ -62,10 +69,14 @@ def analyze_video(
     sinks: tuple[SampleSink, ...] = (),
     max_frames: int | None = None,
     keep_masks: bool = True,
+    report_source: ReportSource = ReportSource.FILE,
+    video_name: str | None = None,
 ) -> AnalysisRun:
     """Analyze one video and write ``measures.csv`` and ``report.json`` into ``out_dir``.
 
     ``sinks`` receive every Sample in order (without its mask unless ``keep_masks``).
+    ``report_source`` and ``video_name`` go into the report (``video_name``, e.g. an upload's
+    original name, replaces the file's path there).
     Raises VideoOpenError for unreadable input, ModelUnavailableError when no model can be
     had, UnknownExerciseError for an exercise no analyzer has, and NoPersonError when
     nobody was found in any frame (no files are left behind).
@@ -89,7 +100,8 @@ def analyze_video(
             height_cm=height_cm,
             config=config,
         )
-        run = AnalysisRun(info=source.info, frame_size_px=source.frame_size_px, model=model_info)
+        info, frame_size_px = source.info, source.frame_size_px
+        run = _Tally()
 
         def emit(samples: list[Sample]) -> None:
             for sample in samples:
@@ -137,39 +149,29 @@ def analyze_video(
             "body from the side, in good light, with the person at least a third of the "
             "frame's height."
         )
-    run.report = build_report(video, run, session.pipeline)
-    if summary is not None:
-        run.report["exercise"] = exercise
-        run.report.update(summary.to_report_dict())
-    run.events = events
-    write_report_json(run.report, out_dir / REPORT_JSON)
-    return run
+    report = build_report(
+        source=report_source,
+        video=file_video_block(
+            video_name if video_name is not None else str(video),
+            info,
+            frames=run.frames,
+            frames_with_pose=run.frames_with_pose,
+            first_t_ms=run.first_t_ms,
+            last_t_ms=run.last_t_ms,
+            inference_size_px=frame_size_px,
+        ),
+        model=model_block(model_info),
+        calibration=session.pipeline.calibration,
+        summary=summary,
+    )
+    write_report(report, out_dir / REPORT_JSON)
+    return AnalysisRun(
+        info=info,
+        frame_size_px=frame_size_px,
+        model=model_info,
+        frames=run.frames,
+        frames_with_pose=run.frames_with_pose,
+        report=report,
+        events=events,
+    )
 
-
-def build_report(video: Path, run: AnalysisRun, pipeline: MeasurePipeline) -> dict[str, Any]:
-    info = run.info
-    calibration = pipeline.calibration
-    return {
-        "formcheck_version": __version__,
-        "video": {
-            "path": str(video),
-            "frames": run.frames,
-            "frames_with_pose": run.frames_with_pose,
-            "pose_rate": run.frames_with_pose / run.frames if run.frames else 0.0,
-            "fps": info.fps,
-            "width": info.width_px,
-            "height": info.height_px,
-            "rotation_deg": info.rotation_deg,
-            "duration_s": info.duration_s,
-            "first_frame_t_s": run.first_t_ms / 1000.0,
-            "last_frame_t_s": run.last_t_ms / 1000.0,
-            "inference_size_px": list(run.frame_size_px),
-        },
-        "model": {
-            "path": str(run.model.path),
-            "source": run.model.source,
-            "sha256": run.model.sha256,
-        },
-        "calibration": calibration.to_report_dict() if calibration else None,
-        "noise_floor": dict(calibration.noise_floor) if calibration else {},
-    }

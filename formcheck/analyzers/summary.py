@@ -1,11 +1,11 @@
-"""Rep scores, form-fray detection and the set summary written into report.json."""
+"""Rep scores, form-fray detection and the set summary (formcheck.report.build turns it into
+report.json's blocks)."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
@@ -63,46 +63,3 @@ class SetSummary:
     hold_s: float | None = None
     target_reps: int | None = None
     target_hold_s: float | None = None
-
-    def to_report_dict(self) -> dict[str, object]:
-        summary: dict[str, object] = {
-            "reps": len(self.reps),
-            "attempts": len(self.attempts),
-            "form_frays_at_rep": self.form_frays_at_rep,
-        }
-        sides = [r.side for r in self.reps if r.side is not None]
-        if sides:  # alternating exercises: counted reps per working side
-            summary["reps_per_side"] = {side: sides.count(side) for side in sorted(set(sides))}
-        if self.hold_s is not None:
-            summary["hold_s"] = round(self.hold_s, 3)
-        if self.target_reps is not None:
-            summary["target_reps"] = self.target_reps
-        if self.target_hold_s is not None:
-            summary["target_hold_s"] = self.target_hold_s
-        out: dict[str, object] = {
-            "exercise": self.exercise,
-            "reps": [r.to_dict() for r in self.reps],
-            "attempts": [a.to_dict() for a in self.attempts],
-            "findings": [f.to_dict() for f in self.findings],
-            "summary": summary,
-        }
-        if self.baseline is not None:
-            out["baseline"] = self.baseline.to_dict()
-        return out
-
-
-def summary_line(report: Mapping[str, Any]) -> str:
-    """One line for a terminal: reps (or hold time), attempts and where form frayed."""
-    summary = report.get("summary") or {}
-    exercise = report.get("exercise", "set")
-    if summary.get("hold_s") is not None:
-        target = summary.get("target_hold_s")
-        of = f" of {target:g} s" if target else ""
-        line = f"{exercise}: held {summary['hold_s']:.1f} s{of}"
-    else:
-        line = (
-            f"{exercise}: {summary.get('reps', 0)} reps, "
-            f"{summary.get('attempts', 0)} partial attempts"
-        )
-    frays = summary.get("form_frays_at_rep")
-    return line + (f", form frays from rep {frays}" if frays else "")
