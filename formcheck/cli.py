@@ -151,9 +151,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
         )
     if skip is not None:
         if args.json:
-            from formcheck.report.files import write_report_json
+            from formcheck.report.files import write_json
 
-            write_report_json(summary, Path(args.json))
+            write_json(summary, Path(args.json))
             print(f"wrote {args.json}")
         print(f"\nBaseline check skipped: {skip}")
         return 0
@@ -163,9 +163,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     failures = check_against_baseline(summary, tier)
     summary["baseline_failures"] = failures
     if args.json:
-        from formcheck.report.files import write_report_json
+        from formcheck.report.files import write_json
 
-        write_report_json(summary, Path(args.json))
+        write_json(summary, Path(args.json))
         print(f"wrote {args.json}")
     if failures:
         print("\nBelow the committed baseline:\n  " + "\n  ".join(failures))

@@ -17,8 +17,8 @@ from formcheck.errors import NoPersonError
 from formcheck.pose.estimator import PoseEstimator
 from formcheck.pose.model import ModelInfo, ensure_model
 from formcheck.report.build import build_report, file_video_block, model_block
-from formcheck.report.files import MeasuresCsvWriter
-from formcheck.report.model import Report, ReportSource, write_report
+from formcheck.report.files import MeasuresCsvWriter, write_report
+from formcheck.report.model import Report, ReportSource
 from formcheck.session import ExerciseSession
 from formcheck.types import PoseFrame, Sample, VideoInfo
 from formcheck.video import open_source
@@ -101,7 +101,7 @@ def analyze_video(
             config=config,
         )
         info, frame_size_px = source.info, source.frame_size_px
-        run = _Tally()
+        tally = _Tally()
 
         def emit(samples: list[Sample]) -> None:
             for sample in samples:
@@ -126,27 +126,27 @@ def analyze_video(
         try:
             for pose in pose_stream:
                 step = session.push_pose(pose)
-                if run.frames == 0:
-                    run.first_t_ms = pose.t_ms
-                run.frames += 1
-                run.last_t_ms = pose.t_ms
-                run.frames_with_pose += int(pose.has_pose)
+                if tally.frames == 0:
+                    tally.first_t_ms = pose.t_ms
+                tally.frames += 1
+                tally.last_t_ms = pose.t_ms
+                tally.frames_with_pose += int(pose.has_pose)
                 emit(step.samples)
                 events.extend(step.events)
                 if progress is not None:
-                    progress(run.frames, source.info.frame_count)
+                    progress(tally.frames, source.info.frame_count)
         finally:
             pose_stream.stop()
         samples, final_events, summary = session.finish()
         emit(samples)
         events.extend(final_events)
 
-    if run.frames_with_pose == 0:
+    if tally.frames_with_pose == 0:
         with contextlib.suppress(OSError):
             csv_path.unlink()
         raise NoPersonError(
-            f"No person was found in any of the {run.frames} frames of {video}; film the whole "
-            "body from the side, in good light, with the person at least a third of the "
+            f"No person was found in any of the {tally.frames} frames of {video}; film the "
+            "whole body from the side, in good light, with the person at least a third of the "
             "frame's height."
         )
     report = build_report(
@@ -154,10 +154,10 @@ def analyze_video(
         video=file_video_block(
             video_name if video_name is not None else str(video),
             info,
-            frames=run.frames,
-            frames_with_pose=run.frames_with_pose,
-            first_t_ms=run.first_t_ms,
-            last_t_ms=run.last_t_ms,
+            frames=tally.frames,
+            frames_with_pose=tally.frames_with_pose,
+            first_t_ms=tally.first_t_ms,
+            last_t_ms=tally.last_t_ms,
             inference_size_px=frame_size_px,
         ),
         model=model_block(model_info),
@@ -169,9 +169,8 @@ def analyze_video(
         info=info,
         frame_size_px=frame_size_px,
         model=model_info,
-        frames=run.frames,
-        frames_with_pose=run.frames_with_pose,
+        frames=tally.frames,
+        frames_with_pose=tally.frames_with_pose,
         report=report,
         events=events,
     )
-

@@ -11,7 +11,8 @@ Schema version 2. What changed from the untyped version 1 (no ``schema_version``
 - A live set's top-level ``frames``, ``frames_with_pose`` and ``duration_s`` are in the
   ``video`` block as for a file (with ``pose_rate``, ``first_frame_t_s`` and
   ``last_frame_t_s``; the file-only fields are null); its ``model_source`` is
-  ``model.source``; its ``height_cm`` is ``calibration.stated_height_cm``.
+  ``model.source``; its ``height_cm`` is ``calibration.stated_height_cm`` (as for a file;
+  a set that never calibrated has no calibration block).
 - ``video.width`` and ``video.height`` are ``video.width_px`` and ``video.height_px``.
 - Every key is always written: null (or an empty list) where version 1 left it out
   (``exercise``, ``summary``, ``summary.hold_s``, ``summary.target_reps``,
@@ -30,7 +31,6 @@ from __future__ import annotations
 
 import math
 from enum import Enum
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
@@ -237,9 +237,7 @@ class ReferenceBlock(_Block):
     path: str | None = Field(None, description="a saved reference's file")
     exercise: str | None = None
     recorded_at: AwareDatetime | None = Field(None, description="when it was recorded")
-    reps: list[int] = Field(
-        default_factory=list, description="first_reps: which of the set's reps"
-    )
+    reps: list[int] = Field(default_factory=list, description="first_reps: which of the set's reps")
 
 
 class Report(_Block):
@@ -252,9 +250,7 @@ class Report(_Block):
     source: ReportSource
     video: VideoBlock
     model: ModelBlock
-    calibration: CalibrationBlock | None = Field(
-        description="null when no person was calibrated"
-    )
+    calibration: CalibrationBlock | None = Field(description="null when no person was calibrated")
     noise_floor: Measures = Field(description="each measure's jitter (SD) while still")
     exercise: str | None = Field(description="the exercise analysed; null for measures only")
     set_started: bool | None = Field(
@@ -277,16 +273,3 @@ def report_json_schema() -> dict[str, Any]:
     """The JSON Schema (2020-12) every report.json and live summary report validates against."""
     schema = Report.model_json_schema(mode="serialization")
     return {"$schema": JSON_SCHEMA_DIALECT, **schema}
-
-
-def read_report(path: Path) -> Report:
-    """A report.json read back (raises pydantic.ValidationError when it is not one)."""
-    return Report.model_validate_json(path.read_bytes())
-
-
-def write_report(report: Report, path: Path) -> None:
-    """Write report.json atomically (a half-written report is never visible)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(report.model_dump_json(indent=2) + "\n", encoding="utf-8")
-    tmp.replace(path)

@@ -67,6 +67,15 @@ def _report(**fields: Any) -> Report:
     return make_report(**data)
 
 
+def test_measures_only_report_shows_no_findings_or_reps() -> None:
+    report = _report(exercise=None, summary=None, reps=[], findings=[], calibration=None)
+    page = render_report_html(report, ReportContext(series=_series()))
+    assert "Movement report" in page and "None (measures only)" in page
+    assert "<h2>Findings</h2>" not in page and "<h2>Reps</h2>" not in page
+    assert "No faults were found." not in page  # nothing was looked for
+    assert "Standing baseline" not in page and "none (millimetres unavailable)" in page
+
+
 def _series() -> MeasureSeries:
     t = np.linspace(0.0, 6.0, 61)
     bulge = np.sin(t)
