@@ -145,8 +145,19 @@ class PhasesBlock(_Block):
     up_s: Num
 
 
+# The schema says what CheckResult's validator does: a check not judged has a reason and no
+# verdict; a judged one has no reason.
+_CHECK_STATUS_RULE: dict[str, Any] = {
+    "if": {"properties": {"status": {"const": "not_judged"}}},
+    "then": {"properties": {"reason": {"not": {"type": "null"}}, "fault": {"type": "null"}}},
+    "else": {"properties": {"reason": {"type": "null"}}},
+}
+
+
 class CheckResult(_Block):
     """One check on one rep: judged (with its value against its limit) or not, and why."""
+
+    model_config = ConfigDict(json_schema_extra=_CHECK_STATUS_RULE)
 
     code: str = Field(description="the check's fault code")
     status: CheckStatus

@@ -159,9 +159,7 @@ def test_measures_only_has_no_exercise_and_nothing_judged() -> None:
 
 
 def test_a_live_sets_frames_span_its_first_to_last_frame() -> None:
-    video = stream_video_block(
-        frames=120, frames_with_pose=90, first_t_ms=1500.0, last_t_ms=5499.6
-    )
+    video = stream_video_block(frames=120, frames_with_pose=90, first_t_ms=1500.0, last_t_ms=5499.6)
     assert video.duration_s == pytest.approx(4.0, abs=1e-3)
     assert (video.first_frame_t_s, video.last_frame_t_s) == (1.5, 5.4996)
     assert video.pose_rate == 0.75

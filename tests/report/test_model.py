@@ -154,6 +154,24 @@ def test_room_for_per_check_verdicts_what_was_not_judged_and_the_reference() -> 
             "too_few_frames"} <= reasons  # fmt: skip
 
 
+@pytest.mark.parametrize(
+    "check",
+    [
+        {"code": "x", "status": "not_judged"},
+        {"code": "x", "status": "not_judged", "reason": "view_angle", "fault": False},
+        {"code": "x", "status": "judged", "fault": True, "reason": "back_hidden"},
+    ],
+)
+def test_the_schema_refuses_a_check_without_its_reason_or_with_both(check: dict[str, Any]) -> None:
+    full = {"fault": None, "value": None, "limit": None, "unit": "", "reason": None, **check}
+    data = _dumped(make_report(reps=[rep(1)]))
+    data["reps"][0]["checks"] = [full]
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(data, report_json_schema())
+    with pytest.raises(ValidationError):
+        Report.model_validate(data)
+
+
 def test_a_check_verdict_is_judged_or_says_why_not() -> None:
     with pytest.raises(ValidationError, match="reason"):
         CheckResult(code="x", status=CheckStatus.NOT_JUDGED)
