@@ -43,6 +43,8 @@ from formcheck.analyzers import Baseline, Cue, exercise_names, get_analyzer  # n
 from formcheck.evaluation import synthetic as syn  # noqa: E402
 from formcheck.evaluation.runner import DEFAULT_CACHE, format_analyzer_tables  # noqa: E402
 from formcheck.evaluation.summary import summarize_analyzers  # noqa: E402
+from formcheck.report.build import build_report, stream_video_block  # noqa: E402
+from formcheck.report.model import ModelBlock, ReportSource  # noqa: E402
 from formcheck.types import Sample  # noqa: E402
 
 REPLAY_CACHE = Path(os.environ.get("REPLAY_CACHE", "/tmp/formcheck_replay"))
@@ -120,7 +122,19 @@ def replay_clip(job: tuple[Path, Path]) -> tuple[syn.SynthClipResult, list[Cue],
     cues: list[Cue] = []
     for sample in data["samples"]:
         cues += [e for e in analyzer.update(_unpack(sample)) if isinstance(e, Cue)]
-    report = analyzer.finish().to_report_dict()
+    samples = data["samples"]
+    report = build_report(
+        source=ReportSource.FILE,
+        video=stream_video_block(
+            frames=len(samples),
+            frames_with_pose=sum(s.pose.has_pose for s in samples),
+            first_t_ms=samples[0].t_ms if samples else None,
+            last_t_ms=samples[-1].t_ms if samples else 0.0,
+        ),
+        model=ModelBlock(source=f"replayed stream of {data.get('commit', 'unknown')}"),
+        calibration=calibration,
+        summary=analyzer.finish(),
+    )
     yaw = float(meta["camera"]["yaw_deg"])
     result = syn.SynthClipResult(
         name=meta_path.stem,

@@ -84,19 +84,19 @@ def cmd_analyze(args: argparse.Namespace) -> int:
             annotated_video=not args.no_video,
             progress=lambda done, _total: report_bar.update(done - report_bar.n),
         )
-    video_block = run.report["video"]
-    cal = run.report.get("calibration") or {}
-    print(
-        f"{video.name}: {video_block['frames']} frames, pose in "
-        f"{video_block['frames_with_pose']} ({100.0 * video_block['pose_rate']:.1f}%), "
-        f"scale from {cal.get('scale_source', 'none')}"
-    )
-    if "summary" in run.report:
-        from formcheck.analyzers.summary import summary_line
+    from formcheck.report.terminal import finding_lines, summary_line
 
-        print(summary_line(run.report))
-        for finding in run.report.get("findings", []):
-            print(f"  - {finding['message']}")
+    report = run.report
+    scale = report.calibration.scale_source.value if report.calibration else "none"
+    print(
+        f"{video.name}: {report.video.frames} frames, pose in "
+        f"{report.video.frames_with_pose} ({100.0 * report.video.pose_rate:.1f}%), "
+        f"scale from {scale}"
+    )
+    if report.summary is not None:
+        print(summary_line(report))
+        for line in finding_lines(report):
+            print(line)
     files = ["report.json", "measures.csv", written.report_html.name]
     if written.annotated_mp4 is not None:
         files.append(written.annotated_mp4.name)
@@ -189,9 +189,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
         )
     if skip is not None:
         if args.json:
-            from formcheck.report.files import write_report_json
+            from formcheck.report.files import write_json
 
-            write_report_json(summary, Path(args.json))
+            write_json(summary, Path(args.json))
             print(f"wrote {args.json}")
         print(f"\nBaseline check skipped: {skip}")
         return 0
@@ -201,14 +201,24 @@ def cmd_eval(args: argparse.Namespace) -> int:
     failures = check_against_baseline(summary, tier)
     summary["baseline_failures"] = failures
     if args.json:
-        from formcheck.report.files import write_report_json
+        from formcheck.report.files import write_json
 
-        write_report_json(summary, Path(args.json))
+        write_json(summary, Path(args.json))
         print(f"wrote {args.json}")
     if failures:
         print("\nBelow the committed baseline:\n  " + "\n  ".join(failures))
         return 1
     print(f"\nAt or above the committed baseline for tier {tier}.")
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    import json
+
+    from formcheck.report.model import report_json_schema
+
+    schemas = {"report": report_json_schema}
+    print(json.dumps(schemas[args.name](), indent=2))
     return 0
 
 
@@ -301,6 +311,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("exercises", help="list the exercise analyzers")
     p.set_defaults(handler=cmd_exercises)
+
+    p = sub.add_parser("schema", help="print the JSON Schema of a file formcheck writes")
+    p.add_argument("name", choices=["report"], help="report: report.json (and live reports)")
+    p.set_defaults(handler=cmd_schema)
     return parser
 
 

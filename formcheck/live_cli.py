@@ -10,9 +10,9 @@ from typing import Any, TextIO
 
 from pydantic import ValidationError
 
-from formcheck.analyzers.summary import summary_line
 from formcheck.errors import FormcheckError
 from formcheck.jobs.config import BYTES_PER_MB, JobsConfig, UploadLimits
+from formcheck.report.terminal import finding_lines, summary_line
 from formcheck.server.config import DEFAULT_HOST, ServerConfig
 from formcheck.server.messages import FrameResult, SummaryMessage
 from formcheck.settings import AnalysisSettings
@@ -120,10 +120,9 @@ class TerminalFeedback:
             self._say(f"  {marker} {cue.message}")
 
     def summary(self, message: SummaryMessage) -> None:
-        report = message.report
-        self._say(summary_line(report))
-        for finding in report.get("findings", []):
-            self._say(f"  - {finding['message']}")
+        self._say(summary_line(message.report))
+        for line in finding_lines(message.report):
+            self._say(line)
 
     def _say(self, line: str) -> None:
         print(line, file=self._out, flush=True)

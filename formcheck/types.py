@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
@@ -155,17 +154,3 @@ class Sample:
 
     def get(self, name: str) -> float:
         return self.measures.get(name, float("nan"))
-
-
-@dataclass(frozen=True, slots=True)
-class VideoSummary:
-    """The ``video`` block of report.json."""
-
-    path: Path
-    frames: int
-    frames_with_pose: int
-    fps: float
-    width: int
-    height: int
-    duration_s: float
-    rotation_deg: int

@@ -2,7 +2,8 @@
 
 ``options``: ``{"settings": <AnalysisSettings fields>, "height_cm": float | None,
 "display_name": str}``. Messages never show the upload's stored name: it is replaced by the
-name the user gave the file, also in report.json's ``video.path``.
+name the user gave the file, also in report.json's ``video.path``; the report's ``source`` is
+``job``.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from formcheck.errors import FormcheckError
-from formcheck.offline import REPORT_JSON, analyze_video
-from formcheck.report.files import write_report_json
+from formcheck.offline import analyze_video
+from formcheck.report.model import ReportSource
 from formcheck.report.outputs import write_outputs
 from formcheck.report.recorder import AnnotationRecorder
 from formcheck.settings import AnalysisSettings
@@ -64,9 +65,9 @@ def _run(
         height_cm=float(height) if height is not None else None,
         progress=analysis_progress,
         sinks=(recorder,),
+        report_source=ReportSource.JOB,
+        video_name=display,
     )
-    run.report["video"]["path"] = display
-    write_report_json(run.report, out_dir / REPORT_JSON)
     write_outputs(
         upload,
         out_dir,
@@ -76,11 +77,11 @@ def _run(
         video_name=display,
         progress=output_progress,
     )
-    summary = run.report.get("summary") or {}
+    summary = run.report.summary
     return {
         "exercise": settings.exercise,
         "frames": run.frames,
-        "reps": summary.get("reps"),
-        "findings": len(run.report.get("findings") or []),
-        "form_frays_at_rep": summary.get("form_frays_at_rep"),
+        "reps": summary.reps if summary is not None else None,
+        "findings": len(run.report.findings),
+        "form_frays_at_rep": summary.form_frays_at_rep if summary is not None else None,
     }

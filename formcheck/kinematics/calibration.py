@@ -51,22 +51,6 @@ class Calibration:
     baseline: dict[str, float] = field(default_factory=dict)
     noise_floor: dict[str, float] = field(default_factory=dict)
 
-    def to_report_dict(self) -> dict[str, object]:
-        return {
-            "scale_source": self.scale_source.value,
-            "mm_per_px": _finite_or_none(self.mm_per_px),
-            "stated_height_cm": self.stated_height_cm,
-            "estimated_height_cm": _finite_or_none(self.estimated_height_cm),
-            "still_window_s": [round(self.still_start_s, 3), round(self.still_end_s, 3)],
-            "found_still": self.found_still,
-            "spread_in_still_window_torso_lengths": _finite_or_none(self.motion_body),
-            "baseline": {k: _finite_or_none(v) for k, v in self.baseline.items()},
-        }
-
-
-def _finite_or_none(value: float) -> float | None:
-    return round(float(value), 4) if math.isfinite(value) else None
-
 
 def window_spread_body(poses: list[PoseFrame]) -> float:
     """How much the body moved within a window, in torso lengths.

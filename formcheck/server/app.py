@@ -4,6 +4,7 @@
     GET  /api/exercises   the exercise analyzers
     GET  /api/health      status, model and open sessions
     GET  /api/messages    JSON Schemas of the websocket messages
+    GET  /api/schema/report  JSON Schema of report.json (and of a live set's report)
     WS   /ws/live         one live session per connection (see formcheck.server.messages)
     ...  /api/jobs, /jobs  uploads and their reports (formcheck.server.jobs_routes), when
                           ``config.jobs`` is set; the app's lifespan starts and stops the
@@ -173,6 +174,12 @@ def create_app(config: ServerConfig | None = None, model: Path | None = None) ->
             ErrorMessage, CueOut,
         ]  # fmt: skip
         return {kind.__name__: kind.model_json_schema() for kind in kinds}
+
+    @app.get("/api/schema/report", summary="JSON Schema of report.json and live reports")
+    def report_schema() -> dict[str, Any]:
+        from formcheck.report.model import report_json_schema
+
+        return report_json_schema()
 
     @app.websocket("/ws/live")
     async def live(websocket: WebSocket) -> None:

@@ -19,11 +19,9 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
 
 import numpy as np
 
-from formcheck import __version__
 from formcheck.analyzers import (
     Cue,
     Event,
@@ -38,6 +36,8 @@ from formcheck.analyzers import (
 from formcheck.analyzers.events import Phase
 from formcheck.pose.estimator import PoseEstimator
 from formcheck.pose.landmarks import SKELETON_EDGES
+from formcheck.report.build import build_report, stream_video_block
+from formcheck.report.model import ModelBlock, ReportSource
 from formcheck.server.config import ServerConfig
 from formcheck.server.frames import decode_image, fit_within, mean_luma, parse_frame_message
 from formcheck.server.messages import (
@@ -213,22 +213,19 @@ class LiveSession:
         session = self._session or self._new_session()
         _, events, summary = session.finish()
         self.progress.apply(events)
-        calibration = session.pipeline.calibration
-        report: dict[str, Any] = {
-            "formcheck_version": __version__,
-            "source": "live",
-            "model_source": self._model_source,
-            "exercise": self._start.exercise,
-            "height_cm": self._start.height_cm,
-            "frames": self.frames,
-            "frames_with_pose": self.frames_with_pose,
-            "duration_s": round(self._duration_s(), VALUE_DIGITS),
-            "calibration": calibration.to_report_dict() if calibration else None,
-            "noise_floor": dict(calibration.noise_floor) if calibration else {},
-            "set_started": self._session is not None,
-        }
-        if summary is not None:
-            report.update(summary.to_report_dict())
+        report = build_report(
+            source=ReportSource.LIVE,
+            video=stream_video_block(
+                frames=self.frames,
+                frames_with_pose=self.frames_with_pose,
+                first_t_ms=self._first_frame_t_ms,
+                last_t_ms=self._last_frame_t_ms,
+            ),
+            model=ModelBlock(source=self._model_source),
+            calibration=session.pipeline.calibration,
+            summary=summary,
+            set_started=self._session is not None,
+        )
         self.state = SessionState.IDLE
         self._session = None
         return SummaryMessage(report=report)
@@ -362,12 +359,6 @@ class LiveSession:
         scale = np.array([pose.image_width_px, pose.image_height_px], dtype=np.float64)
         points = outline.points_px[outline.valid] / scale
         return [[round(float(x), COORD_DIGITS), round(float(y), COORD_DIGITS)] for x, y in points]
-
-    def _duration_s(self) -> float:
-        if self._first_frame_t_ms is None:
-            return 0.0
-        return (self._last_frame_t_ms - self._first_frame_t_ms) / MS_PER_S
-
 
 class SessionRegistry:
     """The live sessions open now, so none leaks and their number is capped."""

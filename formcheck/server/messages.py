@@ -19,10 +19,11 @@ Coordinates are normalised to the sent image: x / width and y / height, both 0..
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from formcheck.report.model import Report
 from formcheck.server.jobs_models import JobsHealthOut
 
 PROTOCOL_VERSION = 1
@@ -150,10 +151,10 @@ class FrameResult(_Message):
 
 
 class SummaryMessage(_Message):
-    """End of the set: the report (same keys as report.json's analysis part)."""
+    """End of the set: its report, in report.json's schema (``GET /api/schema/report``)."""
 
     type: Literal["summary"] = "summary"
-    report: dict[str, Any]
+    report: Report
 
 
 class ErrorMessage(_Message):

@@ -206,11 +206,11 @@ def test_sample_clip_rushed_with_mediapipe(tmp_path: Path) -> None:
     run_ = analyze_video(
         clip, tmp_path, exercise="cat_camel", prescription=prescription, keep_masks=False
     )
-    reps = run_.report["reps"]
+    reps = run_.report.reps
     assert len(reps) == len(truth["reps"]) == 2
     codes = {"tempo_down_fast", "tempo_up_fast"}
-    assert not codes & set(reps[0]["faults"])
-    assert codes & set(reps[1]["faults"])
-    assert "spine_arched" not in reps[0]["faults"] + reps[1]["faults"]
-    assert reps[0]["metrics"]["flexion_deg"] > 12.0
-    assert reps[0]["metrics"]["extension_deg"] > 12.0
+    assert not codes & set(reps[0].faults)
+    assert codes & set(reps[1].faults)
+    assert "spine_arched" not in reps[0].faults + reps[1].faults
+    assert reps[0].metrics["flexion_deg"] > 12.0
+    assert reps[0].metrics["extension_deg"] > 12.0

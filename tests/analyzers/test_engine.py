@@ -47,6 +47,7 @@ from formcheck.settings import (
     settings_from_args,
 )
 from formcheck.types import CameraView
+from tests.reports import report_of
 
 # keys that are counts, ratios or names, so carry no unit
 _UNITLESS_KEYS = {
@@ -318,7 +319,8 @@ def test_hold_is_timed_from_timestamps(fps: float) -> None:
     assert summary.hold_s == pytest.approx(5.0, abs=0.1 + 2 / fps)
     phases = [e.phase for e in events if isinstance(e, PhaseChanged)]
     assert phases == [Phase.HOLD, Phase.TOP]  # the 0.2 s break is bridged
-    json.dumps(summary.to_report_dict())
+    block = report_of(summary).summary  # a hold's summary reads into the report
+    assert block is not None and block.hold_s == pytest.approx(summary.hold_s, abs=1e-3)
 
 
 def test_standing_history_stays_bounded() -> None:

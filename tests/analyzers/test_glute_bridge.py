@@ -273,10 +273,10 @@ def test_sample_clip_arched_with_mediapipe(tmp_path: Path) -> None:
 
     clip, truth = _clip("glute_bridge_arched")
     run_ = analyze_video(clip, tmp_path, exercise="glute_bridge", keep_masks=False)
-    reps = run_.report["reps"]
+    reps = run_.report.reps
     assert len(reps) == len(truth["reps"]) == 2  # type: ignore[arg-type]
-    assert "spine_arched" not in reps[0]["faults"]
-    assert "spine_arched" in reps[1]["faults"]
-    assert reps[0]["metrics"]["top_hip_flexion_deg"] < 10.0
+    assert "spine_arched" not in reps[0].faults
+    assert "spine_arched" in reps[1].faults
+    assert reps[0].metrics["top_hip_flexion_deg"] < 10.0
 
 

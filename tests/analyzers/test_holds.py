@@ -373,6 +373,6 @@ def test_sample_clip_hold_and_fault(
         exercise=exercise,
         prescription=Prescription(exercise=exercise, hold_s=truth_s),
     )
-    summary = run.report["summary"]
-    assert summary["hold_s"] == pytest.approx(truth_s, abs=0.5)
-    assert {f["code"] for f in run.report["findings"]} == {code}
+    summary = run.report.summary
+    assert summary is not None and summary.hold_s == pytest.approx(truth_s, abs=0.5)
+    assert {f.code for f in run.report.findings} == {code}

@@ -287,10 +287,10 @@ def test_sample_clip_rounded_back_with_mediapipe(tmp_path: Path) -> None:
         pytest.skip("sample_videos/squat_rounded_back.mp4 is not there")
     truth = json.loads(clip.with_suffix(".json").read_text())
     run_ = analyze_video(clip, tmp_path, exercise="squat", keep_masks=False)
-    reps = run_.report["reps"]
+    reps = run_.report.reps
     assert len(reps) == len(truth["reps"]) == 2
-    assert "spine_rounded" not in reps[0]["faults"]
-    assert "spine_rounded" in reps[1]["faults"]
-    assert math.isfinite(reps[1]["metrics"]["knee_past_toes_mm"])
+    assert "spine_rounded" not in reps[0].faults
+    assert "spine_rounded" in reps[1].faults
+    assert math.isfinite(reps[1].metrics["knee_past_toes_mm"])
 
 

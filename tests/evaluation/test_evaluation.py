@@ -22,6 +22,7 @@ from formcheck.evaluation.synthetic import (
     true_hold_s,
 )
 from tests.conftest import SHARED_VIDEOS
+from tests.reports import finding, make_report, rep
 
 
 def test_eval_set_is_seeded_and_sized():
@@ -50,14 +51,13 @@ META = {
     "faults": [{"kind": "knee_first", "rep": 1, "size": 300.0},
                {"kind": "lumbar_flexion", "rep": 2, "size": 20.0}],
 }
-REPORT = {
-    "reps": [
-        {"start_s": 1.1, "end_s": 3.9, "phases": {"down_s": 1.0, "pause_s": 0.4, "up_s": 1.5},
-         "metrics": {"onset_lag_ms": 10.0}, "faults": []},
-        {"start_s": 5.0, "end_s": 8.1, "phases": {"down_s": 1.1, "pause_s": 0.5, "up_s": 1.5},
-         "metrics": {"onset_lag_ms": 260.0}, "faults": ["knee_first", "spine_rounded"]},
-    ],
-}
+REPS = [
+    rep(1, start_s=1.1, end_s=3.9, phases={"down_s": 1.0, "pause_s": 0.4, "up_s": 1.5},
+        metrics={"onset_lag_ms": 10.0}, faults=[]),
+    rep(2, start_s=5.0, end_s=8.1, phases={"down_s": 1.1, "pause_s": 0.5, "up_s": 1.5},
+        metrics={"onset_lag_ms": 260.0}, faults=["knee_first", "spine_rounded"]),
+]
+REPORT = make_report(reps=REPS)
 
 
 def test_compare_reps_matches_by_overlap_and_maps_fault_codes():
@@ -136,7 +136,7 @@ def test_small_faults_are_not_scored_and_tempo_codes_group():
                    {"kind": "tempo", "rep": 0, "size": 1.5},  # 50% quicker: a fault
                    {"kind": "tempo", "rep": 2, "size": 0.6}],  # 20%: inside the tolerance
     }
-    report = {"reps": [dict(REPORT["reps"][0], faults=["tempo_up_fast"]), REPORT["reps"][1]]}
+    report = make_report(reps=[dict(REPS[0], faults=["tempo_up_fast"]), REPS[1]])
     rows = compare_reps(meta, report)
     assert rows[1].true_codes == [] and rows[1].ignored_codes == ["spine_arched"]
     assert rows[0].true_codes == ["tempo_fast"] and rows[0].found_codes == ["tempo_fast"]
@@ -153,7 +153,7 @@ def test_hold_compares_whole_clip_and_hold_time():
                                    {"name": "hold", "start_s": 1.5, "end_s": 7.5}],
             "faults": [{"kind": "plank_sag", "rep": None, "size": -60.0}]}
     assert true_hold_s(meta) == 7.5
-    row = compare_hold(meta, {"findings": [{"code": "hip_pike"}, {"code": "tempo_up_fast"}]})
+    row = compare_hold(meta, make_report(findings=[finding("hip_pike"), finding("tempo_up_fast")]))
     assert row.true_codes == ["hip_pike"] and row.found_codes == ["hip_pike", "tempo_fast"]
     result = SynthClipResult("p", "forearm_plank", "", "", 0.0, "side", 10, 10, counted_reps=0,
                              rep_rows=[row], true_hold_s=7.5, found_hold_s=6.9)

@@ -19,6 +19,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from formcheck.analyzers import get_spec
 from formcheck.config import QualityConfig
+from formcheck.report.model import report_json_schema
 from formcheck.server.config import ServerConfig
 from formcheck.server.frames import (
     FRAME_HEADER_BYTES,
@@ -37,6 +38,7 @@ from formcheck.server.setup_check import (
     SetupChecker,
 )
 from formcheck.types import PoseFrame
+from tests.reports import assert_valid_report
 from tests.stick_figure import StickPose, stick_frame
 
 GREY_LUMA = 128
@@ -187,9 +189,14 @@ def test_routes_and_openapi(app_client: TestClient) -> None:
     health = app_client.get("/api/health").json()
     assert health["status"] == "ok" and health["sessions"] == 0
     paths = app_client.get("/openapi.json").json()["paths"]
-    assert {"/", "/api/exercises", "/api/health", "/api/messages"} <= set(paths)
+    assert {"/", "/api/exercises", "/api/health", "/api/messages", "/api/schema/report"} <= set(
+        paths
+    )
     schemas = app_client.get("/api/messages").json()
     assert {"StartMessage", "FrameResult", "ErrorMessage", "SummaryMessage"} <= set(schemas)
+    report_schema = app_client.get("/api/schema/report")
+    assert report_schema.status_code == 200
+    assert report_schema.json() == report_json_schema()  # what `formcheck schema report` prints
 
 
 @pytest.mark.slow  # needs the pose model
@@ -233,8 +240,10 @@ def test_bad_client_gets_errors_and_the_session_goes_on(app_client: TestClient) 
         ws.send_text(json.dumps({"type": "finish"}))
         summary = ws.receive_json()
         assert summary["type"] == "summary"
-        assert summary["report"]["summary"]["reps"] == 0
-        assert summary["report"]["set_started"] is False
+        report = assert_valid_report(summary["report"])  # a set that never started, too
+        assert report.summary is not None and report.summary.reps == 0
+        assert report.set_started is False and report.source.value == "live"
+        assert report.video.frames == 1 and report.calibration is None
     assert open_sessions(app_client) == 0
 
 

@@ -27,6 +27,7 @@ from formcheck.analyzers import get_spec
 from formcheck.server.config import ServerConfig
 from tests.conftest import write_test_video
 from tests.live_clips import live_frames
+from tests.reports import assert_valid_report
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = REPO_ROOT / "sample_videos"
@@ -114,15 +115,19 @@ def stream_clip(client: TestClient, video: Path) -> dict[str, Any]:
         ws.send_text(json.dumps({"type": "finish"}))
         summary = ws.receive_json()
         assert summary["type"] == "summary"
+        live = assert_valid_report(summary["report"])  # what the page saves as report.json
+        assert live.source.value == "live" and live.set_started is True
+        assert live.video.frames == seq + 1 and live.calibration is not None
         other.send_text(json.dumps({"type": "finish"}))
-        assert other.receive_json()["report"]["summary"]["reps"] == 0
+        bystander_report = assert_valid_report(other.receive_json()["report"])
+        assert bystander_report.summary is not None and bystander_report.summary.reps == 0
     return {"states": states, "cues": cues, "reps": max_reps, "report": summary["report"]}
 
 
 def offline_run(video: Path, out_dir: Path) -> dict[str, Any]:
     from formcheck.offline import analyze_video
 
-    return analyze_video(video, out_dir, exercise=EXERCISE).report
+    return analyze_video(video, out_dir, exercise=EXERCISE).report.model_dump(mode="json")
 
 
 def decisive(finding: dict[str, Any]) -> bool:

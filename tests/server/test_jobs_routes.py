@@ -36,6 +36,7 @@ from formcheck.server.config import ServerConfig
 from formcheck.server.jobs_routes import UploadFormError, parse_upload_form
 from formcheck.server.upload_stream import FormError, StreamingForm
 from tests.conftest import REPO_ROOT, SHARED_VIDEOS, write_test_video
+from tests.reports import assert_valid_report
 
 RENDERED_CLIP = REPO_ROOT / "sample_videos" / "hip_hinge_hips_rise_first.mp4"
 REAL_CLIP = "hinge/yfgd_good_000002.mp4"  # 121 frames, one rep: the shortest real hinge clip
@@ -86,6 +87,7 @@ def wait_for_job(client: TestClient | httpx.Client, job_id: str) -> dict[str, An
 def comparable(report: dict[str, Any]) -> dict[str, Any]:
     for block, key in DROPPED_FIELDS:
         report[block].pop(key)
+    report.pop("source")  # job or file
     return report
 
 
@@ -222,9 +224,10 @@ def check_same_report_as_cli(
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
     api = response.json()
+    assert assert_valid_report(api).source.value == "job"
     assert api["video"]["path"] == name  # the upload's name, never the stored one
     cli = json.loads((cli_dir / "report.json").read_text(encoding="utf-8"))
-    assert cli["video"]["path"] == str(clip)
+    assert cli["video"]["path"] == str(clip) and cli["source"] == "file"
     assert comparable(api) == comparable(cli)
     assert job["result"]["reps"] == api["summary"]["reps"] and job["result"]["frames"] > 0
     return dict(api)

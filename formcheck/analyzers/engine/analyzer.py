@@ -146,6 +146,7 @@ class Analyzer(Generic[C]):
         self.summary.compared_with = (
             reference.describe() if reference is not None else "your first reps of this set"
         )
+        self.summary.personal_reference = reference
         if prescription is not None:
             self.summary.target_reps = prescription.reps
             self.summary.target_hold_s = prescription.hold_s
@@ -343,12 +344,33 @@ class Analyzer(Generic[C]):
             [r.score for r in reps], self.spec.calibration.reference_reps, self.spec.scoring
         )
         self.summary.baseline = self.baseline
+        count = getattr(self.checks, "own_reference_reps", self.spec.calibration.reference_reps)
+        self.summary.first_reps_compared = min(int(count), len(reps))
         if self.spec.mode == "hold":
             self.summary.hold_s = self._hold.held_s
             # the hold is the set's one "rep": its findings, each at its worst value
             findings, self._rep_findings = self._rep_findings, []
             self.summary.findings += [self._settle(f, f.rep) for f in findings]
+            self.summary.hold_checks = self._hold_check_results()
         return self.summary
+
+    def _hold_check_results(self) -> tuple[CheckResult, ...]:
+        """A hold's checks over the whole hold: judged once the person settled into their
+        own line (found or not), else not judged (too short)."""
+        found = {f.code: f for f in self.summary.findings}
+        settled = self._hold_reference.ready
+        out = []
+        for code in self.spec.faults:
+            f = found.get(code)
+            if f is not None:
+                out.append(CheckResult(code, True, True, f.value, f.threshold, f.unit))
+            elif settled:
+                out.append(CheckResult(code, True, False, math.nan, math.nan, ""))
+            else:
+                out.append(
+                    CheckResult(code, False, False, math.nan, math.nan, "", NotJudged.TOO_SHORT)
+                )
+        return tuple(out)
 
     def _orient(self, value: float) -> float:
         return -value if self.spec.phase.direction == "decrease" else value
@@ -507,7 +529,7 @@ class Analyzer(Generic[C]):
                         first.value,
                         first.threshold,
                         first.unit,
-                        str(reason or self._unevaluated_reason(code)),
+                        reason or self._unevaluated_reason(code),
                     )
                 )
         return tuple(out)
