@@ -8,6 +8,7 @@ import math
 from formcheck.analyzers import get_analyzer
 from formcheck.analyzers.testing import ease, frame_times, make_sample, run
 from formcheck.kinematics import names as m
+from formcheck.report.build import summary_block
 from formcheck.types import Sample
 
 FPS = 30.0
@@ -55,7 +56,7 @@ def _stream(
 def test_reps_are_counted_per_front_leg() -> None:
     _, summary = run(get_analyzer("lunge"), _stream(["left", "left", "right", "right"]))
     assert [r.side for r in summary.reps] == ["left", "left", "right", "right"]
-    assert summary.to_report_dict()["summary"]["reps_per_side"] == {"left": 2, "right": 2}
+    assert summary_block(summary).reps_per_side == {"left": 2, "right": 2}
     assert all(not r.faults for r in summary.reps)
     assert all(r.metrics["front_knee_bottom_deg"] > 80.0 for r in summary.reps)
 

@@ -149,9 +149,9 @@ def test_room_for_per_check_verdicts_what_was_not_judged_and_the_reference() -> 
     }  # fmt: skip
     assert data["reference"]["recorded_at"] == "2026-01-05T09:30:00Z"
     assert set(data["not_judged"][0]) == {"code", "reason", "reps", "advice"}
-    reasons = set(report_json_schema()["$defs"]["NotJudgedReason"]["enum"])
+    reasons = set(report_json_schema()["$defs"]["NotJudged"]["enum"])
     assert {"view_angle", "back_hidden", "tracking_lost", "no_reference",
-            "too_few_frames"} <= reasons  # fmt: skip
+            "implausible_value", "not_prescribed"} <= reasons  # fmt: skip
 
 
 @pytest.mark.parametrize(
