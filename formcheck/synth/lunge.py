@@ -57,7 +57,6 @@ class SplitStance:
     rear_toe: Vec  # centre of the rear foot's toe sphere (fixed on the floor)
     hip_top: Vec
     hip_bottom: Vec
-    floor_y_m: float  # the floor's height (the front sole's lowest point)
 
 
 def _lerp(a: float, b: float, s: float) -> float:
@@ -182,7 +181,6 @@ class Lunge(Motion):
             rear_toe=rear_toe,
             hip_top=hip_top,
             hip_bottom=circle_intersection_upper(front_knee, thigh, rear_knee, thigh),
-            floor_y_m=floor,
         )
 
     def rear_ankle(self, rear_toe: Vec, heel_lift_deg: float) -> Vec:
