@@ -43,8 +43,9 @@ TIERS: dict[str, tuple[tuple[str, int], ...]] = {
     ),
     # Issue 4's hinge set: half correct, half with each of the renderer's hinge faults.
     "hinge": (("hip_hinge", 16),),
-    # Issue 7's library: the nine exercises beyond the hinge; half the clips correct, half
-    # with each of the exercise's faults in turn (see BALANCED_TIERS).
+    # Issue 7's library: the exercises beyond the hinge; half the clips correct, half with
+    # each of the exercise's faults in turn (see BALANCED_TIERS). New exercises go last:
+    # clips draw their seeds in order, so the clips before them keep theirs.
     "lib": (
         ("squat", 12),
         ("glute_bridge", 8),
@@ -55,6 +56,7 @@ TIERS: dict[str, tuple[tuple[str, int], ...]] = {
         ("side_plank", 10),
         ("dead_bug", 8),
         ("cat_camel", 8),
+        ("lunge", 10),
     ),
     "full": (
         ("hip_hinge", 40),
@@ -84,6 +86,8 @@ FAULT_CODES: dict[str, str] = {
     "pelvis_rotation": "pelvis_rotation",
     "stance_width": "stance_width_change",
     "tempo": "tempo_fast",
+    "trunk_lean": "trunk_lean",
+    "knee_travel": "knee_travel",
 }
 # A rushed rep (synthetic "tempo" fault) is scored only when its phases are at least this
 # much quicker than the spec's tempo tolerance allows (a fraction of the prescribed time).

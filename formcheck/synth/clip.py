@@ -45,7 +45,7 @@ class ClipTruth:
     frames: int
     duration_s: float
     fps: float
-    reps: list[dict[str, float]]
+    reps: list[dict[str, str | float]]
     phases: list[dict[str, object]]
     faults: list[FaultEvent]
     still_s: tuple[float, float]
@@ -107,8 +107,18 @@ def measured_fault_size(
     for with_faults in (True, False):
         placed = place(shape, motion.pose_at(t, with_faults), motion.support_at(t))
         lm = landmarks_world(shape, placed.skeleton)
-        values.append(all_measures(lm, placed.skeleton, placed.prims)[0][measure])
+        values.append(frame_measures(motion, lm, placed)[0][measure])
     return round(values[0] - values[1], JSON_DIGITS)
+
+
+def frame_measures(
+    motion: Motion, lm: npt.NDArray[np.float64], placed: PlacedBody
+) -> tuple[dict[str, float], npt.NDArray[np.float64]]:
+    """Every true measure of one frame (the common ones and the exercise's own) and the back
+    profile (mm)."""
+    values, profile = all_measures(lm, placed.skeleton, placed.prims)
+    values.update(motion.extra_measures(lm, placed.skeleton, values))
+    return values, profile
 
 
 def _rounded(value: object) -> object:
@@ -164,7 +174,7 @@ def render_clip(spec: ClipSpec, out_dir: Path, name: str) -> ClipTruth:
             lm_world[k] = lm
             lm_cam[k] = camera.to_camera(lm)
             lm_px[k] = camera.project(lm)
-            values, profile[k] = all_measures(lm, placed.skeleton, placed.prims)
+            values, profile[k] = frame_measures(motion, lm, placed)
             for key, v in values.items():
                 measures.setdefault(key, []).append(v)
             for pname, t0, t1 in phases:
@@ -225,6 +235,7 @@ def render_clip(spec: ClipSpec, out_dir: Path, name: str) -> ClipTruth:
             "up_start_s": r.up_start_s,
             "end_s": r.end_s,
             "rest_end_s": r.rest_end_s,
+            **motion.rep_truth(r),
         }
         for r in motion.reps
     ]

@@ -169,3 +169,21 @@ def test_balanced_tier_alternates_correct_and_each_fault():
     kinds = {c.fault_kind for c in squat if c.fault_kind}
     assert len(kinds) == 6  # every fault the renderer has for a squat
     assert eval_set("lib", 7)[0].seed == squat[0].seed  # the filter leaves seeds alone
+
+
+def test_new_exercises_come_last_so_earlier_clips_keep_their_seeds(monkeypatch):
+    from formcheck.evaluation import synthetic
+    from formcheck.synth.exercises import motion_class
+
+    with_lunge = eval_set("lib", 2026)
+    tiers = dict(synthetic.TIERS)
+    tiers["lib"] = tuple(entry for entry in tiers["lib"] if entry[0] != "lunge")
+    monkeypatch.setattr(synthetic, "TIERS", tiers)
+    assert [c for c in with_lunge if c.exercise != "lunge"] == eval_set("lib", 2026)
+    lunges = [c for c in with_lunge if c.exercise == "lunge"]
+    assert len(lunges) == 10
+    kinds = motion_class("lunge").supported_faults
+    assert {c.fault_kind for c in lunges} == {"", *kinds}  # correct and each fault
+    assert {synthetic.FAULT_CODES[k] for k in kinds} == {
+        "spine_rounded", "trunk_lean", "knee_travel", "tempo_fast"
+    }
