@@ -4,8 +4,10 @@ front knee travel, the back's shape at the bottom and tempo.
 The spec asks kinematics for the split stance (``split_stance``: which leg is in front, each
 leg's knee angle, the front knee past its toes). Phases follow the front knee's flexion above
 standing; each rep's side is its front leg. The back, the trunk and the knee are judged
-against the person's own first reps (the knee against the first reps on the same side) with
-the shared back-shape and change checks.
+against the person's own first reps with
+the shared back-shape and change checks. Which of the person's legs was in front comes from
+MediaPipe's labels, which swap between the legs in a side view: the side per rep is reported
+as read, and no check depends on it.
 """
 
 from __future__ import annotations
@@ -27,7 +29,6 @@ from formcheck.analyzers.codes import (
     TRUNK_LEAN,
 )
 from formcheck.analyzers.engine import Analyzer, rep_label
-from formcheck.analyzers.engine.reference import own_reference
 from formcheck.analyzers.signals import robust_median
 from formcheck.analyzers.window import RepWindow
 from formcheck.kinematics import names as m
@@ -85,12 +86,13 @@ class LungeAnalyzer(Analyzer[LungeChecks]):
             "bottom_frames": float(bottom.sum()),
             "outline_frames": float(np.isfinite(outline[bottom]).sum()),
         }
-        side = self.rep_side(window)
-        same_side = self.first_reps(c.own_reference_reps, side)
         out["curve_change_mm"] = out["curve_bottom_mm"] - self._own("curve_bottom_mm", "min")
         out["trunk_change_deg"] = trunk - self._own("trunk_depth_deg", "min")
-        knee_ref = own_reference(same_side, "knee_past_toes_mm", "min")
-        out["knee_travel_change_mm"] = out["knee_past_toes_mm"] - knee_ref
+        # against the first reps whichever leg was in front: the legs' labels cannot be
+        # trusted from one side view (kinematics.providers.legs.SplitStanceSpec)
+        out["knee_travel_change_mm"] = out["knee_past_toes_mm"] - self._own(
+            "knee_past_toes_mm", "min"
+        )
         return out
 
     def rep_conditions(self, window: RepWindow, metrics: Mapping[str, float]) -> list[Condition]:

@@ -21,7 +21,6 @@ from formcheck.kinematics.providers.floor_reach import (
     limb_reaches_deg,
     outline_facing,
 )
-from formcheck.analyzers.testing import run
 from formcheck.report.build import summary_block
 from formcheck.types import Facing
 from tests.floor_streams import (

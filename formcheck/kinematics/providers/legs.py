@@ -227,19 +227,24 @@ def distance_along(hip: Point, knee: Point, wrist: Point, lo: float, hi: float) 
 
 # ----- split stance ------------------------------------------------------------------------------
 _FORWARD_X = {Facing.LEFT: -1.0, Facing.RIGHT: 1.0}  # image x of "forward"
-_LEG_POINTS = {
-    "left": (Landmark.LEFT_KNEE, Landmark.LEFT_ANKLE, Landmark.LEFT_FOOT_INDEX),
-    "right": (Landmark.RIGHT_KNEE, Landmark.RIGHT_ANKLE, Landmark.RIGHT_FOOT_INDEX),
+_PAIRS = {
+    "knee": (Landmark.LEFT_KNEE, Landmark.RIGHT_KNEE),
+    "ankle": (Landmark.LEFT_ANKLE, Landmark.RIGHT_ANKLE),
+    "toe": (Landmark.LEFT_FOOT_INDEX, Landmark.RIGHT_FOOT_INDEX),
 }
 
 
 class SplitStanceSpec(ProviderSpec):
-    """A split stance seen from the side (lunge, split squat): the front leg is the one whose
-    ankle is further forward along the facing direction, once the ankles are at least
-    ``stride_min_mm`` apart (feet side by side keep the last decision). Adds
-    ``front_knee_flexion_deg`` and ``rear_knee_flexion_deg`` (each leg's own angle),
-    ``front_knee_past_toes_mm`` (the front knee ahead of its toes) and
-    ``front_leg_right_flag``."""
+    """A split stance seen from the side (lunge, split squat), read from where the joints
+    are, not from their labels: seen from the side MediaPipe swaps the left and right leg's
+    landmarks between frames and one joint at a time (a rendered left-front lunge read its
+    front ankle as "right" in most frames and "left" in some), so the front knee, ankle and
+    toes are the ones further forward along the facing direction, the rear ones the others.
+    Once the ankles are at least ``stride_min_mm`` apart (feet side by side keep the last
+    reading) it adds ``front_knee_flexion_deg`` and ``rear_knee_flexion_deg`` (mid-hip,
+    knee, ankle), ``front_knee_past_toes_mm`` and ``front_leg_right_flag`` (the label
+    MediaPipe gives the front ankle: which of the person's legs that is cannot be trusted
+    from one side view)."""
 
     provider: Literal["split_stance"]
     stride_min_mm: float
@@ -251,37 +256,43 @@ class SplitStanceSpec(ProviderSpec):
 @dataclass(slots=True)
 class SplitStance:
     stride_min_mm: float
-    front: str | None = None
+    split: bool = False
 
     def __call__(self, sample: Sample) -> Sample:
         p, scale = sample.pose.landmarks_px, sample.get(m.MM_PER_PX)
         if p is None:
             return sample  # no pose (its measures are NaN), or a stream measured upstream
         forward = _FORWARD_X.get(sample.facing, math.nan)
-        if math.isfinite(forward) and math.isfinite(scale):
-            ahead_px = (p[Landmark.LEFT_ANKLE, 0] - p[Landmark.RIGHT_ANKLE, 0]) * forward
-            if abs(float(ahead_px)) * scale >= self.stride_min_mm:
-                self.front = "left" if ahead_px > 0 else "right"
-        if self.front is None:
-            nan = math.nan
-            return with_measures(
-                sample,
-                {
-                    m.FRONT_KNEE_FLEXION_DEG: nan,
-                    m.REAR_KNEE_FLEXION_DEG: nan,
-                    m.FRONT_KNEE_PAST_TOES_MM: nan,
-                    m.FRONT_LEG_RIGHT_FLAG: nan,
-                },
-            )
-        rear = "right" if self.front == "left" else "left"
-        knee, _, toe = _LEG_POINTS[self.front]
-        past_mm = float(p[knee, 0] - p[toe, 0]) * forward * scale
-        return with_measures(
-            sample,
-            {
-                m.FRONT_KNEE_FLEXION_DEG: sample.get(f"{self.front}_{m.KNEE_FLEXION_DEG}"),
-                m.REAR_KNEE_FLEXION_DEG: sample.get(f"{rear}_{m.KNEE_FLEXION_DEG}"),
-                m.FRONT_KNEE_PAST_TOES_MM: past_mm,
-                m.FRONT_LEG_RIGHT_FLAG: float(self.front == "right"),
-            },
+        nan = math.nan
+        out = dict.fromkeys(
+            (
+                m.FRONT_KNEE_FLEXION_DEG,
+                m.REAR_KNEE_FLEXION_DEG,
+                m.FRONT_KNEE_PAST_TOES_MM,
+                m.FRONT_LEG_RIGHT_FLAG,
+            ),
+            nan,
         )
+        if not (math.isfinite(forward) and math.isfinite(scale)):
+            return with_measures(sample, out)
+
+        def ahead(joint: str) -> tuple[np.ndarray, np.ndarray, int]:
+            """(front point, rear point, index of the front one's label: 0 left, 1 right)."""
+            pts = [np.asarray(p[j, :2], dtype=float) for j in _PAIRS[joint]]
+            i = int(np.argmax([pt[0] * forward for pt in pts]))
+            return pts[i], pts[1 - i], i
+
+        front_ankle, rear_ankle, label = ahead("ankle")
+        stride_mm = abs(float(front_ankle[0] - rear_ankle[0])) * scale
+        self.split = stride_mm >= self.stride_min_mm or (self.split and stride_mm > 0.0)
+        if not self.split:
+            return with_measures(sample, out)
+        front_knee, rear_knee, _ = ahead("knee")
+        front_toe, _, _ = ahead("toe")
+        hips = p[[Landmark.LEFT_HIP, Landmark.RIGHT_HIP], :2]
+        mid_hip = np.asarray(hips.mean(axis=0), dtype=float)
+        out[m.FRONT_KNEE_FLEXION_DEG] = flexion_deg(mid_hip, front_knee, front_ankle)
+        out[m.REAR_KNEE_FLEXION_DEG] = flexion_deg(mid_hip, rear_knee, rear_ankle)
+        out[m.FRONT_KNEE_PAST_TOES_MM] = float(front_knee[0] - front_toe[0]) * forward * scale
+        out[m.FRONT_LEG_RIGHT_FLAG] = float(label)
+        return with_measures(sample, out)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 import numpy as np
@@ -70,31 +71,35 @@ def test_side_view_knee_angle_is_both_legs_midpoints() -> None:
     assert kept == 4.0
 
 
-def _split_sample(left_ankle_x: float, right_ankle_x: float) -> Sample:
+def _split_sample(front_x: float, rear_x: float, swap_knees: bool = False) -> Sample:
+    """A split stance facing image left (forward is -x): the left leg's joints at
+    ``front_x``, the right leg's at ``rear_x`` (knees swapped between the labels when
+    ``swap_knees``, as MediaPipe does in side views)."""
     p = np.zeros((NUM_LANDMARKS, 3))
-    for side, ankle_x in (("LEFT", left_ankle_x), ("RIGHT", right_ankle_x)):
-        p[Landmark[f"{side}_KNEE"], :2] = (ankle_x - 20.0, 300.0)
+    p[Landmark.LEFT_HIP, :2] = p[Landmark.RIGHT_HIP, :2] = (320.0, 250.0)
+    knees = {"LEFT": front_x - 40.0, "RIGHT": rear_x + 10.0}
+    if swap_knees:
+        knees = {"LEFT": knees["RIGHT"], "RIGHT": knees["LEFT"]}
+    for side, ankle_x in (("LEFT", front_x), ("RIGHT", rear_x)):
+        p[Landmark[f"{side}_KNEE"], :2] = (knees[side], 330.0)
         p[Landmark[f"{side}_ANKLE"], :2] = (ankle_x, 400.0)
         p[Landmark[f"{side}_FOOT_INDEX"], :2] = (ankle_x - 30.0, 410.0)  # toes forward
     pose = PoseFrame(0.0, 640, 480, p, visibility=np.full(NUM_LANDMARKS, 0.9))
-    measures = {
-        m.MM_PER_PX: 2.0,
-        f"left_{m.KNEE_FLEXION_DEG}": 80.0,
-        f"right_{m.KNEE_FLEXION_DEG}": 100.0,
-    }
-    return replace(make_sample(0.0, measures), pose=pose)  # facing image left
+    return replace(make_sample(0.0, {m.MM_PER_PX: 2.0}), pose=pose)  # facing image left
 
 
-def test_split_stance_takes_the_leg_further_forward_as_the_front_leg() -> None:
+def test_split_stance_reads_the_front_leg_from_where_the_joints_are() -> None:
     from formcheck.kinematics.providers.legs import SplitStance
 
     provider = SplitStance(stride_min_mm=150.0)
-    left_front = provider(_split_sample(200.0, 400.0))  # facing left: x 200 is ahead
-    assert left_front.get(m.FRONT_LEG_RIGHT_FLAG) == 0.0
-    assert left_front.get(m.FRONT_KNEE_FLEXION_DEG) == 80.0
-    assert left_front.get(m.REAR_KNEE_FLEXION_DEG) == 100.0
-    # the left knee 10 px behind its toes (facing left): -10 px x 2 mm/px
-    assert left_front.get(m.FRONT_KNEE_PAST_TOES_MM) == pytest.approx(-20.0)
-    # feet side by side (50 px = 100 mm apart) keep the last front leg
-    assert provider(_split_sample(400.0, 350.0)).get(m.FRONT_LEG_RIGHT_FLAG) == 0.0
-    assert provider(_split_sample(400.0, 200.0)).get(m.FRONT_LEG_RIGHT_FLAG) == 1.0
+    out = provider(_split_sample(200.0, 400.0))
+    assert out.get(m.FRONT_LEG_RIGHT_FLAG) == 0.0  # the label of the front ankle
+    # the front knee 10 px ahead of its toes (facing left): +10 px x 2 mm/px
+    assert out.get(m.FRONT_KNEE_PAST_TOES_MM) == pytest.approx(20.0)
+    assert out.get(m.FRONT_KNEE_FLEXION_DEG) > out.get(m.REAR_KNEE_FLEXION_DEG) - 90.0
+    # MediaPipe swapping the knees' labels does not move the front knee
+    swapped = provider(_split_sample(200.0, 400.0, swap_knees=True))
+    for name in (m.FRONT_KNEE_PAST_TOES_MM, m.FRONT_KNEE_FLEXION_DEG, m.REAR_KNEE_FLEXION_DEG):
+        assert swapped.get(name) == pytest.approx(out.get(name))
+    # feet side by side before any split stance: no front leg yet
+    assert math.isnan(SplitStance(150.0)(_split_sample(320.0, 340.0)).get(m.FRONT_LEG_RIGHT_FLAG))
