@@ -117,7 +117,8 @@ def run(args: argparse.Namespace) -> None:
         print(f"{r.name:34} {lab.view:10} {reps:>9} {true:28} {','.join(r.found) or '-'}")
         if args.findings:
             for f in r.findings:
-                print(f"      rep {f.rep} {f.code}: {f.value:.1f} {f.unit} (limit {f.threshold:.1f})")
+                limit = f"(limit {f.threshold:.1f})"
+                print(f"      rep {f.rep} {f.code}: {f.value:.1f} {f.unit} {limit}")
         for i, m in enumerate(r.rep_metrics if metrics else [], 1):
             shown = " ".join(f"{k}={m.get(k, float('nan')):.1f}" for k in metrics)
             print(f"      rep {i}: {shown}")
@@ -135,15 +136,15 @@ def figures(results: list[RealReplay]) -> list[str]:
     back_found = sum(f in r.found for r, f in back)
     good = [r for r in results if r.label.faults is not None and not r.label.faults]
     flagged = [r for r in good if r.found]
+    missed = ", ".join(f"{r.name}:{f}" for r, f in back if f not in r.found) or "none"
+    flagged_text = ", ".join(f"{r.name}:{'+'.join(r.found)}" for r in flagged) or "none"
     all_faults = [(r, f) for r in results for f in (r.label.faults or ())]
     found_any = sum(f in r.found for r, f in all_faults)
     return [
         f"reps exact on side views: {exact}/{len(side_reps)}",
-        f"back-fault recall: {back_found}/{len(back)} "
-        f"({', '.join(f'{r.name}:{f}' for r, f in back if f not in r.found) or 'none missed'} missed)",
+        f"back-fault recall: {back_found}/{len(back)} (missed: {missed})",
         f"labelled-fault recall (all codes): {found_any}/{len(all_faults)}",
-        f"good-form clips with any finding: {len(flagged)}/{len(good)} "
-        f"({', '.join(f'{r.name}:{"+".join(r.found)}' for r in flagged) or 'none'})",
+        f"good-form clips with any finding: {len(flagged)}/{len(good)} ({flagged_text})",
     ]
 
 

@@ -19,6 +19,7 @@ from formcheck.report.keyframes import KeyFrame
 from formcheck.report.model import FindingBlock, RepBlock, Report
 from formcheck.report.plots import Band, HLine, Marker, RepTempo, Series, line_chart, tempo_chart
 from formcheck.report.series import MeasureSeries
+from formcheck.report.words import NOT_JUDGED, fault_name
 
 REPORT_HTML = "report.html"
 DEFAULT_DOWNLOADS = {
@@ -191,7 +192,7 @@ def _header(report: Report, context: ReportContext, title: str) -> str:
             "set the scores stayed well below those of the first reps (rows marked in the "
             "table, shaded red in the charts).</p>"
         )
-    elif summary is not None and summary.reps:
+    elif summary is not None and summary.reps and _fray_judged(report):
         fray_text = '<p class="ok">Form held up through the set.</p>'
     return (
         f"<header><h1>{escape(title)}</h1>"
@@ -258,11 +259,59 @@ def _analysed(report: Report, context: ReportContext) -> str:
     return f'<section><h2>What was analysed</h2><dl class="facts">{dl}</dl>{noise_html}</section>'
 
 
+def _fray_judged(report: Report) -> bool:
+    """Whether the set was long enough to tell whether form frayed (the reference reps
+    and at least two more)."""
+    ref = report.reference
+    first = len(ref.reps) if ref is not None else 0
+    return report.summary is not None and report.summary.reps >= first + 2
+
+
+def _compared_with(report: Report) -> str:
+    ref = report.reference
+    if ref is None:
+        return ""
+    if ref.kind.value == "saved":
+        when = ref.recorded_at.strftime("%Y-%m-%d") if ref.recorded_at else "earlier"
+        what = f"your reference recorded {when}" + (f" ({ref.path})" if ref.path else "")
+    elif ref.reps:
+        listed = ", ".join(str(i) for i in ref.reps)
+        what = f"your first rep{'s' if len(ref.reps) > 1 else ''} of this set ({listed})"
+    else:
+        what = "nothing: no rep was counted"
+    return f'<p class="muted">Changes are measured against {escape(what)}.</p>'
+
+
+def _not_judged(report: Report) -> str:
+    if not report.not_judged:
+        return ""
+    items = []
+    for item in report.not_judged:
+        reps = ", ".join(str(r) for r in item.reps)
+        where = f" (rep{'s' if len(item.reps) > 1 else ''} {reps})" if reps else ""
+        advice = f'<br><span class="muted">{escape(item.advice)}</span>' if item.advice else ""
+        items.append(
+            f"<li><b>{escape(fault_name(item.code))}</b>{escape(where)}: not judged, "
+            f"because {escape(NOT_JUDGED[item.reason])}.{advice}</li>"
+        )
+    return f'<h3>Not judged</h3><ul class="not-judged">{"".join(items)}</ul>'
+
+
 def _findings(report: Report) -> str:
     if report.summary is None:  # no exercise was analysed: nothing was looked for
         return ""
+    compared, unjudged = _compared_with(report), _not_judged(report)
     if not report.findings:
-        return '<section><h2>Findings</h2><p class="ok">No faults were found.</p></section>'
+        verdict = (
+            "No faults were found."
+            if not report.not_judged
+            else "No faults were found in what could be judged; some checks could not be "
+            "judged (below)."
+        )
+        return (
+            f'<section><h2>Findings</h2><p class="ok">{verdict}</p>{compared}{unjudged}'
+            "</section>"
+        )
     items = []
     for f in report.findings:
         severity = f.severity.value
@@ -274,7 +323,10 @@ def _findings(report: Report) -> str:
             f"{_f(f.value, 1, f.unit)} against a limit of {_f(f.threshold, 1, f.unit)}"
             f" · {where} at {_f(f.t_s, 1, 's')}</span></li>"
         )
-    return f'<section><h2>Findings</h2><ul class="findings">{"".join(items)}</ul></section>'
+    return (
+        f'<section><h2>Findings</h2><ul class="findings">{"".join(items)}</ul>'
+        f"{compared}{unjudged}</section>"
+    )
 
 
 def _rep_table(report: Report) -> str:

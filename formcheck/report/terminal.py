@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from formcheck.report.model import Report
+from formcheck.report.words import NOT_JUDGED, fault_name
 
 SET = "set"
 
@@ -24,5 +25,20 @@ def summary_line(report: Report) -> str:
 
 
 def finding_lines(report: Report) -> list[str]:
-    """One indented line per finding, in the order they were found."""
-    return [f"  - {finding.message}" for finding in report.findings]
+    """One indented line per finding, in the order they were found, then one per check that
+    could not be judged (why, and what to change); "no faults" only when every check was
+    judged."""
+    lines = [f"  - {finding.message}" for finding in report.findings]
+    if report.summary is not None and not report.findings:
+        lines.append(
+            "  no faults found" if not report.not_judged else "  no faults found in what could "
+            "be judged"
+        )
+    for item in report.not_judged:
+        reps = ", ".join(str(r) for r in item.reps)
+        where = f" in rep{'s' if len(item.reps) > 1 else ''} {reps}" if reps else ""
+        advice = f" {item.advice}" if item.advice else ""
+        lines.append(
+            f"  ? {fault_name(item.code)} not judged{where}: {NOT_JUDGED[item.reason]}.{advice}"
+        )
+    return lines

@@ -227,3 +227,29 @@ def test_report_renders_in_chromium(real_run: Path) -> None:
             pixels = np.asarray(image.convert("L"))
         assert pixels.std() > 10  # not a blank page
     shutil.rmtree(profile, ignore_errors=True)
+
+
+def test_no_faults_is_said_only_when_every_check_was_judged() -> None:
+    from tests.reports import make_report, rep
+
+    judged = make_report(
+        summary={"reps": 1, "attempts": 0, "form_frays_at_rep": None}, reps=[rep(1)]
+    )
+    page = render_report_html(judged, ReportContext(series=_series()))
+    assert "No faults were found." in page
+    unjudged = make_report(
+        summary={"reps": 1, "attempts": 0, "form_frays_at_rep": None},
+        reps=[rep(1)],
+        not_judged=[
+            {"code": "spine_rounded", "reason": "no_reference", "reps": [1],
+             "advice": "Film three or more reps."}  # fmt: skip
+        ],
+        reference={"kind": "first_reps", "exercise": "hip_hinge", "reps": [1]},
+    )
+    page = render_report_html(unjudged, ReportContext(series=_series()))
+    assert "No faults were found." not in page
+    assert "No faults were found in what could be judged" in page
+    assert "Rounded lower back" in page and "not judged" in page
+    assert "Film three or more reps." in page
+    assert "your first rep of this set (1)" in page
+    assert "Form held up" not in page  # one rep cannot show whether form frayed
