@@ -67,6 +67,8 @@ class PhaseSpec(_Strict):
     joint_range_min_deg: float
     joint_fit_rms_max_fraction: float
     count_returning_rep_at_end: bool
+    glitch_max_s: float
+    glitch_max_frames: int
 
     @field_validator("primary_signal")
     @classmethod

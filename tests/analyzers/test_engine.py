@@ -355,3 +355,15 @@ def test_held_s_times_the_hold_at_the_furthest_value_not_the_move_to_it() -> Non
     assert buffer.held_s("knee", 3.0, 2.0, increase=False) == 0.0
     assert buffer.held_s("gap", 3.0, 2.0, increase=True) == 0.0
     assert buffer.frames_within(0.5) == 16
+
+
+def test_a_glitch_of_a_few_frames_is_no_rep_nor_attempt() -> None:
+    # landmarks jumping onto a barbell plate for two frames read as a 60 deg hip bend
+    from formcheck.analyzers.testing import make_sample, run
+
+    samples = []
+    for i in range(150):
+        hip = 60.0 if i in (70, 71) else 4.0
+        samples.append(make_sample(i * 1000.0 / 30.0, {"hip_flexion_deg": hip}))
+    _, summary = run(get_analyzer("hip_hinge"), samples)
+    assert summary.reps == [] and summary.attempts == []

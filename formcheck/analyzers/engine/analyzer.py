@@ -445,8 +445,8 @@ class Analyzer(Generic[C]):
         cycle = self._reps.take_pending()
         if cycle is None:
             return []
-        if not cycle.reached(self.spec.phase.attempt_min_depth_deg):
-            self._rep_findings = []  # a sway, not a movement: nothing to report
+        if not cycle.reached(self.spec.phase.attempt_min_depth_deg) or self._is_glitch(cycle):
+            self._rep_findings = []  # a sway or a tracking glitch, not a movement
             return []
         counted = self.counts_as_rep(cycle)
         index = len(self.summary.reps) + 1 if counted else len(self.summary.attempts) + 1
@@ -541,6 +541,14 @@ class Analyzer(Generic[C]):
         if code == DEPTH_SHORT:
             return NotJudged.NOT_PRESCRIBED
         return NotJudged.CHECK_OFF
+
+    def _is_glitch(self, cycle: Cycle) -> bool:
+        """An excursion too short, or seen in too few frames, to be a movement."""
+        phase = self.spec.phase
+        if cycle.return_s - cycle.leave_s < phase.glitch_max_s:
+            return True
+        frames = sum(cycle.leave_s <= t <= cycle.return_s for t in self._buffer.t_s)
+        return frames < phase.glitch_max_frames
 
     def _update_hold(self, t_s: float, depth: float) -> list[Event]:
         hold = self.spec.hold
