@@ -185,7 +185,9 @@ def client(tmp_path_factory: pytest.TempPathFactory, model_path: Path) -> Iterat
     from formcheck.server.app import create_app
 
     data_dir = tmp_path_factory.mktemp("server_jobs") / "data"
-    with TestClient(create_app(jobs_config(data_dir), model=model_path)) as test_client:
+    with TestClient(
+        create_app(jobs_config(data_dir), model=model_path), base_url="http://127.0.0.1"
+    ) as test_client:
         yield test_client
 
 
