@@ -17,6 +17,7 @@ import importlib
 import json
 import logging
 import os
+import sqlite3
 import sys
 import time
 import traceback
@@ -40,9 +41,7 @@ INTERNAL_ERROR = (
     "The analysis failed because of an internal error; try again, and report it if it "
     "happens again."
 )
-DISK_FULL_ERROR = (
-    "The server ran out of disk space while writing the report; try again later."
-)
+DISK_FULL_ERROR = "The server ran out of disk space while writing the report; try again later."
 
 
 def load_job_fn(spec: str) -> JobFn:
@@ -64,7 +63,11 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
         now = time.monotonic()
         if now - last_s[0] >= interval_s:
             last_s[0] = now
-            if not store.set_progress(job_id, token, fraction, stage):
+            try:
+                held = store.set_progress(job_id, token, fraction, stage)
+            except sqlite3.OperationalError:
+                return  # progress is best effort (a full disk shows in the outcome instead)
+            if not held:
                 os._exit(EXIT_LOST)
 
     try:

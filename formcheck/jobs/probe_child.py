@@ -113,6 +113,8 @@ def _first_frame(stream: Any, packet: Any, limits: dict[str, Any]) -> dict[str, 
 
     try:
         frames = stream.decode(packet)
+    except MemoryError:  # av's ENOMEM is one too: the address-space limit was reached
+        return {"problem": "memory"}
     except av.FFmpegError:
         return {}
     for frame in frames:

@@ -70,13 +70,19 @@ def _run_child(path: Path, limits: UploadLimits) -> dict[str, Any]:
         ) from error
     if done.returncode != 0 or not done.stdout:
         # out of memory (MemoryError, or killed by the address-space limit) or a decoder crash
-        raise ProbeFailedError(
-            "The video needs more memory or time to check than the server allows "
-            f"({limits.probe_memory_bytes / BYTES_PER_MB:.0f} MB): record at a lower "
-            f"resolution, or {REMEDY}."
-        )
+        raise _needs_more(limits)
     facts: dict[str, Any] = json.loads(done.stdout)
+    if facts.get("problem") == "memory":
+        raise _needs_more(limits)
     return facts
+
+
+def _needs_more(limits: UploadLimits) -> ProbeFailedError:
+    return ProbeFailedError(
+        "The video needs more memory or time to check than the server allows "
+        f"({limits.probe_memory_bytes / BYTES_PER_MB:.0f} MB): record at a lower "
+        f"resolution, or {REMEDY}."
+    )
 
 
 def _judge(path: Path, facts: dict[str, Any], limits: UploadLimits) -> VideoInfo:

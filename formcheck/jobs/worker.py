@@ -33,10 +33,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from formcheck.jobs.child import INTERNAL_ERROR, OUTCOME_NAME, SPEC_NAME
+from formcheck.jobs.child import DISK_FULL_ERROR, INTERNAL_ERROR, OUTCOME_NAME, SPEC_NAME
 from formcheck.jobs.config import JobsConfig
 from formcheck.jobs.datadir import DataDir
-from formcheck.jobs.durable import private_dir, rename_durably
+from formcheck.jobs.durable import disk_free_bytes, private_dir, rename_durably
 from formcheck.jobs.store import Claim, JobStore
 from formcheck.jobs.throttle import ThrottledLogger
 
@@ -268,6 +268,8 @@ class WorkerPool:
             reason = f"The analysis took longer than {minutes:.0f} minutes and was stopped."
         elif "error" in outcome:
             reason = str(outcome["error"])
+        elif disk_free_bytes(self._data.root) < self._config.min_free_disk_bytes:
+            reason = DISK_FULL_ERROR  # it could not even write its outcome
         elif exit_code == 0:
             reason = INTERNAL_ERROR  # it ended without a readable outcome
         else:

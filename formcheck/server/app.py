@@ -270,9 +270,7 @@ def _busy(context: ServerContext, client: str) -> ErrorMessage:
             "close one (another tab or device) and try again."
         )
     else:
-        message = (
-            f"The server already has {registry.max_sessions} live sessions; try again later."
-        )
+        message = f"The server already has {registry.max_sessions} live sessions; try again later."
     return ErrorMessage(code="busy", message=message)
 
 

@@ -383,9 +383,7 @@ class SessionRegistry:
         self._clients: dict[str, str] = {}  # session id -> client
         self._lock = threading.Lock()
 
-    def open(
-        self, factory: Callable[[str], LiveSession], client: str = ""
-    ) -> LiveSession | None:
+    def open(self, factory: Callable[[str], LiveSession], client: str = "") -> LiveSession | None:
         """A new session, or None when ``max_sessions`` are open already, or
         ``max_per_client`` for this client."""
         with self._lock:

@@ -93,9 +93,7 @@ def check_nesting(text: str, max_depth: int, what: str, *, toml: bool = False) -
         )
 
 
-def parse_prescription(
-    given: PrescriptionText, exercise: str, max_depth: int = 32
-) -> Prescription:
+def parse_prescription(given: PrescriptionText, exercise: str, max_depth: int = 32) -> Prescription:
     """A prescription file's text (.json as JSON, anything else as TOML), checked against
     the exercise: every override must name a setting of its spec."""
     is_json = given.name.lower().endswith(".json")

@@ -117,7 +117,7 @@ class StreamingForm:
         self._file_bytes = []
         try:
             self._parser.write(chunk)
-        except MultipartParseError as error:
+        except (MultipartParseError, ValueError) as error:  # ValueError: undecodable headers
             raise FormError(
                 "The upload form is malformed (its multipart body cannot be read); send it again."
             ) from error
@@ -135,7 +135,9 @@ class StreamingForm:
 
     def _header_end(self) -> None:
         name = bytes(self._header_field).decode("latin-1").strip().lower()
-        self._headers[name] = bytes(self._header_value).decode("utf-8", "replace")
+        # latin-1 keeps every byte: the parameters are decoded as UTF-8 below (browsers send
+        # non-ASCII file names as raw UTF-8)
+        self._headers[name] = bytes(self._header_value).decode("latin-1")
         self._header_field.clear()
         self._header_value.clear()
 
