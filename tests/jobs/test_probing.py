@@ -3,6 +3,9 @@
 Finding 5: a 700 s raw H.264 stream was accepted as 0.0 s long (the limit was read from the
 container's metadata) and held the only worker for the hour-long job timeout. Finding 6: a
 10000 x 10000 PNG-in-MOV was decoded inside the server while the request waited.
+
+Names that are new with the fix are imported inside the tests using them, so that the
+tests of the findings also run, and fail, against the code before it (0189bef).
 """
 
 from __future__ import annotations
@@ -15,7 +18,6 @@ import pytest
 from formcheck.jobs.config import UploadLimits
 from formcheck.jobs.datadir import DataDir
 from formcheck.jobs.errors import UploadRejectedError
-from formcheck.jobs.probing import ProbeFailedError, measured_duration_s, probe_upload
 from formcheck.jobs.uploads import receive_upload
 from tests.conftest import REPO_ROOT
 from tests.jobs.videos import encode_h264, png_in_mov, raw_h264, streamed_mkv
@@ -82,6 +84,8 @@ def test_the_server_process_never_opens_an_upload_with_a_decoder(
 
 
 def test_frames_and_time_limits_of_the_check(tmp_path: Path, data: DataDir) -> None:
+    from formcheck.jobs.probing import ProbeFailedError, probe_upload
+
     many = streamed_mkv(tmp_path / "many.mkv", seconds=4.0, fps=50)  # 200 frames
     with pytest.raises(UploadRejectedError, match="more than 100 frames"):
         receive(many, data, UploadLimits(max_frames=100))
@@ -90,6 +94,8 @@ def test_frames_and_time_limits_of_the_check(tmp_path: Path, data: DataDir) -> N
 
 
 def test_the_duration_counts_untimed_frames_at_the_stream_rate() -> None:
+    from formcheck.jobs.probing import measured_duration_s
+
     assert measured_duration_s({"packets": 50, "span_s": None, "fps": 25.0}) == 2.0
     assert measured_duration_s({"packets": 50, "span_s": None, "fps": 0.0}) == 2.0  # FFmpeg's 25
     timed = {"packets": 60, "untimed_packets": 10, "span_s": 2.0, "fps": 25.0}

@@ -1,5 +1,9 @@
 """Storing an upload: durably (finding 7), privately (finding 10), never filling the disk
-(finding 3) of issue 15."""
+(finding 3) of issue 15.
+
+Names that are new with the fix are imported inside the tests using them, so that the
+tests of the findings also run, and fail, against the code before it (0189bef).
+"""
 
 from __future__ import annotations
 
@@ -13,8 +17,7 @@ import pytest
 
 from formcheck.jobs.config import UploadLimits
 from formcheck.jobs.datadir import DataDir
-from formcheck.jobs.errors import DiskFullError
-from formcheck.jobs.uploads import DISK_CHECK_BYTES, receive_upload
+from formcheck.jobs.uploads import receive_upload
 from tests.conftest import REPO_ROOT
 
 CLIP = REPO_ROOT / "sample_videos" / "hip_hinge_hips_rise_first.mp4"
@@ -61,6 +64,9 @@ def test_an_old_readable_data_dir_is_made_private(tmp_path: Path) -> None:
 def test_too_little_free_disk_refuses_the_upload_before_and_while_writing(
     tmp_path: Path,
 ) -> None:
+    from formcheck.jobs.errors import DiskFullError
+    from formcheck.jobs.uploads import DISK_CHECK_BYTES
+
     data = DataDir(tmp_path / "data").create()
     free = [10_000_000]
     with CLIP.open("rb") as handle, pytest.raises(DiskFullError, match="10 MB free"):
@@ -85,6 +91,8 @@ def test_too_little_free_disk_refuses_the_upload_before_and_while_writing(
 def test_a_full_disk_while_writing_is_a_disk_full_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from formcheck.jobs.errors import DiskFullError
+
     data = DataDir(tmp_path / "data").create()
     real_write = os.fdopen
 

@@ -3,6 +3,9 @@
 Unit checks of the AccessPolicy, then the real app: a foreign page's upload and live socket
 are refused, a server that needs its token refuses every private route without it and
 accepts the header or the cookie the page trades it for, and a DNS-rebinding Host is refused.
+
+Names that are new with the fix are imported inside the tests using them, so that the
+tests of the findings also run, and fail, against the code before it (0189bef).
 """
 
 from __future__ import annotations
@@ -24,13 +27,7 @@ from starlette.datastructures import Headers
 from starlette.websockets import WebSocketDisconnect
 
 from formcheck.jobs.config import JobsConfig
-from formcheck.server.access import (
-    COOKIE_NAME,
-    AccessPolicy,
-    TokenMissingError,
-    resolve_token,
-)
-from formcheck.server.config import ServerConfig, is_loopback
+from formcheck.server.config import ServerConfig
 
 LOOPBACK = "http://127.0.0.1"
 WS_URL = "ws://127.0.0.1/ws/live"
@@ -57,6 +54,9 @@ def photo() -> bytes:
 
 
 def test_loopback_names_only_while_bound_to_loopback() -> None:
+    from formcheck.server.access import AccessPolicy
+    from formcheck.server.config import is_loopback
+
     bound_here = AccessPolicy.from_config(ServerConfig(allowed_hosts=["box.lan"]), None)
     for host in ("127.0.0.1:8000", "localhost", "[::1]:8000", "box.lan:8000"):
         assert bound_here.host_allowed(host), host
@@ -67,6 +67,8 @@ def test_loopback_names_only_while_bound_to_loopback() -> None:
 
 
 def test_state_changes_and_sockets_need_the_servers_own_origin() -> None:
+    from formcheck.server.access import AccessPolicy
+
     policy = AccessPolicy(None, allowed_origins=["https://app.example"])
     host = {"host": "127.0.0.1:8000"}
     assert policy.check(scope("POST", origin="http://127.0.0.1:8000", **host)) is None
@@ -85,6 +87,8 @@ def test_state_changes_and_sockets_need_the_servers_own_origin() -> None:
 
 
 def test_the_token_comes_as_a_bearer_header_or_the_cookie() -> None:
+    from formcheck.server.access import COOKIE_NAME, AccessPolicy
+
     policy = AccessPolicy(TOKEN)
     assert policy.authenticated(Headers({"authorization": f"Bearer {TOKEN}"}))
     assert policy.authenticated(Headers({"cookie": f"a=b; {COOKIE_NAME}={policy.cookie_value}"}))
@@ -100,6 +104,8 @@ def test_the_token_comes_as_a_bearer_header_or_the_cookie() -> None:
 
 
 def test_a_token_is_generated_once_into_the_data_dir(tmp_path: Path) -> None:
+    from formcheck.server.access import TokenMissingError, resolve_token
+
     config = ServerConfig(host="0.0.0.0", jobs=JobsConfig(data_dir=tmp_path / "data"))
     first = resolve_token(config)
     assert first.source == "generated" and first.value and len(first.value) >= 40
@@ -188,6 +194,8 @@ def test_without_the_token_only_the_page_and_public_descriptions_answer(
 
 @pytest.mark.slow  # needs the pose model
 def test_the_page_trades_the_token_for_a_private_cookie(guarded: tuple[TestClient, str]) -> None:
+    from formcheck.server.access import COOKIE_NAME
+
     client, token = guarded
     signed_in = client.post("/api/auth", headers={"Authorization": f"Bearer {token}"})
     assert signed_in.status_code == 204

@@ -549,6 +549,7 @@ def test_a_burst_of_uploads_meets_the_quota(fresh_client: TestClient) -> None:
     created = [a for a in answers if a.status_code == 201]
     refused = [a for a in answers if a.status_code == 429]
     assert len(created) + len(refused) == REPEATS, [a.text for a in answers]
+    assert refused, f"{REPEATS} uploads in a burst made {len(created)} jobs"
     quota = JobsConfig(data_dir=Path("x")).max_active_jobs_per_owner
     finished = stored_jobs(fresh_client)["done"] + stored_jobs(fresh_client)["failed"]
     assert quota <= len(created) <= quota + finished

@@ -7,6 +7,9 @@ frame ``internal`` with a full traceback logged each time; a deeply nested JSON 
 raised RecursionError.
 
 The app-level tests set their limits through FORMCHECK_* variables, as an operator would.
+
+Names that are new with the fix are imported inside the tests using them, so that the
+tests of the findings also run, and fail, against the code before it (0189bef).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -24,15 +28,11 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-from formcheck.jobs.throttle import ThrottledLogger
 from formcheck.server.config import ServerConfig
 from formcheck.server.frames import FrameError
-from formcheck.server.live_guard import (
-    LiveGuard,
-    MessageTooDeepError,
-    check_nesting,
-    nesting_depth,
-)
+
+if TYPE_CHECKING:
+    from formcheck.server.live_guard import LiveGuard
 
 LOOPBACK = "http://127.0.0.1"
 WS_URL = "ws://127.0.0.1/ws/live"
@@ -56,6 +56,9 @@ class Clock:
 
 
 def guard(clock: Clock, **settings: object) -> LiveGuard:
+    from formcheck.jobs.throttle import ThrottledLogger
+    from formcheck.server.live_guard import LiveGuard
+
     config = ServerConfig(**settings)  # type: ignore[arg-type]
     return LiveGuard(config, "s1", ThrottledLogger(logging.getLogger("test"), 60.0), clock)
 
@@ -64,6 +67,8 @@ def guard(clock: Clock, **settings: object) -> LiveGuard:
 
 
 def test_nesting_is_measured_outside_strings_and_comments() -> None:
+    from formcheck.server.live_guard import MessageTooDeepError, check_nesting, nesting_depth
+
     assert nesting_depth('{"a": [1, {"b": 2}]}') == 3
     assert nesting_depth('{"a": "[[[[[[", "b": "\\"[[["}') == 1
     assert nesting_depth("x = 1 # [[[[[[\n[t]\ny = '[[[['", toml=True) == 1
@@ -113,6 +118,8 @@ def test_internal_errors_in_a_row_close_the_session() -> None:
 
 
 def test_tracebacks_are_throttled_per_key(caplog: pytest.LogCaptureFixture) -> None:
+    from formcheck.jobs.throttle import ThrottledLogger
+
     clock = Clock()
     errors = ThrottledLogger(logging.getLogger("formcheck.test"), 60.0, clock)
     with caplog.at_level(logging.ERROR):

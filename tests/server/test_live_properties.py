@@ -8,7 +8,8 @@ truncated images, a picture claiming 60000 px), finish. Whatever arrives, the se
 - answers every message with exactly one message of the protocol (validated against the
   pydantic models), and never with ``internal``;
 - echoes a frame's ``seq`` in its answer;
-- answers a real JPEG with a good timestamp, during a set, with a frame result;
+- answers a real JPEG with a good timestamp, during a set, with a frame result, and one
+  whose timestamp leaps or goes back with ``bad_timestamp`` (never a broken session);
 - keeps the connection open.
 
 Bounded (a few dozen examples) to stay within the suite's time budget in CI.
@@ -59,6 +60,7 @@ def claimed_huge_jpeg() -> bytes:
 
 
 PAYLOADS = st.one_of(
+    st.integers(0, 255).map(jpeg),  # listed twice: a real picture half of the time
     st.integers(0, 255).map(jpeg),
     st.binary(max_size=300),
     st.integers(0, 255).map(lambda level: jpeg(level)[: 20 + level]),
@@ -66,8 +68,13 @@ PAYLOADS = st.one_of(
     st.just(b"\x89PNG\r\n\x1a\n" + b"\x00" * 40),
 )
 ODD_FLOATS = st.one_of(
+    st.sampled_from([0.0, -1.0, 1e300, -1e300, 2.0**53, float("nan"), float("inf")]),
     st.floats(allow_nan=True, allow_infinity=True),
-    st.sampled_from([0.0, -1.0, 1e300, -1e300, 2.0**53]),
+)
+JUMPS = st.one_of(
+    st.sampled_from([1e300, 1e18, 2.0**53, -1e300, -5_000.0]),
+    st.floats(min_value=1e6, max_value=1e300),
+    st.floats(min_value=-1e300, max_value=-1.0),
 )
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
@@ -84,13 +91,16 @@ PRESCRIPTIONS = st.one_of(
     st.just({"name": "rx.toml", "text": 'reps = 6\ntempo = "3-1-2"\n'}),
     st.just({"name": "rx.json", "text": json.dumps({"overrides": {"checks.nope": 1}})}),
 )
-STARTS = st.fixed_dictionaries(
-    {"type": st.just("start"), "exercise": st.sampled_from(EXERCISES)},
-    optional={
-        "height_cm": st.one_of(st.none(), st.floats(allow_nan=False), st.integers()),
-        "prescription": PRESCRIPTIONS,
-        "surprise": JSON_VALUES,
-    },
+STARTS = st.one_of(
+    st.just({"type": "start", "exercise": "hip_hinge"}),  # a set begins often
+    st.fixed_dictionaries(
+        {"type": st.just("start"), "exercise": st.sampled_from(EXERCISES)},
+        optional={
+            "height_cm": st.one_of(st.none(), st.floats(allow_nan=False), st.integers()),
+            "prescription": PRESCRIPTIONS,
+            "surprise": JSON_VALUES,
+        },
+    ),
 )
 
 
@@ -159,6 +169,17 @@ class LiveProtocol(RuleBasedStateMachine):
         reply = self.answer()
         assert (reply["type"], reply["seq"]) == ("frame", seq), reply
         self.last_t_ms = t_ms
+
+    @precondition(lambda self: self.in_set)
+    @rule(seq=st.integers(0, 2**32 - 1), jump_ms=JUMPS, level=st.integers(0, 255))
+    def jumping_frame(self, seq: int, jump_ms: float, level: int) -> None:
+        """A real picture whose capture time leaps (a client clock gone wrong)."""
+        t_ms = (self.last_t_ms or 0.0) + jump_ms
+        self.ws.send_bytes(HEADER.pack(seq, t_ms) + jpeg(level))
+        reply = self.answer()
+        assert reply["seq"] == seq, reply
+        if reply.get("code") != "bad_timestamp":
+            self.last_t_ms = t_ms
 
     @invariant()
     def still_open(self) -> None:

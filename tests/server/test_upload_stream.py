@@ -4,6 +4,9 @@ Against the real app under uvicorn on loopback: 45 clients (more than anyio's 40
 threads) each send an upload's first 100 bytes and then one byte a second. The server must
 go on answering /api/health and live starts meanwhile, refuse the uploads beyond its caps at
 once (429 with Retry-After), and cut off a stalled or trickling upload (408) keeping nothing.
+
+Names that are new with the fix are imported inside the tests using them, so that the
+tests of the findings also run, and fail, against the code before it (0189bef).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import pytest
 import websockets.sync.client
 
 from formcheck.jobs.config import JobsConfig
-from formcheck.server.config import ClientLimits, ServerConfig
+from formcheck.server.config import ServerConfig
 from formcheck.server.upload_stream import StreamingForm
 from tests.background_server import BackgroundServer
 
@@ -31,6 +34,7 @@ ANSWER_WITHIN_S = 10.0  # a server that answers at all answers in milliseconds
 DECLARED_BYTES = 10_000_000
 BOUNDARY = "slowpoke"
 HEAD_BYTES = 100
+MAX_UPLOADS_IN_PROGRESS_PER_CLIENT = 2  # ClientLimits' default
 
 
 def test_form_headers_in_utf8_are_read() -> None:
@@ -130,13 +134,15 @@ def test_slow_uploads_do_not_freeze_the_server(server: BackgroundServer) -> None
         for client in clients:
             client.close()
     refused = [a for a in answers if a.startswith("HTTP/1.1 429")]
-    assert len(refused) >= SLOW_CLIENTS - ClientLimits().max_uploads_in_progress_per_client
+    assert len(refused) >= SLOW_CLIENTS - MAX_UPLOADS_IN_PROGRESS_PER_CLIENT
     assert all("retry-after: " in a.lower() for a in refused)
     assert all('"code":"busy"' in a.replace(" ", "") for a in refused)
 
 
 @pytest.fixture
 def impatient(tmp_path: Path, model_path: Path) -> Iterator[BackgroundServer]:
+    from formcheck.server.config import ClientLimits
+
     clients = ClientLimits(upload_idle_timeout_s=1.0, upload_min_bytes_per_s=1_000,
                            upload_rate_grace_s=2.0)  # fmt: skip
     config = ServerConfig(clients=clients, jobs=JobsConfig(data_dir=tmp_path / "data"))
