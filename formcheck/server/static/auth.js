@@ -4,19 +4,23 @@
 // cookie says how to get in. See formcheck/server/access.py.
 "use strict";
 
-(async () => {
+async function signInFromAddress() {
   const match = location.hash.match(/(?:^#|&)token=([^&]+)/);
-  if (match) {
-    await fetch("/api/auth", {
-      method: "POST",
-      headers: { Authorization: `Bearer ${decodeURIComponent(match[1])}` },
-    });
-    location.replace(location.pathname + location.search);  // the token leaves the address
-    return;
-  }
+  if (!match) return false;
+  await fetch("/api/auth", {
+    method: "POST",
+    headers: { Authorization: `Bearer ${decodeURIComponent(match[1])}` },
+  });
+  location.replace(location.pathname + location.search);  // the token leaves the address
+  return true;
+}
+
+(async () => {
+  if (await signInFromAddress()) return;
   const status = await (await fetch("/api/auth", { cache: "no-store" })).json();
   if (status.token_required && !status.authenticated) {
     const note = document.createElement("p");
+    note.id = "auth-needed";
     note.className = "error";
     note.setAttribute("role", "alert");
     note.textContent = "This server needs its access token: open the link that " +
@@ -24,3 +28,4 @@
     document.body.prepend(note);
   }
 })();
+window.addEventListener("hashchange", signInFromAddress);  // the link pasted into this tab
