@@ -13,8 +13,8 @@ from pydantic import ValidationError
 
 from formcheck.analyzers.summary import summary_line
 from formcheck.errors import FormcheckError
-from formcheck.jobs.child import PRIVATE_UMASK
 from formcheck.jobs.config import BYTES_PER_MB, JobsConfig
+from formcheck.jobs.durable import PRIVATE_UMASK
 from formcheck.server.config import ServerConfig, is_loopback
 from formcheck.server.messages import FrameResult, SummaryMessage
 from formcheck.settings import AnalysisSettings

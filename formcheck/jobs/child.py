@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from formcheck.errors import FormcheckError
-from formcheck.jobs.durable import fsync_tree, is_disk_full, write_durably
+from formcheck.jobs.durable import PRIVATE_UMASK, fsync_tree, is_disk_full, write_durably
 from formcheck.jobs.store import JobStore
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,6 @@ SPEC_NAME = ".job.json"
 OUTCOME_NAME = ".outcome.json"
 EXIT_ORPHANED = 70  # the run's parent process died
 EXIT_LOST = 71  # the job was taken from this run
-PRIVATE_UMASK = 0o077  # files 0600, folders 0700
 INTERNAL_ERROR = (
     "The analysis failed because of an internal error; try again, and report it if it "
     "happens again."

@@ -15,6 +15,7 @@ from pathlib import Path
 
 PRIVATE_DIR_MODE = 0o700
 PRIVATE_FILE_MODE = 0o600
+PRIVATE_UMASK = 0o077  # what a process creating private files runs with: 0600 and 0700
 DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
 TEMP_MARK = ".tmp-"
 

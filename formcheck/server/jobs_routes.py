@@ -24,6 +24,7 @@ first one made, without a second job.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from pathlib import Path, PurePath
 from typing import Any
@@ -437,8 +438,8 @@ def jobs_router(
                 HTTP_TOO_MANY_REQUESTS,
                 "rate_limited",
                 f"You have started {clients.uploads_per_hour} uploads in the last hour, the "
-                f"most allowed; try again in {wait_s / 60:.0f} minutes.",
-                round(wait_s),
+                f"most allowed; try again in {math.ceil(wait_s)} s.",
+                math.ceil(wait_s),
             )
         return None
 
