@@ -25,9 +25,10 @@ Flat memory: the server's resident memory swings by some 150 MB as the four sess
 and end (each builds its own pose graph), so it is sampled every second and judged on its
 trend after the warm-up (the first fifth of the run): the least-squares slope within
 +-5 MB per minute (under 50 MB over 10 minutes; the fit's own noise at this sampling is
-about +-2 MB per minute; the leak fixed here kept about 30 MB per round of four sessions,
-at this load three rounds a minute), and the last minute's median within 50 MB of the
-first minute's after the warm-up. Per-minute medians are printed.
+about +-2 MB per minute; the leak fixed here kept about 30 MB per round of four sessions
+in tests/server/test_memory.py, and this load runs about three rounds a minute), and the
+last minute's median within 50 MB of the first minute's after the warm-up. Per-minute
+medians are printed.
 
 The machine's load average is printed at the start and the end: on a shared machine the
 latencies stretch with it.
