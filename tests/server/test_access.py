@@ -96,9 +96,9 @@ def test_the_token_comes_as_a_bearer_header_or_the_cookie() -> None:
     for wrong in ({"authorization": "Bearer nope"}, {"cookie": f"{COOKIE_NAME}=nope"}, {}):
         assert not policy.authenticated(Headers(wrong))
     host = {"host": "127.0.0.1"}
-    assert policy.check(scope("GET", path="/api/jobs/x", **host)) == (
-        401, "unauthorized", policy.check(scope("GET", path="/ws/x", **host))[2],  # type: ignore[index]
-    )  # fmt: skip
+    for private in ("/api/jobs/x", "/jobs/x", "/ws/live"):
+        refusal = policy.check(scope("GET", path=private, **host))
+        assert refusal is not None and refusal[:2] == (401, "unauthorized"), private
     for public in ("/", "/static/app.js", "/api/health", "/api/exercises", "/openapi.json"):
         assert policy.check(scope("GET", path=public, **host)) is None, public
 
