@@ -13,7 +13,7 @@ os.environ.setdefault("GLOG_minloglevel", "2")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from formcheck.errors import FormcheckError
-from formcheck.jobs.config import BYTES_PER_MB, JobsConfig, UploadLimits
+from formcheck.jobs.config import BYTES_PER_MB, DEFAULT_DATA_DIR, JobsConfig, UploadLimits
 
 DEFAULT_OUT_ROOT = Path("out")
 DEFAULT_REAL_VIDEOS = Path("..") / "shared" / "videos"
@@ -223,9 +223,9 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from formcheck.live_cli import jobs_config_from_args, serve_main
+    from formcheck.live_cli import serve_main, server_config_from_args
 
-    return serve_main(args.host, args.port, jobs_config_from_args(args))
+    return serve_main(server_config_from_args(args))
 
 
 def cmd_live(args: argparse.Namespace) -> int:
@@ -287,12 +287,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="PoseLandmarker .task bundle to use")
     p.set_defaults(handler=cmd_eval)
 
-    p = sub.add_parser("serve", help="start the web app for live feedback and uploads")
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--data-dir", default=str(DEFAULT_OUT_ROOT / "server"),
-                   help="jobs database, uploads and reports (default out/server)")
+    p = sub.add_parser(
+        "serve",
+        help="start the web app for live feedback and uploads",
+        description="Every setting can also come from FORMCHECK_* environment variables "
+        "(see README, 'Running it for others'); these options override them. The access "
+        "token is never an option (it would show in the process list): FORMCHECK_TOKEN, or "
+        "generated into the data directory.",
+    )
+    p.add_argument("--host", help="address to listen on (default 127.0.0.1: this machine "
+                   "only; anything else requires the access token)")
+    p.add_argument("--port", type=int, help="port (default 8000)")
+    p.add_argument("--data-dir", help="jobs database, uploads, reports and the access token "
+                   f"(default {DEFAULT_DATA_DIR})")
     p.add_argument("--workers", type=int, help="analyses at once (default: one per two cores)")
+    p.add_argument("--require-token", action="store_true", default=None,
+                   help="require the access token on this machine too (shared machines)")
+    p.add_argument("--allowed-origin", action="append", metavar="URL",
+                   help="another web origin whose pages may use this server (repeatable)")
+    p.add_argument("--max-sessions", type=int, help="live sessions at once (default 4)")
     limits, keep_days = UploadLimits(), JobsConfig.model_fields["retention_days"].default
     max_mb = limits.max_upload_bytes / BYTES_PER_MB
     p.add_argument("--max-upload-mb", type=float,

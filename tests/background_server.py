@@ -17,13 +17,18 @@ class BackgroundServer:
     """``create_app(config)`` served until the ``with`` block ends; ``url`` has no
     trailing slash."""
 
-    def __init__(self, model_path: Path, config: ServerConfig | None = None) -> None:
+    def __init__(
+        self, model_path: Path, config: ServerConfig | None = None, job_fn: str | None = None
+    ) -> None:
         import uvicorn
 
         from formcheck.server.app import create_app
 
         config = config or ServerConfig()
-        self.app = create_app(config, model=model_path)
+        if job_fn is None:
+            self.app = create_app(config, model=model_path)
+        else:
+            self.app = create_app(config, model=model_path, job_fn=job_fn)
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.bind(("127.0.0.1", 0))
         self.port = self._socket.getsockname()[1]

@@ -3,7 +3,7 @@
 ``options``: ``steps`` progress steps of ``step_s`` seconds each; ``marker_dir`` gets one
 ``<attempt-start>`` file per run started and ``finished`` lines per run that returned;
 ``fail`` makes the run raise a FormcheckError with that message; ``crash`` makes it raise
-a plain exception.
+a plain exception; ``vanish`` ends the process at once, leaving no outcome.
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ def slow_job(
         raise FormcheckError(str(options["fail"]))
     if options.get("crash"):
         raise RuntimeError("boom")
+    if options.get("vanish"):
+        os._exit(0)
     progress(1.0, "working")
     (out_dir / "report.html").write_text(f"<p>{upload.stat().st_size}</p>", encoding="utf-8")
     if marker_dir is not None:

@@ -1,4 +1,5 @@
-"""Settings of uploads and jobs, with units in every name."""
+"""Settings of uploads and jobs, with units in every name (read by the server's settings,
+``formcheck.server.config.ServerConfig``, from FORMCHECK_JOBS__* variables too)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,21 @@ from pydantic import BaseModel, ConfigDict, Field
 BYTES_PER_MB = 1_000_000
 CORES_PER_WORKER = 2  # one analysis keeps about two cores busy (decode + pose + drawing)
 MAX_DEFAULT_WORKERS = 4
+DEFAULT_DATA_DIR = Path("out/server")
+# 4096 x 4096: any 4K recording in either orientation (3840 x 2160, 4096 x 2160); an 8K
+# frame (33 MP) takes 100 MB per RGB copy and gains nothing (frames are shrunk to 1280 px
+# before the pose model sees them).
+DEFAULT_MAX_PIXELS = 4096 * 4096
+# Ten minutes at 60 fps: the analysis costs per frame, so a slow-motion or lying file is
+# bounded by its frames as well as its duration.
+DEFAULT_MAX_FRAMES = 36_000
+# FFmpeg's format names (InputContainer.format.name) of what phones, cameras and editors
+# write: MP4/MOV/3GP, Matroska/WebM, AVI and MPEG-TS (camcorders' .mts). Raw elementary
+# streams (.h264) carry no timestamps, images and everything else are refused.
+DEFAULT_CONTAINERS = ("mov,mp4,m4a,3gp,3g2,mj2", "matroska,webm", "avi", "mpegts")
+# Decoders (codec names) of camera and phone video; still-image codecs (png, gif, bmp...)
+# and exotic ones are refused before anything is decoded.
+DEFAULT_CODECS = ("h264", "hevc", "vp8", "vp9", "av1", "libdav1d", "mpeg4", "mjpeg", "prores")
 
 
 def default_workers() -> int:
@@ -24,13 +40,34 @@ class UploadLimits(BaseModel):
     max_upload_bytes: int = Field(
         500 * BYTES_PER_MB, ge=1, description="larger uploads are refused while being received"
     )
-    max_duration_s: float = Field(600.0, gt=0, description="longer videos are refused")
+    max_duration_s: float = Field(
+        600.0, gt=0, description="longer videos are refused (counted from the frames' timestamps)"
+    )
+    max_frames: int = Field(
+        DEFAULT_MAX_FRAMES, ge=2, description="videos with more frames are refused"
+    )
+    max_pixels: int = Field(
+        DEFAULT_MAX_PIXELS, ge=64 * 64, description="larger pictures (width x height) are refused"
+    )
+    allowed_containers: tuple[str, ...] = Field(
+        DEFAULT_CONTAINERS, description="FFmpeg format names accepted"
+    )
+    allowed_codecs: tuple[str, ...] = Field(DEFAULT_CODECS, description="video codecs accepted")
+    probe_timeout_s: float = Field(
+        60.0, gt=0, description="the check of an upload (a child process) is stopped after this"
+    )
+    probe_memory_bytes: int = Field(
+        2_000_000_000,
+        ge=200 * BYTES_PER_MB,
+        description="address space of the process checking an upload (a picture bomb fails "
+        "there, not in the server)",
+    )
 
 
 class JobsConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    data_dir: Path = Field(Path("data"), description="jobs database, uploads and reports")
+    data_dir: Path = Field(DEFAULT_DATA_DIR, description="jobs database, uploads and reports")
     limits: UploadLimits = UploadLimits()
     workers: int = Field(default_factory=default_workers, ge=1, description="jobs at once")
     retention_days: float = Field(
@@ -48,4 +85,22 @@ class JobsConfig(BaseModel):
     poll_interval_s: float = Field(0.5, gt=0, description="idle workers look for jobs this often")
     progress_interval_s: float = Field(
         0.5, gt=0, description="progress is written to the database at most this often"
+    )
+    min_free_disk_bytes: int = Field(
+        1_000 * BYTES_PER_MB,
+        ge=0,
+        description="uploads are refused (507) when they would leave less free space on the "
+        "data directory's disk: room for running analyses' videos and the database",
+    )
+    max_active_jobs_per_owner: int = Field(
+        5, ge=1, description="queued and running jobs one client may have at once (429 beyond)"
+    )
+    supervise_interval_s: float = Field(
+        1.0, gt=0, description="dead worker threads are restarted and lost jobs requeued this often"
+    )
+    record_retry_max_s: float = Field(
+        30.0,
+        gt=0,
+        description="a job's outcome that cannot be written (full disk) is retried with "
+        "growing pauses up to this long each",
     )

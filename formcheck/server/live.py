@@ -31,6 +31,7 @@ from formcheck.analyzers import (
     Prescription,
     RepCompleted,
     SetupHint,
+    get_analyzer,
     get_spec,
 )
 from formcheck.analyzers.events import Phase
@@ -178,9 +179,11 @@ class LiveSession:
     def start(self, message: StartMessage, prescription: Prescription | None) -> StartedMessage:
         """Begin a set (ending any set in progress without a report).
 
-        Raises UnknownExerciseError for an exercise no analyzer has.
+        Raises UnknownExerciseError for an exercise no analyzer has, PrescriptionError for a
+        prescription that does not fit it (checked now, not when the set begins).
         """
         spec = get_spec(message.exercise)
+        get_analyzer(message.exercise, prescription)
         if self._estimator is None:
             self._estimator = self._warm(self._estimator_factory())
         self._start = message
@@ -361,27 +364,39 @@ class LiveSession:
         return [[round(float(x), COORD_DIGITS), round(float(y), COORD_DIGITS)] for x, y in points]
 
 class SessionRegistry:
-    """The live sessions open now, so none leaks and their number is capped."""
+    """The live sessions open now, so none leaks and their number is capped, in total and
+    per client."""
 
-    def __init__(self, max_sessions: int) -> None:
+    def __init__(self, max_sessions: int, max_per_client: int | None = None) -> None:
         self.max_sessions = max_sessions
+        self.max_per_client = max_per_client or max_sessions
         self._sessions: dict[str, LiveSession] = {}
+        self._clients: dict[str, str] = {}  # session id -> client
         self._lock = threading.Lock()
 
-    def open(self, factory: Callable[[str], LiveSession]) -> LiveSession | None:
-        """A new session, or None when ``max_sessions`` are open already."""
+    def open(self, factory: Callable[[str], LiveSession], client: str = "") -> LiveSession | None:
+        """A new session, or None when ``max_sessions`` are open already, or
+        ``max_per_client`` for this client."""
         with self._lock:
             if len(self._sessions) >= self.max_sessions:
+                return None
+            if sum(1 for c in self._clients.values() if c == client) >= self.max_per_client:
                 return None
             session_id = uuid.uuid4().hex[:12]
             session = factory(session_id)
             self._sessions[session_id] = session
+            self._clients[session_id] = client
             return session
+
+    def count_for(self, client: str) -> int:
+        with self._lock:
+            return sum(1 for c in self._clients.values() if c == client)
 
     def release(self, session: LiveSession) -> None:
         """Forget the session (the caller closes it)."""
         with self._lock:
             self._sessions.pop(session.session_id, None)
+            self._clients.pop(session.session_id, None)
 
     def __len__(self) -> int:
         with self._lock:

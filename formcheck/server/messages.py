@@ -167,7 +167,9 @@ class ErrorMessage(_Message):
         "frame_too_large",
         "not_started",
         "bad_start",
+        "bad_timestamp",
         "busy",
+        "timeout",
         "internal",
     ]
     message: str
@@ -187,7 +189,10 @@ class ExerciseOut(_Message):
 
 
 class HealthOut(_Message):
-    status: Literal["ok"] = "ok"
+    status: Literal["ok", "degraded"] = Field(
+        "ok", description="degraded (HTTP 503) when something listed in problems is wrong"
+    )
+    problems: list[str] = Field(default_factory=list, description="what is wrong, in words")
     version: str
     model_source: str
     sessions: int = Field(description="live sessions open now")

@@ -242,7 +242,7 @@ def test_no_faults_is_said_only_when_every_check_was_judged() -> None:
         reps=[rep(1)],
         not_judged=[
             {"code": "spine_rounded", "reason": "no_reference", "reps": [1],
-             "advice": "Film three or more reps."}  # fmt: skip
+             "advice": "Film three or more reps."}
         ],
         reference={"kind": "first_reps", "exercise": "hip_hinge", "reps": [1]},
     )

@@ -32,6 +32,8 @@ from tests.reports import assert_valid_report
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = REPO_ROOT / "sample_videos"
 JPEG_QUALITY = 95  # as the page sends them (static/app.js)
+# The test client speaks to the app as 127.0.0.1: the server answers loopback names only.
+WS_URL = "ws://127.0.0.1/ws/live"
 CLIP_FPS = 30
 MS_PER_S = 1000.0
 EXERCISE = "hip_hinge"
@@ -83,7 +85,9 @@ def jpeg_frames(video: Path) -> Iterator[tuple[float, bytes]]:
 def client(model_path: Path) -> Iterator[TestClient]:
     from formcheck.server.app import create_app
 
-    with TestClient(create_app(ServerConfig(), model=model_path)) as test_client:
+    with TestClient(
+        create_app(ServerConfig(), model=model_path), base_url="http://127.0.0.1"
+    ) as test_client:
         yield test_client
 
 
@@ -93,7 +97,7 @@ def stream_clip(client: TestClient, video: Path) -> dict[str, Any]:
     cues: list[dict[str, Any]] = []
     max_reps = 0
     blank = cv2.imencode(".jpg", np.full(WALL_SHAPE, WALL_LEVEL, dtype=np.uint8))[1].tobytes()
-    with client.websocket_connect("/ws/live") as ws, client.websocket_connect("/ws/live") as other:
+    with client.websocket_connect(WS_URL) as ws, client.websocket_connect(WS_URL) as other:
         for socket in (ws, other):
             socket.send_text(json.dumps({"type": "start", "exercise": EXERCISE}))
             assert socket.receive_json()["type"] == "started"
