@@ -27,18 +27,20 @@ import numpy as np
 from formcheck.evaluation.synthetic import EvalClip, SynthClipResult, evaluate_clip
 
 TIER = "real-use"
-# Per exercise: the fault kinds judged, clips per fault (onsets in order, single-rep first),
-# and correct clips (the first SINGLE_REP_CORRECT of them a single rep).
-PLAN_FAULT_ONSETS = ("single", "first", "first", "later")
 SINGLE = "single"
 FIRST = "first"
 LATER = "later"
-PLAN: dict[str, tuple[tuple[str, ...], int]] = {
+# Per exercise: the fault kinds judged, the onsets of each fault's clips (a single-rep clip,
+# then clips of 2-5 reps with the fault from rep 1 or from a later rep: from rep 1 in at
+# least half of them), and how many correct clips (the first SINGLE_REP_CORRECT of them a
+# single rep). Sized for 2 shared cores: about 40 clips, 20 000 frames.
+PLAN: dict[str, tuple[tuple[str, ...], tuple[str, ...], int]] = {
     "hip_hinge": (
         ("lumbar_flexion", "lumbar_extension", "hips_rise_first", "knee_dominant", "knee_first"),
-        8,
+        (SINGLE, FIRST, FIRST, LATER),
+        6,
     ),
-    "squat": (("lumbar_flexion", "hips_rise_first", "knee_first"), 4),
+    "squat": (("lumbar_flexion", "hips_rise_first", "knee_first"), (SINGLE, FIRST, LATER), 3),
 }
 SINGLE_REP_CORRECT = 2
 TARGET_CODES: dict[str, tuple[str, ...]] = {
@@ -76,8 +78,8 @@ def real_use_set(seed: int, exercises: frozenset[str] | None = None) -> list[Rea
 
     rng = np.random.default_rng(seed)
     clips = []
-    for exercise, (kinds, correct) in PLAN.items():
-        rows: list[tuple[str, str]] = [(k, o) for k in kinds for o in PLAN_FAULT_ONSETS]
+    for exercise, (kinds, onsets, correct) in PLAN.items():
+        rows: list[tuple[str, str]] = [(k, o) for k in kinds for o in onsets]
         rows += [("", SINGLE if i < SINGLE_REP_CORRECT else "") for i in range(correct)]
         bodies = rng.permutation(len(rows)) % len(BODY_SHAPES)
         clothes = rng.permutation(len(rows)) % len(CLOTHING)

@@ -27,7 +27,7 @@ def _sphere() -> tuple[F64, I64]:
             a = r * SPHERE_SEGMENTS + s
             b = r * SPHERE_SEGMENTS + (s + 1) % SPHERE_SEGMENTS
             c, d = a + SPHERE_SEGMENTS, b + SPHERE_SEGMENTS
-            tris += [(a, c, b), (b, c, d)]
+            tris += [(a, b, c), (b, d, c)]
     return verts.reshape(-1, 3), np.array(tris, dtype=np.int64)
 
 
