@@ -276,7 +276,11 @@ def run_real_use_eval(
 ) -> dict[str, Any]:
     from formcheck.evaluation.runner import _run_parallel as run_parallel
     from formcheck.evaluation.summary import summarize_synthetic
+    from formcheck.synth.mesh_source import ensure_mesh_data
 
+    # Fetch once, before the workers start (an OpenGL context is made in each worker only:
+    # one made here would be inherited, broken, by forked workers).
+    ensure_mesh_data(log=log)
     clips = real_use_set(seed, exercises)
     cache = cache_dir / f"{TIER}_{seed}"
     cache.mkdir(parents=True, exist_ok=True)
