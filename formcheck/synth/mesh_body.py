@@ -265,8 +265,8 @@ class MeshBody:
 
     def __init__(self, params: MeshShapeParams, data_dir: Path | None = None) -> None:
         self.params = params
-        base = _base_mesh(data_dir if data_dir is not None else ensure_mesh_data())
         directory = data_dir if data_dir is not None else ensure_mesh_data()
+        base = _base_mesh(directory)
         verts = base.vertices_dm.copy()
         for name, w in macro_target_weights(params).items():
             idx, delta = _target(directory, name)
@@ -276,7 +276,6 @@ class MeshBody:
         scale = params.height_m / float(skin[:, 1].max() - skin[:, 1].min())
         floor = float(skin[:, 1].min())
         world = (world - np.array([0.0, floor, 0.0])) * scale
-        self.rest_all = world
         self.rest = world[: base.n_skin].copy()
         self.quads = base.quads
         self.triangles = np.concatenate([base.quads[:, [0, 1, 2]], base.quads[:, [0, 2, 3]]])
