@@ -68,7 +68,7 @@ class PhaseSpec(_Strict):
     joint_fit_rms_max_fraction: float
     count_returning_rep_at_end: bool
     glitch_max_s: float
-    glitch_max_frames: int
+    glitch_max_frame_count: int
 
     @field_validator("primary_signal")
     @classmethod

@@ -548,7 +548,7 @@ class Analyzer(Generic[C]):
         if cycle.return_s - cycle.leave_s < phase.glitch_max_s:
             return True
         frames = sum(cycle.leave_s <= t <= cycle.return_s for t in self._buffer.t_s)
-        return frames < phase.glitch_max_frames
+        return frames < phase.glitch_max_frame_count
 
     def _update_hold(self, t_s: float, depth: float) -> list[Event]:
         hold = self.spec.hold
