@@ -80,6 +80,10 @@ class HipHingeChecks(BaseModel):
     hip_knee_ratio_min: float
     trunk_at_depth_min_deg: float
     knee_range_squat_min_deg: float
+    hinge_knee_min_deg: float
+    hinge_knee_max_deg: float
+    hinge_ratio_min: float
+    hinge_trunk_max_deg: float
     knee_share_ratio_drop_max: float
     knee_share_gain_min_deg: float
     chest_drop_max_deg: float
@@ -364,9 +368,12 @@ class HipHingeAnalyzer(Analyzer[HipHingeChecks]):
         return exceeds(HIPS_RISE_FIRST, metrics["rise_lead_pct"], c.rise_lead_max_pct * scale, "%")
 
     def _knee_dominant(self, metrics: Mapping[str, float]) -> Condition:
-        """A squat pattern: an upright trunk with deep knees, the knees bending more than
-        the hips, or the hip/knee share shifting well towards the knees from the person's
-        own first rep (their knees bending much more while the hips do less)."""
+        """A squat pattern, judged on the rep itself: an upright trunk with deep knees, the
+        knees bending more than the hips, or, in a hinge that does not pull from the floor
+        (knees bent ``hinge_knee_min_deg``-``hinge_knee_max_deg``) with the chest up (trunk
+        under ``hinge_trunk_max_deg``), the hips bending less than ``hinge_ratio_min`` times
+        the knees; and, against the person's own first rep,
+        the hip/knee share shifting well towards the knees (form fraying)."""
         c = self.checks
         scale = self.threshold_scale(KNEE_DOMINANT)
         ratio_min = c.hip_knee_ratio_min / scale
@@ -378,6 +385,13 @@ class HipHingeAnalyzer(Analyzer[HipHingeChecks]):
         low_ratio = falls_short(KNEE_DOMINANT, ratio, ratio_min, "x")
         if low_ratio.active:
             return low_ratio
+        knees = metrics["knee_range_deg"]
+        upright_ish = metrics["trunk_depth_deg"] < c.hinge_trunk_max_deg
+        if c.hinge_knee_min_deg <= knees < c.hinge_knee_max_deg and upright_ish:
+            # not a pull from the floor: the hips must lead the knees clearly, from rep 1
+            soft = falls_short(KNEE_DOMINANT, ratio, c.hinge_ratio_min / scale, "x")
+            if soft.active:
+                return soft
         ref_ratio = self._reference("hip_knee_ratio", "max")
         gain = metrics["knee_range_deg"] - self._reference("knee_range_deg", "min")
         drop_limit = ref_ratio * c.knee_share_ratio_drop_max * scale
