@@ -169,9 +169,13 @@ def split_tables(
         ("clothing", [str(m["clothing"]) for m in meta], True),
         ("exercise", [str(m["exercise"]) for m in meta], True),
     ]
+    shown = {"all"}
     for _, labels, banded in splits:
         labels = np.array(list(labels))
         for value in sorted(set(labels.tolist())):
+            if value in shown:  # "capsule" is a body, a shape and a clothing: once is enough
+                continue
+            shown.add(value)
             sel = (labels == value) & (in_band if banded else True)
             if sel.any():
                 out.append((f"  {value}", summary_row(est[sel], sd[sel], truth[sel])))
@@ -228,6 +232,8 @@ def _clips(args: argparse.Namespace) -> int:
     model = load_model(args.model_file) if args.model_file else load_model()
     rows: list[dict[str, object]] = []
     paths = [p for d in args.dirs for p in sorted(Path(d).glob("*.json"))]
+    if args.only_cached:
+        paths = [p for p in paths if (args.cache / f"{p.parent.name}_{p.stem}.npz").is_file()]
     for i, meta_path in enumerate(paths):
         print(f"\r{i}/{len(paths)} clips", end="", file=sys.stderr, flush=True)
         rows.extend(rendered_rep_rows(meta_path, model, args.cache))
@@ -261,6 +267,9 @@ def main(argv: list[str] | None = None) -> int:
     cl.add_argument("--json", type=Path, default=None, help="write the per-rep rows here")
     cl.add_argument("--cache", type=Path, default=Path("out/back_shape/clips"))
     cl.add_argument("--model-file", type=Path, default=None)
+    cl.add_argument(
+        "--only-cached", action="store_true", help="only clips already run through the pipeline"
+    )
     args = ap.parse_args(argv)
     return _stills(args) if args.what == "stills" else _clips(args)
 
