@@ -117,27 +117,27 @@ def _angle_at_deg(a: F64, b: F64, c: F64) -> float:
     return math.degrees(math.acos(max(-1.0, min(1.0, float(u @ v) / (nu * nv)))))
 
 
+_EDGES = np.linspace(PROFILE_START_FRAC, PROFILE_STOP_FRAC, PROFILE_BINS + 1)
+_CENTRES = (_EDGES[:-1] + _EDGES[1:]) / 2.0
+_BIN_T = np.linspace(0.0, 1.0, PROFILE_BINS)  # bin positions along the profile, 0..1
+
+
 def profile_bins(fractions: F64, offsets_px: F64, chord_px: float) -> F64 | None:
-    """The outline's offsets over the chord length, averaged in PROFILE_BINS bins; bins with
-    no valid station are interpolated from their neighbours; None with too few bins."""
+    """The outline's offsets over the chord length, averaged in PROFILE_BINS bins (each
+    [start, stop) of its stretch; the last also takes its stop); bins with no valid station are
+    interpolated from their neighbours; None with too few bins."""
     if not (math.isfinite(chord_px) and chord_px > 0.0):
         return None
-    edges = np.linspace(PROFILE_START_FRAC, PROFILE_STOP_FRAC, PROFILE_BINS + 1)
-    centres = (edges[:-1] + edges[1:]) / 2.0
     rel = offsets_px / chord_px
-    out = np.full(PROFILE_BINS, np.nan)
-    for i in range(PROFILE_BINS):
-        last = i == PROFILE_BINS - 1
-        inside = (fractions >= edges[i]) & (
-            (fractions <= edges[i + 1]) if last else (fractions < edges[i + 1])
-        )
-        vals = rel[inside & np.isfinite(rel)]
-        if vals.size:
-            out[i] = float(vals.mean())
-    ok = np.isfinite(out)
-    if ok.sum() < MIN_PROFILE_BINS:
+    index = np.minimum(np.searchsorted(_EDGES, fractions, side="right") - 1, PROFILE_BINS - 1)
+    ok = (fractions >= _EDGES[0]) & (fractions <= _EDGES[-1]) & np.isfinite(rel)
+    counts = np.bincount(index[ok], minlength=PROFILE_BINS)
+    sums = np.bincount(index[ok], rel[ok], minlength=PROFILE_BINS)
+    seen = counts > 0
+    if seen.sum() < MIN_PROFILE_BINS:
         return None
-    return np.asarray(np.interp(centres, centres[ok], out[ok]), np.float64)
+    means = sums[seen] / counts[seen]
+    return np.asarray(np.interp(_CENTRES, _CENTRES[seen], means), np.float64)
 
 
 def base_features(x: BackShapeInput) -> dict[str, float] | None:
@@ -161,11 +161,10 @@ def base_features(x: BackShapeInput) -> dict[str, float] | None:
     knee_flex = 180.0 - _angle_at_deg(hip, knee, ankle)
     second = prof[:-2] - 2.0 * prof[1:-1] + prof[2:]  # (bins - 2,), + concave towards the back
     thirds = np.array_split(second, 3)
-    line = np.linspace(prof[0], prof[-1], PROFILE_BINS)
-    detrended = prof - line
+    detrended = prof - (prof[0] + (prof[-1] - prof[0]) * _BIN_T)
     weights = np.clip(detrended, 0.0, None)
-    t = np.linspace(0.0, 1.0, PROFILE_BINS)
-    hump = float((weights * t).sum() / weights.sum()) if weights.sum() > 1e-9 else 0.5
+    total = float(weights.sum())
+    hump = float(weights @ _BIN_T) / total if total > 1e-9 else 0.5
     yaw = abs(x.yaw_deg)
     out: dict[str, float] = {f"profile_{i}": float(v) for i, v in enumerate(prof)}
     out |= {
