@@ -48,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--exercise", default="hip_hinge")
     ap.add_argument("--cache", type=Path, default=ROOT / "out" / "back_shape" / "real")
     ap.add_argument("--model-file", type=Path, default=None)
+    ap.add_argument("--only-cached", action="store_true", help="only clips run before")
     args = ap.parse_args(argv)
     labels = args.videos / "LABELS.tsv"
     if not labels.is_file():
@@ -62,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     for row in clips:
         video = args.videos / row["file"]
         cache = args.cache / (row["file"].replace("/", "_") + ".npz")
+        if args.only_cached and not cache.is_file():
+            continue
         frames = observe_clip(video, cache)
         est, sd, mm = frames.estimate(model)
         faults = row["faults"] or "(unlabelled)"

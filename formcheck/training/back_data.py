@@ -75,6 +75,19 @@ POSTURE_RANGES: dict[str, dict[str, tuple[float, float]]] = {
         "arm_deg": (0.0, 60.0),
     },
 }
+# Hinges from the floor (a deadlift's start and bottom): knees bent 40-85 deg, hips flexed
+# about 95-135 deg. The first model, trained on the ranges above only (hip flexion up to about
+# 100 deg), read every real deadlift from the floor 20-30 deg rounder than renders: their bottom
+# posture lay outside what it had seen.
+DEEP_HINGE_RANGES: dict[str, tuple[float, float]] = {
+    "bottom_pelvis_tilt_deg": (45.0, 80.0),
+    "bottom_knee_deg": (40.0, 85.0),
+    "bottom_thoracic_deg": (0.0, 8.0),
+    "stance_abduction_deg": (2.0, 10.0),
+}
+BASE, DEEP = "base", "deep"
+KINDS = (BASE, DEEP)
+DEEP_SEED_OFFSET = 1_000_003  # the deep draws of seed N use their own random stream
 DOWN_FRACTION_RANGE = {
     "hip_hinge": (0.8, 1.0),  # at or near the bottom
     "squat": (0.8, 1.0),
@@ -115,13 +128,20 @@ def _choice(rng: np.random.Generator, shares: Sequence[tuple[str, float]]) -> st
 
 
 def _draw_still(
-    rng: np.random.Generator, body: str, mesh_params: object, top: str, bottom: str, seed: int
+    rng: np.random.Generator,
+    body: str,
+    mesh_params: object,
+    top: str,
+    bottom: str,
+    seed: int,
+    kind: str = BASE,
 ) -> StillSpec:
-    exercise = _choice(rng, EXERCISE_SHARES)
+    exercise = _choice(rng, EXERCISE_SHARES) if kind == BASE else "hip_hinge"
     variant = ""
     if exercise == "hip_hinge":
         variant = "kettlebell" if rng.random() < KETTLEBELL_SHARE else "bodyweight"
-    params = {k: round(_uniform(rng, b), 2) for k, b in POSTURE_RANGES[exercise].items()}
+    ranges = POSTURE_RANGES[exercise] if kind == BASE else DEEP_HINGE_RANGES
+    params = {k: round(_uniform(rng, b), 2) for k, b in ranges.items()}
     band = WIDE_YAW_BAND_DEG if rng.random() < WIDE_YAW_SHARE else YAW_BAND_DEG
     yaw = _uniform(rng, band) * (1.0 if rng.random() < 0.5 else -1.0)
     k = int(rng.choice(len(IMAGE_SIZES), p=np.array([s[2] for s in IMAGE_SIZES])))
@@ -157,11 +177,19 @@ def _draw_still(
 
 
 def draw_stills(
-    seed: int, groups: int, per_group: int, *, shapes: Sequence[str] | None = None
+    seed: int,
+    groups: int,
+    per_group: int,
+    *,
+    shapes: Sequence[str] | None = None,
+    kind: str = BASE,
 ) -> list[tuple[int, StillSpec]]:
     """``groups`` bodies with ``per_group`` stills each, as (group, spec); ``shapes`` limits the
-    mesh bodies to these ``BODY_SHAPES`` names (None: all)."""
-    rng = np.random.default_rng(seed)
+    mesh bodies to these ``BODY_SHAPES`` names (None: all); ``kind``: ``BASE`` (hinges, squats,
+    sit-to-stand leans) or ``DEEP`` (hinges from the floor, ``DEEP_HINGE_RANGES``)."""
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
+    rng = np.random.default_rng(seed if kind == BASE else seed + DEEP_SEED_OFFSET)
     allowed = [b for b in BODY_SHAPES if shapes is None or b.name in shapes]
     if not allowed:
         raise ValueError("no mesh body shape allowed")
@@ -174,12 +202,13 @@ def draw_stills(
             top, bottom = CLOTHING[int(rng.integers(len(CLOTHING)))]
             height = mesh.height_m
             specs = [
-                _draw_still(rng, "mesh", mesh, top, bottom, body_seed) for _ in range(per_group)
+                _draw_still(rng, "mesh", mesh, top, bottom, body_seed, kind)
+                for _ in range(per_group)
             ]
         else:
             height = round(_uniform(rng, (1.5, 1.95)), 3)
             specs = [
-                replace(_draw_still(rng, "capsule", None, "fitted", "fitted", body_seed),
+                replace(_draw_still(rng, "capsule", None, "fitted", "fitted", body_seed, kind),
                         height_m=height)
                 for _ in range(per_group)
             ]  # fmt: skip
@@ -384,6 +413,26 @@ def load_dataset(path: Path) -> dict[str, object]:
     return out
 
 
+DEEP_LABEL = "hip_hinge from floor"
+
+
+def merge_datasets(base: dict[str, object], deep: dict[str, object]) -> dict[str, object]:
+    """The base and deep stills as one dataset: the deep groups numbered after the base ones,
+    their exercise labelled ``DEEP_LABEL``."""
+    offset = int(np.asarray(base["group"]).max()) + 1
+    out: dict[str, object] = {}
+    for key, value in base.items():
+        if key == "meta":
+            continue
+        other = np.asarray(deep[key])
+        if key == "group":
+            other = other + offset
+        out[key] = np.concatenate([np.asarray(value), other])
+    deep_meta = [{**m, "exercise": DEEP_LABEL} for m in deep["meta"]]  # type: ignore[attr-defined]
+    out["meta"] = [*base["meta"], *deep_meta]  # type: ignore[misc]
+    return out
+
+
 def spec_summary(spec: StillSpec) -> dict[str, object]:
     return asdict(spec)
 
@@ -398,13 +447,15 @@ def cached_dataset(
     model_path: Path,
     workers: int = 1,
     progress: Callable[[int, int, float], None] | None = None,
+    kind: str = BASE,
 ) -> dict[str, object]:
-    """The observed stills of ``draw_stills(seed, groups, per_group, shapes=shapes)``, from
-    ``cache_dir`` when they were built before (the file name says what was drawn)."""
+    """The observed stills of ``draw_stills(seed, groups, per_group, shapes=shapes, kind=kind)``,
+    from ``cache_dir`` when they were built before (the file name says what was drawn)."""
     tag = "all" if shapes is None else "-".join(sorted(shapes))
-    path = cache_dir / f"stills_seed{seed}_{groups}x{per_group}_{tag}.npz"
+    prefix = "stills" if kind == BASE else f"stills_{kind}"
+    path = cache_dir / f"{prefix}_seed{seed}_{groups}x{per_group}_{tag}.npz"
     if not path.is_file():
-        items = draw_stills(seed, groups, per_group, shapes=shapes)
+        items = draw_stills(seed, groups, per_group, shapes=shapes, kind=kind)
         rows = build_dataset(items, model_path, workers, progress)
         save_dataset(path, rows)
     return load_dataset(path)

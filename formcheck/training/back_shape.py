@@ -3,8 +3,9 @@
     python -m formcheck.training.back_shape --seed 1 \
         --out formcheck/kinematics/back_shape_model.json
 
-draws ``--groups`` bodies with ``--per-group`` stills each (``formcheck.training.back_data``;
-the mesh shapes in ``HELD_OUT_SHAPES`` are never drawn for training), renders them, runs the
+draws ``--groups`` bodies with ``--per-group`` stills each (``formcheck.training.back_data``:
+hinges, squats, sit-to-stand leans) and ``--deep-groups`` more hinging from the floor (the
+mesh shapes in ``HELD_OUT_SHAPES`` are never drawn for training), renders them, runs the
 real pose model and the pipeline's outline code on each (cached in ``--cache``: a second run
 with the same seed and sizes only refits), and fits:
 
@@ -41,10 +42,13 @@ from formcheck.kinematics.back_shape import (
 )
 from formcheck.kinematics.spine import SpineConfig
 from formcheck.training.back_data import (
+    BASE,
     BODY_SHAPES,
+    DEEP,
     HELD_OUT_SHAPES,
     LUMBAR_RANGE_DEG,
     cached_dataset,
+    merge_datasets,
 )
 
 F64 = npt.NDArray[np.float64]
@@ -57,6 +61,7 @@ LOG_SQ_FLOOR = 1e-2  # deg^2 added before the log (an exact hit is not infinitel
 MIN_SD_DEG = 2.0
 FLEXION_MARGIN_DEG = 10.0  # estimates are clipped this far outside the trained range
 DEFAULT_GROUPS = 200
+DEFAULT_DEEP_GROUPS = 60
 DEFAULT_PER_GROUP = 8
 DEFAULT_CACHE = Path("out/back_shape")
 
@@ -210,6 +215,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", type=Path, default=MODEL_PATH)
     ap.add_argument("--groups", type=int, default=DEFAULT_GROUPS, help="bodies drawn")
+    ap.add_argument(
+        "--deep-groups", type=int, default=DEFAULT_DEEP_GROUPS, help="bodies hinging from the floor"
+    )
     ap.add_argument("--per-group", type=int, default=DEFAULT_PER_GROUP, help="stills per body")
     ap.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="observed stills kept here")
     ap.add_argument("--workers", type=int, default=2)
@@ -224,16 +232,22 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\r{done}/{total} stills, {elapsed_s:.0f} s", end="", file=sys.stderr, flush=True)
 
     shapes = [b.name for b in BODY_SHAPES if b.name not in HELD_OUT_SHAPES]
-    data = cached_dataset(
-        args.seed,
-        args.groups,
-        args.per_group,
-        shapes=shapes,
-        cache_dir=args.cache,
-        model_path=model,
-        workers=args.workers,
-        progress=progress,
-    )
+    parts = [
+        cached_dataset(
+            args.seed,
+            groups,
+            args.per_group,
+            shapes=shapes,
+            cache_dir=args.cache,
+            model_path=model,
+            workers=args.workers,
+            progress=progress,
+            kind=kind,
+        )
+        for kind, groups in ((BASE, args.groups), (DEEP, args.deep_groups))
+        if groups > 0
+    ]
+    data = parts[0] if len(parts) == 1 else merge_datasets(parts[0], parts[1])
     print(file=sys.stderr)
     doc, figures = fit_model(data, args.seed)
     write_model(doc, args.out)

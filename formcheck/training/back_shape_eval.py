@@ -1,6 +1,6 @@
 """How well the back-shape model judges a back without a reference, on renders it never saw.
 
-    python -m formcheck.training.back_shape_eval stills --seed 2 [--groups 80 --per-group 8]
+    python -m formcheck.training.back_shape_eval stills --seed 2 [--groups 60 --deep-groups 20]
     python -m formcheck.training.back_shape_eval clips DIR [DIR ...]
 
 ``stills``: held-out stills (another seed than training; every mesh shape, including the
@@ -31,7 +31,7 @@ import numpy.typing as npt
 
 from formcheck.kinematics.back_shape import BackShapeInput, BackShapeModel, load_model
 from formcheck.kinematics.spine import SpineConfig
-from formcheck.training.back_data import HELD_OUT_SHAPES, cached_dataset
+from formcheck.training.back_data import BASE, DEEP, HELD_OUT_SHAPES, cached_dataset, merge_datasets
 
 F64 = npt.NDArray[np.float64]
 
@@ -208,16 +208,22 @@ def _stills(args: argparse.Namespace) -> int:
     from formcheck.pose.model import ensure_model
 
     model = load_model(args.model_file) if args.model_file else load_model()
-    data = cached_dataset(
-        args.seed,
-        args.groups,
-        args.per_group,
-        shapes=None,
-        cache_dir=args.cache,
-        model_path=ensure_model(None).path,
-        workers=args.workers,
-        progress=lambda d, t, s: print(f"\r{d}/{t} stills, {s:.0f} s", end="", file=sys.stderr),
-    )
+    parts = [
+        cached_dataset(
+            args.seed,
+            groups,
+            args.per_group,
+            shapes=None,
+            cache_dir=args.cache,
+            model_path=ensure_model(None).path,
+            workers=args.workers,
+            progress=lambda d, t, s: print(f"\r{d}/{t} stills, {s:.0f} s", end="", file=sys.stderr),
+            kind=kind,
+        )
+        for kind, groups in ((BASE, args.groups), (DEEP, args.deep_groups))
+        if groups > 0
+    ]
+    data = parts[0] if len(parts) == 1 else merge_datasets(parts[0], parts[1])
     est, sd = estimate_stills(data, model)
     truth = np.asarray(data["lumbar_deg"], np.float64)
     meta: list[dict[str, object]] = data["meta"]  # type: ignore[assignment]
@@ -257,7 +263,8 @@ def main(argv: list[str] | None = None) -> int:
     sub = ap.add_subparsers(dest="what", required=True)
     st = sub.add_parser("stills", help="held-out rendered stills")
     st.add_argument("--seed", type=int, default=2)
-    st.add_argument("--groups", type=int, default=80)
+    st.add_argument("--groups", type=int, default=60)
+    st.add_argument("--deep-groups", type=int, default=20)
     st.add_argument("--per-group", type=int, default=8)
     st.add_argument("--cache", type=Path, default=Path("out/back_shape"))
     st.add_argument("--workers", type=int, default=2)

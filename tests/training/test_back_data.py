@@ -7,11 +7,15 @@ from pathlib import Path
 import numpy as np
 
 from formcheck.training.back_data import (
+    DEEP,
+    DEEP_HINGE_RANGES,
+    DEEP_LABEL,
     HELD_OUT_SHAPES,
     LUMBAR_RANGE_DEG,
     Observation,
     draw_stills,
     load_dataset,
+    merge_datasets,
     save_dataset,
 )
 
@@ -68,3 +72,30 @@ def test_dataset_round_trip(tmp_path: Path) -> None:
     assert data["meta"] == [row["meta"], row["meta"]]
     np.testing.assert_array_equal(np.asarray(data["offsets_px"])[1], obs.offsets_px)
     assert np.asarray(data["group"]).tolist() == [2, 2]
+
+
+def test_deep_hinges_are_their_own_draw() -> None:
+    deep = draw_stills(3, 6, 3, kind=DEEP)
+    assert {s.exercise for _, s in deep} == {"hip_hinge"}
+    lo, hi = DEEP_HINGE_RANGES["bottom_knee_deg"]
+    assert all(lo <= s.params["bottom_knee_deg"] <= hi for _, s in deep)
+    assert draw_stills(3, 6, 3) != deep
+    try:
+        draw_stills(3, 1, 1, kind="sideways")
+    except ValueError as exc:
+        assert "kind" in str(exc)
+    else:  # pragma: no cover
+        raise AssertionError("an unknown kind was accepted")
+
+
+def test_merged_datasets_keep_groups_apart() -> None:
+    from tests.training.back_fixtures import synthetic_dataset
+
+    a, b = synthetic_dataset(40, 1), synthetic_dataset(30, 2)
+    merged = merge_datasets(a, b)
+    groups = np.asarray(merged["group"])
+    assert groups.size == 70
+    assert set(groups[:40].tolist()).isdisjoint(groups[40:].tolist())
+    assert merged["meta"][40]["exercise"] == DEEP_LABEL  # type: ignore[index]
+    assert merged["meta"][0]["exercise"] == "hip_hinge"  # type: ignore[index]
+    np.testing.assert_array_equal(np.asarray(merged["lumbar_deg"])[40:], b["lumbar_deg"])

@@ -98,7 +98,8 @@ def test_cli_refits_from_the_cache(
         )
     save_dataset(np_path, obs_rows)
     out = tmp_path / "model.json"
-    args = ["--seed", "5", "--groups", "3", "--per-group", "4", "--cache", str(cache)]
+    args = ["--seed", "5", "--groups", "3", "--per-group", "4", "--deep-groups", "0"]
+    args += ["--cache", str(cache)]
     assert back_shape.main([*args, "--out", str(out)]) == 0
     first = out.read_bytes()
     assert back_shape.main([*args, "--out", str(out)]) == 0
