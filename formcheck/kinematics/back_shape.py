@@ -20,6 +20,12 @@ Features (all dimensionless or angles):
 - the profile bins times the trunk inclination and times the camera angle (the outline of a
   neutral back changes with both).
 
+How far to trust it (README, "A back judged without a reference"): on held-out renders the
+median over a rep's bottom is within about 7 deg rms and separates rounded from neutral reps;
+on real clips it ranks backs (a lifter's rounded set reads 12-18 deg above the same lifter's
+good set) but reads real good-form deadlifts +10 to +50 deg, so it is not yet an absolute
+verdict on real video: compare within a person, or against a threshold checked on real clips.
+
 The model (``back_shape_model.json`` beside this module) holds the features' names, their
 standardisation, the ridge coefficients, and a second linear model of the log squared error
 for the uncertainty. ``back_rounding_mm`` turns degrees into the change of the outline that
