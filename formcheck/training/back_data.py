@@ -19,7 +19,7 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +31,7 @@ from formcheck.kinematics.stage import FrameOrientation, KinematicsStage
 from formcheck.pose.estimator import PoseEstimator
 from formcheck.pose.landmarks import NUM_LANDMARKS
 from formcheck.smoothing.smoother import PoseSmoother
+from formcheck.synth.mesh_body import MeshShapeParams
 from formcheck.synth.real_use import BODY_SHAPES, CLOTHING, jittered_body
 from formcheck.synth.scene import random_style
 from formcheck.synth.spec import CameraSpec
@@ -154,8 +155,6 @@ def _draw_still(
         width_px=width,
         height_px=height,
     )
-    from formcheck.synth.mesh_body import MeshShapeParams
-
     return StillSpec(
         exercise=exercise,
         variant=variant,
@@ -431,10 +430,6 @@ def merge_datasets(base: dict[str, object], deep: dict[str, object]) -> dict[str
     deep_meta = [{**m, "exercise": DEEP_LABEL} for m in deep["meta"]]  # type: ignore[attr-defined]
     out["meta"] = [*base["meta"], *deep_meta]  # type: ignore[misc]
     return out
-
-
-def spec_summary(spec: StillSpec) -> dict[str, object]:
-    return asdict(spec)
 
 
 def cached_dataset(
