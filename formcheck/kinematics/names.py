@@ -46,6 +46,14 @@ BACK_CURVE_MM = "back_curve_mm"  # quadratic sagitta of the lumbar/lower-thoraci
 BACK_OFFSET_MM = "back_offset_mm"  # mean outline distance from the shoulder-hip chord (middle)
 CHIN_DROP_MM = "chin_drop_mm"  # nose below the ear along the trunk axis (+ chin down)
 
+# --- lumbar shape judged absolutely (kinematics.back_shape; no personal reference needed) ----
+# Lumbar flexion against a neutral lower back, from one frame's outline and posture by a model
+# learned from renders of many bodies, clothes and cameras: + rounded, - arched (degrees).
+LUMBAR_FLEXION_DEG = "lumbar_flexion_deg"
+LUMBAR_FLEXION_SD_DEG = "lumbar_flexion_sd_deg"  # its uncertainty (one standard deviation)
+# The outline change that lumbar_flexion_deg means on this person's trunk (+ rounded), for cues.
+BACK_ROUNDING_MM = "back_rounding_mm"
+
 # --- scale ----------------------------------------------------------------------------------
 MM_PER_PX = "mm_per_px"  # the calibration scale used for this frame
 
