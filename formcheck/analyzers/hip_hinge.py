@@ -82,7 +82,7 @@ class HipHingeChecks(BaseModel):
     knee_range_squat_min_deg: float
     hinge_knee_min_deg: float
     hinge_knee_max_deg: float
-    hinge_ratio_min: float
+    hinge_min_hip_knee_ratio: float
     hinge_trunk_max_deg: float
     knee_share_ratio_drop_max: float
     knee_share_gain_min_deg: float
@@ -371,7 +371,7 @@ class HipHingeAnalyzer(Analyzer[HipHingeChecks]):
         """A squat pattern, judged on the rep itself: an upright trunk with deep knees, the
         knees bending more than the hips, or, in a hinge that does not pull from the floor
         (knees bent ``hinge_knee_min_deg``-``hinge_knee_max_deg``) with the chest up (trunk
-        under ``hinge_trunk_max_deg``), the hips bending less than ``hinge_ratio_min`` times
+        under ``hinge_trunk_max_deg``), the hips bending less than ``hinge_min_hip_knee_ratio`` times
         the knees; and, against the person's own first rep,
         the hip/knee share shifting well towards the knees (form fraying)."""
         c = self.checks
@@ -389,7 +389,7 @@ class HipHingeAnalyzer(Analyzer[HipHingeChecks]):
         upright_ish = metrics["trunk_depth_deg"] < c.hinge_trunk_max_deg
         if c.hinge_knee_min_deg <= knees < c.hinge_knee_max_deg and upright_ish:
             # not a pull from the floor: the hips must lead the knees clearly, from rep 1
-            soft = falls_short(KNEE_DOMINANT, ratio, c.hinge_ratio_min / scale, "x")
+            soft = falls_short(KNEE_DOMINANT, ratio, c.hinge_min_hip_knee_ratio / scale, "x")
             if soft.active:
                 return soft
         ref_ratio = self._reference("hip_knee_ratio", "max")
