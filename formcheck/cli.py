@@ -93,6 +93,12 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         f"{report.video.frames_with_pose} ({100.0 * report.video.pose_rate:.1f}%), "
         f"scale from {scale}"
     )
+    if report.calibration is not None and scale == "assumed_height":
+        read = report.calibration.estimated_height_cm
+        print(
+            f"  the pose model read a body height of {read:.0f} cm, outside the adult range: "
+            "millimetres assume an average adult; give --height-cm for your own"
+        )
     if report.summary is not None:
         print(summary_line(report))
         for line in finding_lines(report):

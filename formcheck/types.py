@@ -118,7 +118,8 @@ class CameraView(Enum):
 
 class ScaleSource(Enum):
     STATED_HEIGHT = "stated_height"
-    WORLD_LANDMARKS = "world_landmarks"
+    WORLD_LANDMARKS = "world_landmarks"  # MediaPipe's metric landmarks, bias-corrected
+    ASSUMED_HEIGHT = "assumed_height"  # those read an implausible height: an average adult
     NONE = "none"
 
 

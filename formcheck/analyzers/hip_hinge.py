@@ -371,9 +371,9 @@ class HipHingeAnalyzer(Analyzer[HipHingeChecks]):
         """A squat pattern, judged on the rep itself: an upright trunk with deep knees, the
         knees bending more than the hips, or, in a hinge that does not pull from the floor
         (knees bent ``hinge_knee_min_deg``-``hinge_knee_max_deg``) with the chest up (trunk
-        under ``hinge_trunk_max_deg``), the hips bending less than ``hinge_min_hip_knee_ratio`` times
-        the knees; and, against the person's own first rep,
-        the hip/knee share shifting well towards the knees (form fraying)."""
+        under ``hinge_trunk_max_deg``), the hips bending less than
+        ``hinge_min_hip_knee_ratio`` times the knees; and, against the person's own first
+        rep, the hip/knee share shifting well towards the knees (form fraying)."""
         c = self.checks
         scale = self.threshold_scale(KNEE_DOMINANT)
         ratio_min = c.hip_knee_ratio_min / scale

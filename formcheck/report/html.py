@@ -15,6 +15,7 @@ from html import escape
 from pathlib import Path
 
 from formcheck.kinematics import names
+from formcheck.kinematics.calibration import ASSUMED_ADULT_HEIGHT_CM
 from formcheck.report.keyframes import KeyFrame
 from formcheck.report.model import FindingBlock, RepBlock, Report
 from formcheck.report.plots import Band, HLine, Marker, RepTempo, Series, line_chart, tempo_chart
@@ -46,6 +47,8 @@ UNIT_SUFFIXES = {"_deg": "°", "_mm": "mm", "_ms": "ms", "_s": "s", "_pct": "%",
 SCALE_SOURCES = {
     "stated_height": "the body height you gave",
     "world_landmarks": "the pose model's 3-D estimate (no height given)",
+    "assumed_height": "an average adult's height (the pose model read an implausible height; "
+    "give your height for millimetres true to you)",
     "none": "none (millimetres unavailable)",
 }
 SEVERITY_LABELS = {"safety": "Safety", "warning": "Form", "info": "Note"}
@@ -210,6 +213,8 @@ def _analysed(report: Report, context: ReportContext) -> str:
     yaw = cal.baseline.get(names.CAMERA_YAW_FROM_SIDE_DEG) if cal is not None else None
     mm_per_px = cal.mm_per_px if cal is not None else None
     height_cm = (cal.stated_height_cm or cal.estimated_height_cm) if cal is not None else None
+    if cal is not None and cal.scale_source.value == "assumed_height":
+        height_cm = ASSUMED_ADULT_HEIGHT_CM
     facts = [
         ("Exercise", pretty(report.exercise or "none (measures only)")),
         (
