@@ -20,17 +20,17 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import ClassVar, Generic, TypeVar, cast, final
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from formcheck.analyzers.baseline import Baseline
-from formcheck.analyzers.checks.condition import Condition, NotJudged, not_judged, unjudged
+from formcheck.analyzers.checks.condition import Condition, NotJudged
 from formcheck.analyzers.checks.gate import gated_limit
 from formcheck.analyzers.checks.hold import beyond_own_line
 from formcheck.analyzers.checks.tempo import phase_conditions, phase_minimums
-from formcheck.analyzers.codes import DEPTH_SHORT, TEMPO_DOWN_FAST, TEMPO_UP_FAST
+from formcheck.analyzers.codes import TEMPO_DOWN_FAST, TEMPO_UP_FAST
+from formcheck.analyzers.engine.context import FrameContext, NoChecks, rep_label
 from formcheck.analyzers.engine.findings import CuePolicy, Persistence
 from formcheck.analyzers.engine.hold import HoldReference, HoldTimer
 from formcheck.analyzers.engine.phases import Cycle
@@ -38,9 +38,14 @@ from formcheck.analyzers.engine.reference import StartPosition, own_reference
 from formcheck.analyzers.engine.rep_timer import RepTimer
 from formcheck.analyzers.engine.scoring import form_frays_at, rep_score
 from formcheck.analyzers.engine.setup import SetupAdvisor
+from formcheck.analyzers.engine.verdicts import (
+    check_results,
+    hold_check_results,
+    others_not_judged,
+    plausible,
+)
 from formcheck.analyzers.errors import SpecError
 from formcheck.analyzers.events import (
-    CheckResult,
     Event,
     Finding,
     HoldProgress,
@@ -60,39 +65,6 @@ from formcheck.kinematics.providers import ExerciseMeasures, ProviderContext
 from formcheck.types import Sample
 
 MS_PER_S = 1000.0
-TEMPO_CODES = (TEMPO_DOWN_FAST, TEMPO_UP_FAST)
-
-
-@dataclass(frozen=True, slots=True)
-class AnalyzerInfo:
-    name: str
-    description: str
-    camera_placement: str
-
-
-@dataclass(frozen=True, slots=True)
-class FrameContext:
-    """What a per-frame check may look at: causal means of measures and the references."""
-
-    t_s: float
-    phase: Phase
-    depth_deg: float  # primary signal above the start position
-    rest: Mapping[str, float]  # start-position values before the current rep
-    buffer: SampleBuffer
-    smoothing_window_s: float
-    phase_since_s: float = math.nan  # when the current phase began
-
-    def recent(self, name: str) -> float:
-        return self.buffer.recent_mean(name, self.smoothing_window_s)
-
-    @property
-    def in_phase_s(self) -> float:
-        """How long the current phase has lasted (NaN before any phase change)."""
-        return self.t_s - self.phase_since_s
-
-
-class NoChecks(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 C = TypeVar("C", bound=BaseModel)
@@ -267,22 +239,13 @@ class Analyzer(Generic[C]):
         return self._hold.in_position
 
     def plausible(self, condition: Condition) -> Condition:
-        """The condition, or "not judged" when its value lies outside the physical range of
-        its unit (``[plausible]`` in the spec): such a value is a failed measurement."""
-        bounds = self.spec.plausible.get(condition.unit)
-        if bounds is None or condition.active is None:
-            return condition
-        low, high = bounds
-        if low <= condition.value <= high:
-            return condition
-        return not_judged(condition, NotJudged.IMPLAUSIBLE)
+        """:func:`~formcheck.analyzers.engine.verdicts.plausible` with the spec's ranges."""
+        return plausible(condition, self.spec.plausible)
 
     def others_not_judged(self, conditions: list[Condition], reason: NotJudged) -> list[Condition]:
         """``conditions`` and, for every other check of the exercise (tempo and depth
         apart: they need no particular view), "not judged" for ``reason``."""
-        done = {c.code for c in conditions} | {*TEMPO_CODES, DEPTH_SHORT}
-        rest = [unjudged(code, reason) for code in self.spec.faults if code not in done]
-        return conditions + rest
+        return others_not_judged(conditions, self.spec.faults, reason)
 
     def tempo_conditions(self, window: RepWindow) -> list[Condition]:
         """Phases quicker than the prescribed tempo (less its tolerance) or the spec's
@@ -351,26 +314,10 @@ class Analyzer(Generic[C]):
             # the hold is the set's one "rep": its findings, each at its worst value
             findings, self._rep_findings = self._rep_findings, []
             self.summary.findings += [self._settle(f, f.rep) for f in findings]
-            self.summary.hold_checks = self._hold_check_results()
+            self.summary.hold_checks = hold_check_results(
+                self.spec.faults, self.summary.findings, settled=self._hold_reference.ready
+            )
         return self.summary
-
-    def _hold_check_results(self) -> tuple[CheckResult, ...]:
-        """A hold's checks over the whole hold: judged once the person settled into their
-        own line (found or not), else not judged (too short)."""
-        found = {f.code: f for f in self.summary.findings}
-        settled = self._hold_reference.ready
-        out = []
-        for code in self.spec.faults:
-            f = found.get(code)
-            if f is not None:
-                out.append(CheckResult(code, True, True, f.value, f.threshold, f.unit))
-            elif settled:
-                out.append(CheckResult(code, True, False, math.nan, math.nan, ""))
-            else:
-                out.append(
-                    CheckResult(code, False, False, math.nan, math.nan, "", NotJudged.TOO_SHORT)
-                )
-        return tuple(out)
 
     def _orient(self, value: float) -> float:
         return -value if self.spec.phase.direction == "decrease" else value
@@ -479,7 +426,7 @@ class Analyzer(Generic[C]):
             score=rep_score(findings, self.spec.scoring),
             counted=counted,
             side=self.rep_side(window),
-            checks=self._check_results(conditions, findings),
+            checks=check_results(self.spec.faults, conditions, findings),
         )
         events: list[Event] = list(self._policy.decide(new))
         self.summary.findings += findings
@@ -492,55 +439,6 @@ class Analyzer(Generic[C]):
         self._rep_findings = []
         self._reps.close(t_end, cycle)
         return events
-
-    def _check_results(
-        self, conditions: list[Condition], findings: list[Finding]
-    ) -> tuple[CheckResult, ...]:
-        """Every check of the exercise on this rep: found, judged and not found, or not
-        judged and why. The way down and the way up share one tempo judgement."""
-        by_code: dict[str, list[Condition]] = {}
-        for c in conditions:
-            by_code.setdefault(c.code, []).append(c)
-        found = {f.code: f for f in findings}
-        tempo_judged = any(
-            c.active is not None for code in TEMPO_CODES for c in by_code.get(code, [])
-        )
-        out = []
-        for code in dict.fromkeys([*self.spec.faults, *by_code]):
-            conds = by_code.get(code, [])
-            judged = [c for c in conds if c.active is not None]
-            if code in found:
-                f = found[code]
-                out.append(CheckResult(code, True, True, f.value, f.threshold, f.unit))
-            elif judged or (code in TEMPO_CODES and tempo_judged):
-                if judged:
-                    j = judged[0]
-                    out.append(CheckResult(code, True, False, j.value, j.threshold, j.unit))
-                else:
-                    out.append(CheckResult(code, True, False, math.nan, math.nan, "s"))
-            else:
-                reason = next((c.reason for c in conds if c.reason), None)
-                first = conds[0] if conds else Condition(code, None, math.nan, math.nan, "")
-                out.append(
-                    CheckResult(
-                        code,
-                        False,
-                        False,
-                        first.value,
-                        first.threshold,
-                        first.unit,
-                        reason or self._unevaluated_reason(code),
-                    )
-                )
-        return tuple(out)
-
-    def _unevaluated_reason(self, code: str) -> NotJudged:
-        """Why a check the exercise did not evaluate on a rep was not judged."""
-        if code in TEMPO_CODES:
-            return NotJudged.NOT_PRESCRIBED
-        if code == DEPTH_SHORT:
-            return NotJudged.NOT_PRESCRIBED
-        return NotJudged.CHECK_OFF
 
     def _is_glitch(self, cycle: Cycle) -> bool:
         """An excursion too short, or seen in too few frames, to be a movement."""
@@ -568,11 +466,6 @@ class Analyzer(Generic[C]):
         return events
 
 
-def rep_label(rep: int) -> str:
-    """How a finding's message names its rep: "rep 3", or "a partial rep" (rep 0)."""
-    return f"rep {rep}" if rep > 0 else "a partial rep"
-
-
 def _with_value(measures: dict[str, float], name: str, value: float) -> dict[str, float]:
     """``measures`` with ``name`` set to ``value`` (the same dict when it already is)."""
     current = measures.get(name, math.nan)
@@ -581,4 +474,4 @@ def _with_value(measures: dict[str, float], name: str, value: float) -> dict[str
     return {**measures, name: value}
 
 
-__all__ = ["Analyzer", "AnalyzerInfo", "FrameContext", "NoChecks", "rep_label"]
+__all__ = ["Analyzer"]
