@@ -54,6 +54,7 @@ def test_checks_skipped_for_the_view_say_so() -> None:
 
 def test_a_hold_too_short_to_settle_judges_nothing() -> None:
     faults = get_spec("plank").faults
-    assert all(r.reason is NotJudged.TOO_SHORT for r in hold_check_results(faults, [], settled=False))
+    unsettled = hold_check_results(faults, [], settled=False)
+    assert all(r.reason is NotJudged.TOO_SHORT for r in unsettled)
     judged = hold_check_results(faults, [], settled=True)
     assert all(r.judged and not r.found and math.isnan(r.value) for r in judged)
