@@ -29,8 +29,9 @@ def server_config_from_args(args: argparse.Namespace) -> ServerConfig:
     except ValidationError as error:
         first = error.errors()[0]
         where = str(first["loc"][-1]) if first["loc"] else "settings"
+        message = str(first["msg"]).removeprefix("Value error, ")  # a validator's own words
         raise FormcheckError(
-            f"The serve option {where} is not valid: {first['msg'].lower()}."
+            f"The serve option {where} is not valid: {message[:1].lower()}{message[1:]}."
         ) from error
 
 

@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 PREPARE_NAME = "prepare_process"  # a job function's module may define it: run once per process
 MAX_RETRY_PAUSE_S = 60.0
 PRESENCE_SWEEPS = 3  # a worker not heard from for this many sweep intervals is gone
+PROCESS_READY = "worker process ready"  # logged once a pool process has loaded the model
 
 
 class WorkerConfig(BaseSettings):
@@ -70,7 +71,8 @@ def worker_config(queue_url: str | None, data_dir: str | None, **jobs_fields: An
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "settings"
-        raise FormcheckError(f"The worker setting {where} is not valid: {first['msg']}.") from error
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise FormcheckError(f"The worker setting {where} is not valid: {message}.") from error
 
 
 class _Process:
@@ -113,6 +115,7 @@ def build_worker_app(config: JobsConfig, job_fn: str = DEFAULT_JOB_FN) -> Celery
         os.umask(PRIVATE_UMASK)
         _prepare(job_fn)
         runner()
+        log.info("%s (pid %d)", PROCESS_READY, os.getpid())
 
     signals.worker_process_init.connect(on_process_init, weak=False)
     return app

@@ -18,7 +18,6 @@ from celery.exceptions import SoftTimeLimitExceeded
 from formcheck.jobs.child import INTERNAL_ERROR, OUTCOME_NAME, load_job_fn
 from formcheck.jobs.config import JobsConfig
 from formcheck.jobs.distributed.celery_app import QUEUE_NAME
-from formcheck.jobs.distributed.records import RedisJobStore
 from formcheck.jobs.distributed.run import Runner, RunResult, recover_finishing
 from formcheck.jobs.distributed.service import CeleryJobService
 from formcheck.jobs.distributed.sweeper import Sweeper
@@ -103,7 +102,8 @@ def test_a_job_past_its_time_limit_fails_with_the_limit(service: CeleryJobServic
     job_id = submit(service)
     assert runner_for(service, too_slow).run(job_id).state == "failed"
     job = service.get(job_id)
-    assert job is not None and job.error == "The analysis took longer than 60 minutes and was stopped."
+    assert job is not None
+    assert job.error == "The analysis took longer than 60 minutes and was stopped."
 
 
 def test_an_upload_missing_on_the_worker_fails_saying_storage_must_be_shared(
@@ -233,3 +233,51 @@ def test_the_sweep_queues_a_lost_run_again_and_sends_its_task(
         assert not sweeper.sweep_once()  # nothing more to do
     finally:
         service.close()
+
+
+def test_a_task_the_broker_could_not_take_is_sent_by_the_sweep(
+    redis_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kombu.exceptions import OperationalError
+
+    config = queue_config(redis_url, tmp_path / "data", queue={**LAPSING, "unsent_grace_s": 0.2})
+    service = CeleryJobService(config)
+    try:
+        def broker_gone(job_id: str) -> None:
+            raise OperationalError("Error 111 connecting to the broker")
+
+        monkeypatch.setattr(service._sweeper, "send", broker_gone)
+        job_id = submit(service)  # recorded; its task could not be sent
+        assert service.records.client.llen(QUEUE_NAME) == 0
+        monkeypatch.undo()
+        time.sleep(0.3)
+        sweeper = Sweeper(config, service.records, service.data, service.app)
+        assert sweeper.sweep_once().resent == [job_id]
+        assert service.records.client.llen(QUEUE_NAME) == 1
+        assert not sweeper.sweep_once()  # sent once
+    finally:
+        service.close()
+
+
+def test_recording_an_outcome_waits_for_redis_and_gives_up_in_the_end() -> None:
+    import redis
+
+    from formcheck.jobs.distributed.run import retry_redis
+
+    calls: list[int] = []
+
+    def flaky() -> str:
+        calls.append(1)
+        if len(calls) < 3:
+            raise redis.exceptions.ConnectionError("Connection refused")
+        return "recorded"
+
+    assert retry_redis(flaky, give_up_s=5.0) == "recorded" and len(calls) == 3
+
+    def down() -> str:
+        raise redis.exceptions.TimeoutError("Timeout reading from socket")
+
+    started = time.monotonic()
+    with pytest.raises(redis.exceptions.TimeoutError):
+        retry_redis(down, give_up_s=0.5)
+    assert time.monotonic() - started < 2.0

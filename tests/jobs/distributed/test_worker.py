@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -132,7 +131,8 @@ def test_a_pool_process_killed_mid_job_gives_the_task_back_to_the_queue(
     service = CeleryJobService(config)
     try:
         with CLIP.open("rb") as handle:
-            job_id = service.submit(handle, "set.mp4", {"marker_dir": str(markers), "hold": True}).id
+            options = {"marker_dir": str(markers), "hold": True}
+            job_id = service.submit(handle, "set.mp4", options).id
         wait_for(lambda: bool(held_pids(markers)), "the job to reach the hook")
         [(child_pid, worker_pid)] = held_pids(markers)
         assert worker_pid == worker.pid and child_pid != worker.pid
@@ -185,3 +185,17 @@ def test_redis_restarted_mid_queue_loses_no_job_and_runs_none_twice(
             service.close()
     finally:
         server.stop()
+
+
+def test_a_worker_without_a_queue_says_how_to_give_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from formcheck.cli import main
+    from formcheck.jobs.distributed.worker import main as worker_main
+
+    monkeypatch.delenv("FORMCHECK_JOBS__QUEUE__URL", raising=False)
+    assert main(["worker"]) == 1
+    assert "--queue redis://HOST:PORT/DB" in capsys.readouterr().err
+    assert worker_main(["--data-dir", "x"]) == 1
+    with pytest.raises(SystemExit):
+        main(["worker", "--queue", "redis://h:1/0", "--concurrency", "0"])
