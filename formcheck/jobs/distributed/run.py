@@ -185,6 +185,7 @@ class Runner:
             return RunResult(job_id, False, claim.status)
         job = claim.job
         part = self.data.part_dir(job_id, token)
+        remove_other_runs(self.data, job_id)  # runs whose lease ran out: dead, or lost
         with Heartbeat(self.records, job_id, token) as heartbeat:
             analysed = self._analyse(job, token, part, heartbeat.lost)
             if analysed.result is not None:

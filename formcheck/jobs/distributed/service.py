@@ -23,14 +23,14 @@ from kombu.exceptions import OperationalError
 
 from formcheck.jobs.backend import JobsHealth
 from formcheck.jobs.config import BYTES_PER_MB, JobsConfig
-from formcheck.jobs.datadir import DataDir
+from formcheck.jobs.datadir import DataDir, remove_old_incoming
 from formcheck.jobs.distributed.celery_app import make_celery_app
 from formcheck.jobs.distributed.records import REDIS_ERRORS, RedisJobStore
 from formcheck.jobs.distributed.sweeper import Sweeper
 from formcheck.jobs.durable import disk_free_bytes, fsync_path
 from formcheck.jobs.errors import QuotaExceededError
 from formcheck.jobs.retention import PurgeResult, purge_expired
-from formcheck.jobs.service import REPORT_FILES, _safe_name
+from formcheck.jobs.service import INCOMING_STALE_S, REPORT_FILES, _safe_name
 from formcheck.jobs.store import Enqueued, Job, JobState
 from formcheck.jobs.uploads import StoredUpload, discard_upload, ensure_free_disk, receive_upload
 
@@ -171,6 +171,8 @@ class CeleryJobService:
         return path if path.is_file() else None
 
     def purge(self) -> PurgeResult:
+        """Old jobs (retention), and half-received uploads long abandoned (any server's)."""
+        remove_old_incoming(self.data, INCOMING_STALE_S)
         return purge_expired(
             self.records, self.data, self.config.retention_days, now_s=self.records.now_s()
         )
