@@ -28,6 +28,13 @@ def _positive_cm(text: str) -> float:
     return value
 
 
+def _at_least_one(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {text}")
+    return value
+
+
 def cmd_analyze(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
@@ -261,6 +268,21 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return serve_main(server_config_from_args(args))
 
 
+def cmd_worker(args: argparse.Namespace) -> int:
+    from formcheck.jobs.distributed.worker import run_worker, worker_config
+    from formcheck.live_cli import queue_option
+
+    queue = queue_option(args.queue) if args.queue is not None else None
+    config = worker_config(queue, args.data_dir)
+    return run_worker(config, concurrency=args.concurrency, name=args.name)
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    from formcheck.batch.run import batch_main
+
+    return batch_main(args)
+
+
 def cmd_live(args: argparse.Namespace) -> int:
     from formcheck.live_cli import live_main
 
@@ -349,7 +371,50 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"longest video accepted (default {limits.max_duration_s:g})")
     p.add_argument("--retention-days", type=float,
                    help=f"uploads and reports are deleted after this (default {keep_days:g})")
+    p.add_argument("--queue", metavar="URL",
+                   help="run jobs on Celery workers through this Redis (redis://HOST:PORT/DB; "
+                   "see `formcheck worker`) instead of worker processes here")
     p.set_defaults(handler=cmd_serve)
+
+    p = sub.add_parser(
+        "worker",
+        help="analyse the uploads of a job queue (Celery over Redis), on any machine",
+        description="Takes the jobs that `formcheck serve --queue URL` (or `formcheck batch "
+        "--queue URL`) sends. Every worker needs the same data directory as the server (a "
+        "shared directory), the same pose model and the Redis URL; settings also come from "
+        "FORMCHECK_JOBS__* variables (a URL with a password: FORMCHECK_JOBS__QUEUE__URL).",
+    )
+    p.add_argument("--queue", metavar="URL", help="redis://HOST:PORT/DB (the server's --queue)")
+    p.add_argument("--data-dir", help="uploads and reports: the server's data directory, "
+                   f"shared (default {DEFAULT_DATA_DIR})")
+    p.add_argument("--concurrency", type=_at_least_one,
+                   help="analyses at once (default: one per two cores)")
+    p.add_argument("--name", help="this worker's name (default formcheck-PID@HOST)")
+    p.set_defaults(handler=cmd_worker)
+
+    p = sub.add_parser(
+        "batch",
+        help="analyse many recordings: a report per recording and a summary CSV",
+        description="Writes OUT/<recording>/ with the files `formcheck analyze` writes, and "
+        "OUT/summary.csv (one row per recording). Run it again to resume: recordings whose "
+        "outputs are complete are skipped. Exit code 1 when a recording failed (its reason "
+        "is in the summary).",
+    )
+    p.add_argument("inputs", nargs="+", metavar="INPUT",
+                   help="video files, folders (their videos, recursively) and globs")
+    p.add_argument("--exercise", required=True, help="exercise analyzer for every recording")
+    p.add_argument("--out", default=str(DEFAULT_OUT_ROOT / "batch"),
+                   help=f"output folder (default {DEFAULT_OUT_ROOT / 'batch'})")
+    p.add_argument("--height-cm", type=_positive_cm, help="body height, for millimetre scale")
+    p.add_argument("--jobs", type=_at_least_one, help="recordings at once (default: all "
+                   "cores; with --queue, recordings handed to the workers at once, 32)")
+    p.add_argument("--queue", metavar="URL", nargs="?", const="",
+                   help="fan out to `formcheck worker`s through this Redis "
+                   "(redis://HOST:PORT/DB; alone: the URL in FORMCHECK_JOBS__QUEUE__URL)")
+    p.add_argument("--data-dir", help="with --queue: the data directory the workers share "
+                   f"(default {DEFAULT_DATA_DIR})")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(handler=cmd_batch)
 
     p = sub.add_parser("live", help="live feedback from a local camera, cues in the terminal")
     p.add_argument("--camera", default="0", help="camera index (or a video file to replay)")

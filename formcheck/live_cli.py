@@ -29,8 +29,9 @@ def server_config_from_args(args: argparse.Namespace) -> ServerConfig:
     except ValidationError as error:
         first = error.errors()[0]
         where = str(first["loc"][-1]) if first["loc"] else "settings"
+        message = str(first["msg"]).removeprefix("Value error, ")  # a validator's own words
         raise FormcheckError(
-            f"The serve option {where} is not valid: {first['msg'].lower()}."
+            f"The serve option {where} is not valid: {message[:1].lower()}{message[1:]}."
         ) from error
 
 
@@ -54,6 +55,8 @@ def _server_fields(args: argparse.Namespace) -> dict[str, Any]:
         jobs["workers"] = args.workers
     if args.retention_days is not None:
         jobs["retention_days"] = args.retention_days
+    if getattr(args, "queue", None) is not None:
+        jobs["queue"] = {"url": queue_option(args.queue)}
     fields: dict[str, Any] = {"jobs": jobs}
     for name in ("host", "port", "require_token", "max_sessions"):
         if getattr(args, name, None) is not None:
@@ -61,6 +64,19 @@ def _server_fields(args: argparse.Namespace) -> dict[str, Any]:
     if args.allowed_origin:
         fields["allowed_origins"] = args.allowed_origin
     return fields
+
+
+def queue_option(url: str) -> str:
+    """``--queue URL``, refused with a password in it (it would show in the process list:
+    FORMCHECK_JOBS__QUEUE__URL carries one instead)."""
+    from urllib.parse import urlsplit
+
+    if urlsplit(url).password is not None:
+        raise FormcheckError(
+            "A queue URL with a password must not be a command-line option (it would show in "
+            "the process list); set FORMCHECK_JOBS__QUEUE__URL instead."
+        )
+    return url
 
 
 def serve_main(config: ServerConfig | None = None) -> int:
@@ -77,7 +93,7 @@ def serve_main(config: ServerConfig | None = None) -> int:
     config = config or ServerConfig()
     os.umask(PRIVATE_UMASK)
     jobs = config.jobs
-    if jobs is not None:
+    if jobs is not None and jobs.queue.url is None:
         DataDir(jobs.data_dir).acquire().release()  # busy: a plain error now, not at startup
     token = resolve_token(config)
     if token.value is not None:
@@ -98,11 +114,19 @@ def serve_main(config: ServerConfig | None = None) -> int:
               f"{address}#token=<token>)", flush=True)  # fmt: skip
     elif token.source == "setting":
         print("formcheck: clients need the access token from FORMCHECK_TOKEN", flush=True)
-    if jobs is not None:
+    if jobs is not None and jobs.queue.url is None:
         print(
             f"formcheck: uploads, jobs and reports in {jobs.data_dir} (readable by this user "
             f"only; {jobs.workers} worker{'s' if jobs.workers != 1 else ''}, kept "
             f"{jobs.retention_days:g} days)",
+            flush=True,
+        )
+    elif jobs is not None:
+        print(
+            f"formcheck: uploads and reports in {jobs.data_dir.resolve()} (kept "
+            f"{jobs.retention_days:g} days); jobs go to the queue at "
+            f"{jobs.queue.redacted_url}: start workers with `formcheck worker --queue URL "
+            "--data-dir DIR` on machines that share that directory",
             flush=True,
         )
     if not is_loopback(host):

@@ -74,18 +74,20 @@ def analyze_video(
     report_source: ReportSource = ReportSource.FILE,
     video_name: str | None = None,
     reference: PersonalReference | None = None,
+    model_info: ModelInfo | None = None,
 ) -> AnalysisRun:
     """Analyze one video and write ``measures.csv`` and ``report.json`` into ``out_dir``.
 
     ``sinks`` receive every Sample in order (without its mask unless ``keep_masks``).
     ``report_source`` and ``video_name`` go into the report (``video_name``, e.g. an upload's
-    original name, replaces the file's path there).
+    original name, replaces the file's path there). ``model_info``: a bundle already found
+    (a worker process resolves it once), else ``ensure_model(model)``.
     Raises VideoOpenError for unreadable input, ModelUnavailableError when no model can be
     had, UnknownExerciseError for an exercise no analyzer has, and NoPersonError when
     nobody was found in any frame (no files are left behind).
     """
     config = config or PipelineConfig()
-    model_info = ensure_model(model)
+    model_info = model_info if model_info is not None else ensure_model(model)
     out_dir.mkdir(parents=True, exist_ok=True)
     csv_path = out_dir / MEASURES_CSV
     events: list[Event] = []

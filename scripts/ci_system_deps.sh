@@ -3,8 +3,10 @@
 # Debian's chromium for the browser test (tests/server/test_browser_live.py), driven by the
 # playwright Python package; playwright's own browser download is never used.
 # Mesa's EGL and OpenGL drivers for the mesh body's headless renderer (formcheck/synth/gl_render.py).
+# Redis for the job queue's tests (tests/queue_services.py starts its own redis-server on a
+# loopback port; nothing is left running).
 set -euo pipefail
-PACKAGES="chromium libegl1 libegl-mesa0 libgl1-mesa-dri libgl1"
+PACKAGES="chromium libegl1 libegl-mesa0 libgl1-mesa-dri libgl1 redis-server"
 missing=""
 for package in $PACKAGES; do
   dpkg -s "$package" >/dev/null 2>&1 || missing="$missing $package"

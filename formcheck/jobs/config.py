@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 BYTES_PER_MB = 1_000_000
 CORES_PER_WORKER = 2  # one analysis keeps about two cores busy (decode + pose + drawing)
@@ -64,6 +65,108 @@ class UploadLimits(BaseModel):
     )
 
 
+QUEUE_SCHEMES = ("redis", "rediss", "unix")
+# A run's lease must outlive a pause in its heartbeats (a busy machine, a Redis restart):
+# several heartbeats fit in one lease.
+MIN_HEARTBEATS_PER_LEASE = 3
+
+
+def redact_url(url: str) -> str:
+    """``url`` with any password replaced by ``***``."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    return parts._replace(netloc=f"{user}:***@{host}").geturl()
+
+
+class QueueConfig(BaseModel):
+    """The Celery backend: jobs go to workers on any machine through Redis (``url`` set), or
+    stay with the server's own SQLite queue and worker processes (``url`` None, the default).
+
+    A run holds its job with a lease that its worker renews every ``heartbeat_interval_s``;
+    a run not heard from for ``lease_s`` (its worker was killed, its machine lost) is queued
+    again by the sweep any worker or server runs every ``sweep_interval_s``, so a lost worker
+    delays a job by about a lease, not by Redis's visibility timeout (which only brings back
+    messages whose worker died before it took the job: it is set longer than the longest job).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    url: str | None = Field(
+        None,
+        description="redis://HOST:PORT/DB (rediss:// with TLS) of the broker and result store; "
+        "None runs jobs on this machine (SQLite queue, worker processes)",
+    )
+    key_prefix: str = Field(
+        "formcheck", min_length=1, description="prefix of the job records' Redis keys"
+    )
+    lease_s: float = Field(
+        60.0,
+        gt=0,
+        description="a run not heard from this long is presumed lost; its job is queued again",
+    )
+    heartbeat_interval_s: float = Field(
+        10.0, gt=0, description="how often a worker renews the lease of each run it holds"
+    )
+    sweep_interval_s: float = Field(
+        10.0,
+        gt=0,
+        description="how often workers and servers look for lost runs and for "
+        "queued jobs whose task was never sent",
+    )
+    unsent_grace_s: float = Field(
+        30.0,
+        gt=0,
+        description="a queued job whose task is not known to be sent after this "
+        "long is sent again (a broker failure between recording and sending it)",
+    )
+    visibility_margin_s: float = Field(
+        600.0, gt=0, description="Redis's visibility timeout is the job timeout plus this"
+    )
+    connect_timeout_s: float = Field(
+        5.0,
+        gt=0,
+        description="a Redis connection or command that takes longer fails (the "
+        "server answers 503 instead of hanging)",
+    )
+    task_max_retries: int = Field(
+        5,
+        ge=0,
+        description="a task that cannot reach Redis to take its job is retried this "
+        "many times (growing pauses) before it is given back to the queue",
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _known_scheme(cls, url: str | None) -> str | None:
+        if url is None:
+            return None
+        scheme = urlsplit(url).scheme
+        if scheme not in QUEUE_SCHEMES:
+            raise ValueError(
+                f"the queue must be a Redis URL (redis://HOST:PORT/DB), not {scheme or url!r}"
+            )
+        return url
+
+    @model_validator(mode="after")
+    def _lease_spans_heartbeats(self) -> QueueConfig:
+        if self.lease_s < MIN_HEARTBEATS_PER_LEASE * self.heartbeat_interval_s:
+            raise ValueError(
+                f"lease_s ({self.lease_s:g}) must be at least {MIN_HEARTBEATS_PER_LEASE} "
+                f"heartbeat intervals ({self.heartbeat_interval_s:g} s)"
+            )
+        return self
+
+    @property
+    def redacted_url(self) -> str:
+        """The URL without its password (for messages and logs)."""
+        return redact_url(self.url or "")
+
+
 class JobsConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -104,3 +207,12 @@ class JobsConfig(BaseModel):
         description="a job's outcome that cannot be written (full disk) is retried with "
         "growing pauses up to this long each",
     )
+    queue: QueueConfig = Field(
+        QueueConfig(), description="where jobs run: this machine, or Celery workers over Redis"
+    )
+
+    @property
+    def visibility_timeout_s(self) -> float:
+        """Redis's visibility timeout: longer than the longest allowed job, so a message is
+        only redelivered when its worker is gone, never while it still runs."""
+        return self.job_timeout_s + self.queue.visibility_margin_s

@@ -10,8 +10,9 @@ Example::
     service.delete(job.id)                # cancels a running job, deletes its files
     service.stop()
 
-The HTTP routes use only these methods, so another backend (a task queue, accounts) can
-stand behind the same interface: ``check_quota`` / ``find`` before an upload is received,
+This is the ``local`` job backend (formcheck.jobs.backend). The HTTP routes use only these
+methods, so another backend (Celery over Redis, accounts) can stand behind the same
+interface: ``check_quota`` / ``find`` before an upload is received,
 ``receive`` + ``enqueue`` (with the owner, an idempotency key and the quota, checked again
 atomically), ``get``, ``report_file``, ``delete`` and ``health``.
 """
@@ -21,10 +22,10 @@ from __future__ import annotations
 import logging
 import shutil
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from formcheck.jobs.backend import JobsHealth
 from formcheck.jobs.config import JobsConfig
 from formcheck.jobs.datadir import DataDir, DataDirLock, remove_old_incoming
 from formcheck.jobs.durable import disk_free_bytes, fsync_path, rename_durably
@@ -44,19 +45,6 @@ log = logging.getLogger(__name__)
 REPORT_FILES = ("report.html", "report.json", "measures.csv", "annotated.mp4")
 INCOMING_STALE_S = 3600.0  # half-received uploads older than this are debris
 BYTES_PER_MB = 1_000_000
-
-
-@dataclass(frozen=True, slots=True)
-class JobsHealth:
-    """The job system's state for /api/health; ``problems`` empty means healthy."""
-
-    workers: int
-    workers_alive: int
-    worker_restarts: int
-    queued: int
-    running: int
-    disk_free_bytes: int
-    problems: list[str]
 
 
 class JobService:

@@ -12,7 +12,9 @@
                           its limits: formcheck.server.live_guard)
     ...  /api/jobs, /jobs  uploads and their reports (formcheck.server.jobs_routes), when
                           ``config.jobs`` is set; the app's lifespan starts and stops the
-                          JobService, so a restarted server picks up interrupted jobs
+                          job backend (local, or Celery over Redis: formcheck.jobs.backend),
+                          so a restarted server picks up interrupted jobs; a queue that
+                          cannot be reached answers 503
 
 Every request passes, outermost first: the per-client request rate
 (formcheck.server.client_limits), CORS for ``allowed_origins`` (only when some are set), and
@@ -43,7 +45,7 @@ from starlette.websockets import WebSocketState
 from formcheck import __version__
 from formcheck.analyzers import list_analyzers
 from formcheck.errors import FormcheckError
-from formcheck.jobs.service import JobService
+from formcheck.jobs.backend import JobBackend, QueueUnavailableError, open_job_backend
 from formcheck.jobs.throttle import ThrottledLogger
 from formcheck.jobs.worker import DEFAULT_JOB_FN
 from formcheck.pose.estimator import PoseEstimator
@@ -52,6 +54,7 @@ from formcheck.server.access import AccessMiddleware, AccessPolicy, auth_router,
 from formcheck.server.client_limits import ClientRateMiddleware, client_key
 from formcheck.server.config import ServerConfig
 from formcheck.server.frames import FRAME_HEADER_BYTES, FrameError
+from formcheck.server.jobs_models import ApiError
 from formcheck.server.jobs_routes import jobs_health, jobs_router
 from formcheck.server.live import LiveSession, NotStartedError, SessionRegistry
 from formcheck.server.live_guard import (
@@ -82,6 +85,7 @@ WS_CLOSE_NORMAL = 1000
 WS_CLOSE_INTERNAL_ERROR = 1011
 WS_CLOSE_TRY_AGAIN_LATER = 1013
 HTTP_SERVICE_UNAVAILABLE = 503
+QUEUE_RETRY_AFTER_S = 30  # Redis restarts or fails over within about this
 log = logging.getLogger("formcheck.server")
 
 DESCRIPTION = """
@@ -112,7 +116,7 @@ class ServerContext:
     model: ModelInfo
     registry: SessionRegistry
     errors: ThrottledLogger  # tracebacks of live sessions, throttled
-    jobs: JobService | None = None
+    jobs: JobBackend | None = None
 
     def new_estimator(self) -> PoseEstimator:
         pipeline = self.config.pipeline
@@ -132,10 +136,11 @@ def create_app(
 ) -> FastAPI:
     """The app; finds or builds the pose model now (raises ModelUnavailableError), and the
     access token when one is needed (raises TokenMissingError). ``job_fn`` runs each upload
-    (tests use a fake one)."""
+    on the local backend (tests use a fake one); with ``config.jobs.queue.url`` jobs go to
+    Celery workers instead (formcheck.jobs.backend)."""
     config = config or ServerConfig()
     policy = AccessPolicy.from_config(config, resolve_token(config).value)
-    jobs = JobService(config.jobs, job_fn=job_fn) if config.jobs is not None else None
+    jobs = open_job_backend(config.jobs, job_fn=job_fn) if config.jobs is not None else None
     context = ServerContext(
         config=config,
         model=ensure_model(model),
@@ -158,6 +163,15 @@ def create_app(
         title="formcheck", version=__version__, description=DESCRIPTION, lifespan=lifespan
     )
     app.state.context = context
+
+    @app.exception_handler(QueueUnavailableError)
+    async def queue_unavailable(_: Any, error: QueueUnavailableError) -> JSONResponse:
+        return JSONResponse(
+            ApiError(detail=str(error), code="queue_unavailable").model_dump(),
+            status_code=HTTP_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(QUEUE_RETRY_AFTER_S)},
+        )
+
     app.add_middleware(AccessMiddleware, policy=policy)
     if config.allowed_origins:
         app.add_middleware(

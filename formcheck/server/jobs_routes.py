@@ -36,9 +36,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from formcheck.errors import FormcheckError
+from formcheck.jobs.backend import JobBackend
 from formcheck.jobs.config import BYTES_PER_MB
 from formcheck.jobs.errors import DiskFullError, QuotaExceededError
-from formcheck.jobs.service import REPORT_FILES, JobService
+from formcheck.jobs.service import REPORT_FILES
 from formcheck.jobs.store import Job, JobState
 from formcheck.jobs.uploads import discard_upload
 from formcheck.server.client_limits import UploadGate, client_key, too_many
@@ -173,7 +174,7 @@ def idempotency_key(request: Request) -> str | None:
     return key
 
 
-def job_out(job: Job, service: JobService) -> JobOut:
+def job_out(job: Job, service: JobBackend) -> JobOut:
     """The API's view of a job (no stored file names)."""
     base = f"/api/jobs/{job.id}"
     files = None
@@ -204,7 +205,7 @@ def job_out(job: Job, service: JobService) -> JobOut:
     )
 
 
-def jobs_health(service: JobService) -> tuple[JobsHealthOut, list[str]]:
+def jobs_health(service: JobBackend) -> tuple[JobsHealthOut, list[str]]:
     """The jobs' part of /api/health, and its problems (empty when healthy)."""
     health = service.health()
     config = service.config
@@ -268,7 +269,7 @@ def upload_form_schema() -> dict[str, Any]:
 
 
 def jobs_router(
-    service: JobService, exercises: Callable[[], set[str]], clients: ClientLimits | None = None
+    service: JobBackend, exercises: Callable[[], set[str]], clients: ClientLimits | None = None
 ) -> APIRouter:
     """The routes of uploads and jobs, on ``service`` (started and stopped by the app)."""
     router = APIRouter()
