@@ -281,3 +281,31 @@ def test_recording_an_outcome_waits_for_redis_and_gives_up_in_the_end() -> None:
     with pytest.raises(redis.exceptions.TimeoutError):
         retry_redis(down, give_up_s=0.5)
     assert time.monotonic() - started < 2.0
+
+
+def test_a_run_that_lost_its_job_without_noticing_does_not_save_its_outputs(
+    service: CeleryJobService,
+) -> None:
+    """The run's job function returns after the job was given to another run (no progress
+    report in between to notice it): the finish refuses, and no report appears."""
+    paused = threading.Event()
+    resume = threading.Event()
+
+    def pausing_job(upload: Path, out_dir: Path, *_: object) -> dict[str, Any]:
+        (out_dir / "report.html").write_text("<p>stale</p>", encoding="utf-8")
+        paused.set()
+        resume.wait(30.0)
+        return {"bytes": 1}
+
+    job_id = submit(service)
+    thread, results = run_in_thread(runner_for(service, pausing_job), job_id)
+    assert paused.wait(30.0)
+    records = service.records
+    records.client.hset(records.key("job", job_id), "lease_expires_s", 0)
+    assert records.claim(job_id, "B", max_attempts=3).status == "claimed"
+    resume.set()
+    thread.join(10.0)
+    assert results == [RunResult(job_id, True, "lost")]
+    assert folders(service) == [] and service.report_file(job_id, "report.html") is None
+    job = service.get(job_id)
+    assert job is not None and job.state is JobState.RUNNING and job.attempts == 2

@@ -35,6 +35,7 @@ HELD_JOB = "tests.fake_jobs:held_job"
 HOLD_AT = 0.3  # of the progress bar: well inside the pose analysis
 RESULT_WAIT_S = 60.0
 EXERCISE = "hip_hinge"
+UNACKED_KEY = "unacked"  # kombu's Redis hash of delivered, unacknowledged messages
 
 
 def held_pids(markers: Path) -> list[tuple[int, int]]:
@@ -44,6 +45,17 @@ def held_pids(markers: Path) -> list[tuple[int, int]]:
         child, worker, *_ = marker.read_text(encoding="utf-8").split()
         pids.append((int(child), int(worker)))
     return pids
+
+
+def task_outcomes(service: CeleryJobService) -> list[str]:
+    """Every task's stored outcome (the result store), as "STATUS state"."""
+    client = service.records.client
+    outcomes = []
+    for key in client.scan_iter(match="celery-task-meta-*"):
+        meta = json.loads(str(client.get(key)))
+        result = meta["result"] if isinstance(meta["result"], dict) else {}
+        outcomes.append(f"{meta['status']} {result.get('state', meta['result'])}")
+    return outcomes
 
 
 def wait_job(service: CeleryJobService, job_id: str, workers: list[WorkerProcess]) -> Any:
@@ -116,6 +128,9 @@ def test_a_worker_killed_mid_job_leaves_the_job_to_finish_once_on_another(
         assert (markers / "finished").read_text(encoding="utf-8").split() == [finisher]
         done = service.get(job_id)
         assert done is not None and done.state is JobState.DONE and done.attempts == 2
+        # Acknowledged late: the killed worker's message is still Redis's, to be delivered
+        # again after the visibility timeout (what the send above stood in for).
+        assert service.records.client.hlen(UNACKED_KEY) == 1
     finally:
         service.close()
 
@@ -141,6 +156,10 @@ def test_a_pool_process_killed_mid_job_gives_the_task_back_to_the_queue(
         job = wait_job(service, job_id, [worker])
         assert job.state is JobState.DONE and job.attempts == 2, job
         assert (markers / "ran").read_text(encoding="utf-8").count("\n") == 1
+        # Rejected on the lost worker: the task went back to the queue instead of being
+        # recorded as failed; every delivery's stored outcome is a success.
+        outcomes = task_outcomes(service)
+        assert outcomes and all(o.startswith("SUCCESS ") for o in outcomes), outcomes
         assert sorted(p.name for p in service.data.reports.iterdir()) == [job_id]
     finally:
         service.close()
