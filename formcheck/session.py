@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from typing import Any
 
 from formcheck.analyzers import Analyzer, Baseline, Event, Prescription, SetSummary, get_analyzer
+from formcheck.analyzers.personal_reference import PersonalReference
 from formcheck.config import PipelineConfig
 from formcheck.pipeline import MeasurePipeline
 from formcheck.pose.estimator import PoseEstimator
@@ -36,13 +38,15 @@ class ExerciseSession:
         prescription: Prescription | None = None,
         height_cm: float | None = None,
         config: PipelineConfig | None = None,
+        reference: PersonalReference | None = None,
     ) -> None:
         self.config = config or PipelineConfig()
         self.exercise = exercise
         self._estimator = estimator
         self._prescription = prescription
+        self._reference = reference
         self.pipeline = MeasurePipeline(self.config, stated_height_cm=height_cm)
-        self.analyzer: Analyzer | None = None
+        self.analyzer: Analyzer[Any] | None = None
         self._early: list[Sample] = []  # released before calibration (nobody in view yet)
         if exercise is not None:
             get_analyzer(exercise, prescription)  # fail fast on an unknown exercise name
@@ -77,7 +81,9 @@ class ExerciseSession:
                 self._early.extend(_light(s) for s in samples)
                 return []
             baseline = Baseline.from_calibration(calibration) if calibration else None
-            self.analyzer = get_analyzer(self.exercise, self._prescription, baseline)
+            self.analyzer = get_analyzer(
+                self.exercise, self._prescription, baseline, reference=self._reference
+            )
             samples = [*self._early, *samples]
             self._early = []
         events: list[Event] = []

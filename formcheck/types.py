@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
@@ -141,7 +140,8 @@ class CameraView(Enum):
 
 class ScaleSource(Enum):
     STATED_HEIGHT = "stated_height"
-    WORLD_LANDMARKS = "world_landmarks"
+    WORLD_LANDMARKS = "world_landmarks"  # MediaPipe's metric landmarks, bias-corrected
+    ASSUMED_HEIGHT = "assumed_height"  # those read an implausible height: an average adult
     NONE = "none"
 
 
@@ -177,17 +177,3 @@ class Sample:
 
     def get(self, name: str) -> float:
         return self.measures.get(name, float("nan"))
-
-
-@dataclass(frozen=True, slots=True)
-class VideoSummary:
-    """The ``video`` block of report.json."""
-
-    path: Path
-    frames: int
-    frames_with_pose: int
-    fps: float
-    width: int
-    height: int
-    duration_s: float
-    rotation_deg: int

@@ -56,14 +56,22 @@ class BackgroundServer:
     trailing slash."""
 
     def __init__(
-        self, model_path: Path, config: ServerConfig | None = None, *, record: bool = False
+        self,
+        model_path: Path,
+        config: ServerConfig | None = None,
+        job_fn: str | None = None,
+        *,
+        record: bool = False,
     ) -> None:
         import uvicorn
 
         from formcheck.server.app import create_app
 
         config = config or ServerConfig()
-        self.app = create_app(config, model=model_path)
+        if job_fn is None:
+            self.app = create_app(config, model=model_path)
+        else:
+            self.app = create_app(config, model=model_path, job_fn=job_fn)
         # With ``record``, every websocket message the app receives is kept in ``recorder``.
         self.recorder = WebSocketRecorder(self.app) if record else None
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

@@ -25,6 +25,7 @@ from formcheck.server.config import ServerConfig
 from formcheck.session import ExerciseSession
 from formcheck.types import Facing, PoseFrame
 from tests.background_server import BackgroundServer
+from tests.reports import report_of
 
 CHROMIUM = Path(os.environ.get("FORMCHECK_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_FLAGS = [
@@ -180,7 +181,7 @@ def run_set(poses: list[PoseFrame], exercise: str) -> SetResult:
         session.push_pose(pose)
     _, _, summary = session.finish()
     calibration = session.pipeline.calibration
-    report = summary.to_report_dict() if summary is not None else {}
+    report = report_of(summary).model_dump(mode="json") if summary is not None else {}
     return SetResult(
         reps=int(report.get("summary", {}).get("reps", 0)),
         phases=[dict(rep["phases"], start_s=rep["start_s"]) for rep in report.get("reps", [])],

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
+
+if TYPE_CHECKING:
+    from formcheck.jobs.config import JobsConfig
+    from tests.queue_services import RedisServer, WorkerProcess
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # ../shared/videos beside the checkout; FORMCHECK_SHARED_VIDEOS points elsewhere (a git
@@ -50,3 +56,48 @@ def write_test_video(path: Path, frames: list[np.ndarray], fps: int = 30) -> Pat
         for packet in stream.encode():
             container.mux(packet)
     return path
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A real redis-server on loopback for the session (skips when it is not installed)."""
+    from tests.queue_services import RedisServer
+
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    """The session's Redis, emptied for this test."""
+    redis_server.flush()
+    return redis_server.url
+
+
+@pytest.fixture
+def celery_workers(tmp_path: Path) -> Iterator[Callable[[JobsConfig, str, str], WorkerProcess]]:
+    """Starts real Celery worker processes (config, name, job function); all are stopped
+    when the test ends."""
+    from tests.queue_services import WorkerProcess
+
+    started: list[WorkerProcess] = []
+
+    def start(config: JobsConfig, name: str, job_fn: str) -> WorkerProcess:
+        worker = WorkerProcess(config, name, job_fn, tmp_path)
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
+
+
+def first_frames(video: Path, out: Path, frames: int) -> Path:
+    """The first ``frames`` frames of ``video``, encoded again (a short clip for job tests)."""
+    import av
+
+    with av.open(str(video)) as container:
+        decoded = zip(range(frames), container.decode(video=0), strict=False)
+        rgb = [frame.to_ndarray(format="rgb24") for _, frame in decoded]
+    return write_test_video(out, rgb)

@@ -14,7 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from formcheck.analyzers.floor_reach import (
+from formcheck.analyzers.testing import ease, frame_times, make_sample
+from formcheck.kinematics import names as m
+from formcheck.kinematics.providers.floor_reach import (
     ARM_REACH_DEG,
     HIP_LEVEL_MM,
     HIP_LEVEL_WORLD_MM,
@@ -23,8 +25,6 @@ from formcheck.analyzers.floor_reach import (
     LIMB_REACH_DEG,
     FloorPosture,
 )
-from formcheck.analyzers.testing import ease, frame_times, make_sample
-from formcheck.kinematics import names as m
 from formcheck.pose.landmarks import NUM_LANDMARKS, Landmark
 from formcheck.types import CameraView, Facing, FrameQuality, PoseFrame, Sample
 

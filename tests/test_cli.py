@@ -9,7 +9,7 @@ import pytest
 
 from formcheck.cli import main
 from formcheck.errors import NoPersonError, VideoOpenError
-from tests.conftest import shared_clip, write_test_video
+from tests.conftest import REPO_ROOT, shared_clip, write_test_video
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -57,6 +57,35 @@ def test_video_with_no_person(tmp_path, capsys, model_path):
     assert code == NoPersonError.exit_code
     assert "No person" in err and "Traceback" not in err
     assert not (out_dir / "report.json").exists() and not (out_dir / "measures.csv").exists()
+
+
+def test_schema_report_prints_the_json_schema(capsys):
+    from formcheck.report.model import report_json_schema
+
+    code, out, _ = _run(capsys, "schema", "report")
+    assert code == 0
+    assert json.loads(out) == report_json_schema()
+    with pytest.raises(SystemExit):
+        main(["schema", "measures"])
+
+
+@pytest.mark.slow
+def test_hip_hinge_analysis_validates_against_the_printed_schema(tmp_path, capsys, model_path):
+    """The issue's check: `formcheck analyze ... --exercise hip_hinge` writes a report.json
+    that validates against what `formcheck schema report` prints."""
+    import jsonschema
+
+    clip = REPO_ROOT / "sample_videos" / "hip_hinge_hips_rise_first.mp4"
+    out_dir = tmp_path / "o"
+    code, out, err = _run(capsys, "analyze", str(clip), "--exercise", "hip_hinge",
+                          "--out", str(out_dir), "--no-video", "--quiet")  # fmt: skip
+    assert code == 0, err
+    assert "hip_hinge: 2 reps" in out and "wrote report.json" in out
+    _, schema_text, _ = _run(capsys, "schema", "report")
+    report = json.loads((out_dir / "report.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(json.loads(schema_text)).validate(report)
+    assert report["source"] == "file" and report["exercise"] == "hip_hinge"
+    assert report["summary"]["reps"] == 2 and report["findings"]
 
 
 def test_bad_height_is_refused(capsys):

@@ -16,42 +16,30 @@ the four limbs (``floor_reach``), so a rep is found whichever side works. Each r
 - tempo: the time from half-way out to half-way back against the prescription (or the
   spec's minimum phase times), and against the person's first reps.
 
-Live cues come at the end of each rep (no per-frame checks).
+The spec asks kinematics for the floor frames' measures (``floor_reach``: each limb's reach,
+the back outline read for the posture, the hips' levels, a floor-posture frame quality). A
+live back cue comes while the arm and leg are held at full reach.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import ClassVar, Generic, TypeVar
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
+from formcheck.analyzers.checks.condition import Condition, exceeds
+from formcheck.analyzers.checks.tempo import phase_ratios, quicker_code
 from formcheck.analyzers.codes import SPINE_ARCHED, TEMPO_DOWN_FAST, TEMPO_UP_FAST
-from formcheck.analyzers.cues import Condition
 from formcheck.analyzers.engine import Analyzer, FrameContext, rep_label
-from formcheck.analyzers.events import Event, Phase, Severity
-from formcheck.analyzers.floor_reach import (
-    ARM_REACH_DEG,
-    LEG_REACH_DEG,
-    SIDES,
-    FloorFrameConfig,
-    FloorFrameReader,
-    FloorPosture,
-)
-from formcheck.analyzers.references import own_reference
+from formcheck.analyzers.events import Phase
 from formcheck.analyzers.signals import BoolArray, longest_run_s, robust_median
 from formcheck.analyzers.window import RepWindow
-from formcheck.config import QualityConfig
 from formcheck.kinematics import names as m
-from formcheck.types import Sample
 
-_SEVERITY = {
-    SPINE_ARCHED: Severity.SAFETY,
-    TEMPO_DOWN_FAST: Severity.INFO,
-    TEMPO_UP_FAST: Severity.INFO,
-}
+SIDES = ("left", "right")
 
 
 class AlternatingChecks(BaseModel):
@@ -59,59 +47,29 @@ class AlternatingChecks(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    lying_on_back: bool = False  # False: on all fours
-    reach_band_deg: float = 10.0
-    reach_min_s: float = 0.2
-    own_reference_reps: int = 2
-    spine_measure: str = m.BACK_OFFSET_MM
-    spine_arched_min_mm: float = 9.0
-    outline_seen_share_min: float = 0.5
-    outline_scatter_max_mm: float = 6.0
-    spine_live_window_s: float = 0.3
-    tempo_own_drop_max_fraction: float = 0.2
-    side_margin_deg: float = 30.0
+    reach_band_deg: float
+    reach_min_s: float
+    own_reference_reps: int
+    spine_measure: str
+    spine_arched_min_mm: float
+    outline_seen_share_min: float
+    outline_scatter_max_mm: float
+    spine_live_window_s: float
+    tempo_own_drop_max_fraction: float
+    side_margin_deg: float
 
 
-class AlternatingFloorAnalyzer(Analyzer):
-    """Engine plus the floor frame reader, sides, reach, back-at-reach and tempo checks."""
+A = TypeVar("A", bound=AlternatingChecks)
+
+
+class AlternatingFloorAnalyzer(Analyzer[A], Generic[A]):
+    """Engine plus sides, reach, back-at-reach and tempo checks."""
 
     checks_model: ClassVar[type[BaseModel]] = AlternatingChecks
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        quality = QualityConfig()  # the pipeline's limits, applied to the body's length
-        self._reader = FloorFrameReader(
-            FloorPosture.SUPINE if self.c.lying_on_back else FloorPosture.QUADRUPED,
-            FloorFrameConfig(
-                min_body_length_px=quality.min_person_height_px,
-                edge_margin_px=quality.edge_margin_px,
-            ),
-        )
-
-    @property
-    def c(self) -> AlternatingChecks:
-        assert isinstance(self.checks, AlternatingChecks)
-        return self.checks
-
-    def update(self, sample: Sample) -> list[Event]:
-        """Re-read the frame for a floor posture (limb reaches, back outline, quality)."""
-        return super().update(self._reader.read(sample))
-
-    def severity(self, code: str) -> Severity:
-        return _SEVERITY.get(code, Severity.WARNING)
-
-    # ----- references -----------------------------------------------------------------------
-    def own_reference(self, metric: str, pick: str = "median") -> float:
+    def own(self, metric: str, pick: str = "median") -> float:
         """The metric over the person's first ``own_reference_reps`` reps."""
-        return own_reference(self.summary.reps[: self.c.own_reference_reps], metric, pick)
-
-    def gate(self, measure: str, threshold: float, frames: int) -> float:
-        """Limit for a change of a median over ``frames`` samples: max(threshold, k x noise
-        floor / sqrt(frames))."""
-        noise = self.baseline.noise(measure) / math.sqrt(max(frames, 1))
-        if not math.isfinite(noise):
-            return threshold
-        return max(threshold, self.spec.cues.noise_k * noise)
+        return self.own_reference(metric, pick, self.checks.own_reference_reps)
 
     # ----- per-rep analysis -----------------------------------------------------------------
     def reach_mask(self, window: RepWindow) -> BoolArray:
@@ -120,16 +78,16 @@ class AlternatingFloorAnalyzer(Analyzer):
         tm = window.timing
         depth = window.series(self.spec.phase.primary_signal) - self.start_value()
         inside = window.mask(tm.start_s, tm.end_s)
-        mask = inside & (depth >= tm.depth_deg - self.c.reach_band_deg)
-        if _span_s(window.t_s, mask) < self.c.reach_min_s:
-            half = self.c.reach_min_s / 2
+        mask = inside & (depth >= tm.depth_deg - self.checks.reach_band_deg)
+        if _span_s(window.t_s, mask) < self.checks.reach_min_s:
+            half = self.checks.reach_min_s / 2
             mask = window.mask(tm.peak_s - half, tm.peak_s + half)
         return mask
 
     def limb_reaches(self, window: RepWindow, at: BoolArray) -> dict[str, float]:
         """Each limb's reach at full reach above its value at the start position."""
         out = {}
-        for name in (*ARM_REACH_DEG.values(), *LEG_REACH_DEG.values()):
+        for name in (*m.ARM_REACH_DEG.values(), *m.LEG_REACH_DEG.values()):
             rest = window.rest_value(name)
             rest = rest if math.isfinite(rest) else 0.0
             out[name] = robust_median(window.series(name)[at]) - rest
@@ -141,9 +99,9 @@ class AlternatingFloorAnalyzer(Analyzer):
         often than the arms in a side view (renders: the lifted leg read on the wrong side in
         whole reps). Otherwise the legs decide, else both together."""
         reach = self.limb_reaches(window, self.reach_mask(window))
-        arm_gap = reach[ARM_REACH_DEG["right"]] - reach[ARM_REACH_DEG["left"]]
-        leg_gap = reach[LEG_REACH_DEG["left"]] - reach[LEG_REACH_DEG["right"]]
-        margin = self.c.side_margin_deg
+        arm_gap = reach[m.ARM_REACH_DEG["right"]] - reach[m.ARM_REACH_DEG["left"]]
+        leg_gap = reach[m.LEG_REACH_DEG["left"]] - reach[m.LEG_REACH_DEG["right"]]
+        margin = self.checks.side_margin_deg
         for gap in (arm_gap, leg_gap, np.nansum([arm_gap, leg_gap])):
             if math.isfinite(gap) and abs(gap) >= margin:
                 return "left" if gap > 0 else "right"
@@ -152,8 +110,8 @@ class AlternatingFloorAnalyzer(Analyzer):
     def rep_metrics(self, window: RepWindow) -> dict[str, float]:
         at = self.reach_mask(window)
         reach = self.limb_reaches(window, at)
-        arm = max((reach[ARM_REACH_DEG[s]] for s in SIDES), default=math.nan)
-        leg = max((reach[LEG_REACH_DEG[s]] for s in SIDES), default=math.nan)
+        arm = max((reach[m.ARM_REACH_DEG[s]] for s in SIDES), default=math.nan)
+        leg = max((reach[m.LEG_REACH_DEG[s]] for s in SIDES), default=math.nan)
         out: dict[str, float] = {
             "arm_reach_deg": arm,
             "leg_reach_deg": leg,
@@ -185,17 +143,17 @@ class AlternatingFloorAnalyzer(Analyzer):
 
     def spine_metrics(self, window: RepWindow, at: BoolArray) -> dict[str, float]:
         """The back at full reach and its change from the first reps' (mm; - more arched)."""
-        name = self.c.spine_measure
+        name = self.checks.spine_measure
         seen = np.isfinite(window.raw.get(name, np.full(window.t_s.shape, math.nan))[at])
         # NaN when the outline was hidden or crossed for most of the reach
         value = window.steady_value(
-            name, at, self.c.outline_seen_share_min, self.c.outline_scatter_max_mm
+            name, at, self.checks.outline_seen_share_min, self.checks.outline_scatter_max_mm
         )
         chord = robust_median(window.series(m.SPINE_CHORD_MM)[at])
         return {
             "spine_reach_mm": value,
             "spine_rest_change_mm": value - window.rest_value(name),
-            "spine_change_mm": value - self.own_reference("spine_reach_mm", "max"),
+            "spine_change_mm": value - self.own("spine_reach_mm", "max"),
             "spine_frames_count": float(seen.sum()),
             "chord_change_mm": chord - window.rest_value(m.SPINE_CHORD_MM),
         }
@@ -208,10 +166,8 @@ class AlternatingFloorAnalyzer(Analyzer):
 
     def _quicker_phase(self, window: RepWindow, down_s: float, up_s: float) -> str:
         """The phase that was quicker against its target: the one to name in the cue."""
-        phases = window.timing.phases
-        down = phases.down_s / down_s if down_s > 0 and not window.from_bottom else math.inf
-        up = phases.up_s / up_s if up_s > 0 else math.inf
-        return TEMPO_DOWN_FAST if down < up else TEMPO_UP_FAST
+        down, up = phase_ratios(window.timing.phases, down_s, up_s, from_bottom=window.from_bottom)
+        return quicker_code(down, up, ties_down=False)
 
     def reach_tempo_conditions(
         self, window: RepWindow, metrics: Mapping[str, float]
@@ -233,9 +189,8 @@ class AlternatingFloorAnalyzer(Analyzer):
         value = metrics.get("half_reach_s", math.nan)
         if not (target > 0 and math.isfinite(value)):
             return []
-        return [
-            Condition(self._quicker_phase(window, down, up), value < target, value, target, "s")
-        ]
+        code = self._quicker_phase(window, down, up)
+        return [Condition(code, value < target, value, target, "s")]
 
     def own_tempo_conditions(
         self, window: RepWindow, metrics: Mapping[str, float]
@@ -245,19 +200,21 @@ class AlternatingFloorAnalyzer(Analyzer):
         first ``own_reference_reps`` reps agree with each other within that fraction: a
         reference whose reps differ that much (a merged or a rushed early rep) says nothing
         about the person's own tempo."""
-        refs = [r.metrics.get("half_reach_s", math.nan) for r in self.summary.reps]
-        refs = refs[: self.c.own_reference_reps]
+        refs = [
+            r.metrics.get("half_reach_s", math.nan)
+            for r in self.first_reps(self.checks.own_reference_reps)
+        ]
         value = metrics.get("half_reach_s", math.nan)
-        keep = 1.0 - self.c.tempo_own_drop_max_fraction
+        keep = 1.0 - self.checks.tempo_own_drop_max_fraction
         if (
-            len(refs) < self.c.own_reference_reps
+            len(refs) < self.checks.own_reference_reps
             or not all(math.isfinite(r) and r > 0 for r in refs)
             or min(refs) < keep * max(refs)
             or not math.isfinite(value)
         ):
             return []
         limit = max(refs) * keep
-        first = self.summary.reps[0].phases
+        first = self.first_reps(1)[0].phases
         code = self._quicker_phase(window, first.down_s, first.up_s)
         return [Condition(code, value < limit, value, limit, "s")]
 
@@ -276,16 +233,13 @@ class AlternatingFloorAnalyzer(Analyzer):
         alone moved up to 9 mm on correct renders (the reaching arm and leg reshape the
         outline a little differently on each side), both together far less. The first rep
         is the reference and is not judged. Values are medians over ``frames`` samples."""
-        limit = self.gate(
-            self.c.spine_measure,
-            self.c.spine_arched_min_mm * self.threshold_scale(SPINE_ARCHED),
-            frames,
+        limit = self.limit(
+            self.checks.spine_measure, self.checks.spine_arched_min_mm, SPINE_ARCHED, frames
         )
         value = math.nan
         if math.isfinite(to_first_mm):
             value = -max(to_first_mm, to_rest_mm) if math.isfinite(to_rest_mm) else -to_first_mm
-        active = value > limit if math.isfinite(value) else None
-        return Condition(SPINE_ARCHED, active, value, limit, "mm")
+        return exceeds(SPINE_ARCHED, value, limit, "mm")
 
     # ----- per-frame checks (live cues) -----------------------------------------------------
     def frame_conditions(self, ctx: FrameContext) -> list[Condition]:
@@ -297,19 +251,19 @@ class AlternatingFloorAnalyzer(Analyzer):
             return []  # the engine's BOTTOM is full reach
         window = ctx.buffer.held_s(
             self.spec.phase.primary_signal,
-            self.c.reach_band_deg,
+            self.checks.reach_band_deg,
             ctx.in_phase_s,
             increase=self.spec.phase.direction == "increase",
         )
-        if not window >= self.c.spine_live_window_s:
+        if not window >= self.checks.spine_live_window_s:
             return []
-        name = self.c.spine_measure
+        name = self.checks.spine_measure
         value = ctx.buffer.steady_recent(
-            name, window, self.c.outline_seen_share_min, self.c.outline_scatter_max_mm
+            name, window, self.checks.outline_seen_share_min, self.checks.outline_scatter_max_mm
         )
         return [
             self._arched(
-                value - self.own_reference("spine_reach_mm", "max"),
+                value - self.own("spine_reach_mm", "max"),
                 value - ctx.rest.get(name, math.nan),
                 ctx.buffer.frames_within(window),
             )

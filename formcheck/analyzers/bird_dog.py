@@ -14,37 +14,29 @@ reps (see the spec).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping
 
-from pydantic import Field
-
 from formcheck.analyzers.alternating import AlternatingChecks, AlternatingFloorAnalyzer
-from formcheck.analyzers.codes import SPINE_ARCHED
-from formcheck.analyzers.cues import Condition
+from formcheck.analyzers.checks.condition import Condition, exceeds
+from formcheck.analyzers.codes import PELVIS_ROTATION, SPINE_ARCHED
 from formcheck.analyzers.engine import rep_label
-from formcheck.analyzers.floor_reach import HIP_LEVEL_MM, HIP_LEVEL_WORLD_MM, HIP_WIDTH_WORLD_MM
 from formcheck.analyzers.signals import BoolArray, robust_median
 from formcheck.analyzers.window import RepWindow
-
-PELVIS_ROTATION = "pelvis_rotation"
+from formcheck.kinematics.names import HIP_LEVEL_MM, HIP_LEVEL_WORLD_MM, HIP_WIDTH_WORLD_MM
 
 
 class BirdDogChecks(AlternatingChecks):
     """Thresholds of the bird-dog's checks (``[checks]`` of bird_dog.toml)."""
 
-    pelvis_check: bool = False
-    pelvis_measure: str = Field(default=HIP_LEVEL_WORLD_MM)
-    pelvis_hike_max_mm: float = 25.0
+    pelvis_check: bool
+    pelvis_measure: str
+    pelvis_hike_max_mm: float
 
 
-class BirdDogAnalyzer(AlternatingFloorAnalyzer):
+class BirdDogAnalyzer(AlternatingFloorAnalyzer[BirdDogChecks]):
     checks_model = BirdDogChecks
-
-    @property
-    def bd(self) -> BirdDogChecks:
-        assert isinstance(self.checks, BirdDogChecks)
-        return self.checks
 
     def rep_metrics(self, window: RepWindow) -> dict[str, float]:
         out = super().rep_metrics(window)
@@ -67,7 +59,7 @@ class BirdDogAnalyzer(AlternatingFloorAnalyzer):
         for key, name in (("hike_mm", HIP_LEVEL_MM), ("hike_world_mm", HIP_LEVEL_WORLD_MM)):
             at_reach = robust_median(window.series(name)[at])
             out[key] = sign * (at_reach - window.rest_value(name))
-        key = "hike_world_mm" if self.bd.pelvis_measure == HIP_LEVEL_WORLD_MM else "hike_mm"
+        key = "hike_world_mm" if self.checks.pelvis_measure == HIP_LEVEL_WORLD_MM else "hike_mm"
         change = out[key] - self._same_side_reference(key, side)
         out["hike_change_mm"] = change
         width = window.rest_value(HIP_WIDTH_WORLD_MM)
@@ -80,18 +72,18 @@ class BirdDogAnalyzer(AlternatingFloorAnalyzer):
     def _same_side_reference(self, metric: str, side: str | None) -> float:
         """The metric in the person's first rep on the same side (NaN before there is one):
         a lifted leg tilts MediaPipe's hips differently on each side."""
-        for rep in self.summary.reps:
+        for rep in self.first_reps(1, side):
             if rep.side == side:
                 return rep.metrics.get(metric, math.nan)
         return math.nan
 
     def rep_conditions(self, window: RepWindow, metrics: Mapping[str, float]) -> list[Condition]:
         out = super().rep_conditions(window, metrics)
-        if self.bd.pelvis_check:
-            limit = self.bd.pelvis_hike_max_mm * self.threshold_scale(PELVIS_ROTATION)
+        if self.checks.pelvis_check:
+            limit = self.checks.pelvis_hike_max_mm * self.threshold_scale(PELVIS_ROTATION)
             value = metrics.get("hike_change_mm", math.nan)
-            active = abs(value) > limit if math.isfinite(value) else None
-            out.append(Condition(PELVIS_ROTATION, active, value, limit, "mm"))
+            cond = exceeds(PELVIS_ROTATION, abs(value), limit, "mm")
+            out.append(dataclasses.replace(cond, value=value))  # reported with its direction
         return out
 
     def describe(self, condition: Condition, rep: int) -> str:

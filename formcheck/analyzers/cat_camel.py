@@ -18,46 +18,21 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections import deque
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from formcheck.analyzers.codes import SPINE_ARCHED, TEMPO_DOWN_FAST, TEMPO_UP_FAST
-from formcheck.analyzers.cues import Condition
-from formcheck.analyzers.engine import rep_label
-from formcheck.analyzers.events import Event, Severity
-from formcheck.analyzers.floor_frames import (
-    TRUNK_JOINTS,
-    FloorRepAnalyzer,
-    arc_deg,
-    back_outline_measures,
-    floor_usable,
-    quadruped_facing,
-    with_measures,
-)
-from formcheck.analyzers.phases import Cycle
-from formcheck.analyzers.references import own_reference
+from formcheck.analyzers.checks.condition import Condition, exceeds, falls_short
+from formcheck.analyzers.checks.tempo import phase_ratios, quicker_code
+from formcheck.analyzers.codes import RANGE_SHORT, SPINE_ARCHED, TEMPO_DOWN_FAST, TEMPO_UP_FAST
+from formcheck.analyzers.engine import Analyzer, rep_label
+from formcheck.analyzers.engine.phases import Cycle
 from formcheck.analyzers.signals import Array, BoolArray, moving_average, robust_median
 from formcheck.analyzers.window import RepWindow
 from formcheck.kinematics import names as m
-from formcheck.kinematics.spine import SpineConfig
 from formcheck.types import Sample
-
-SPINE_ARC_DEG = "spine_arc_deg"  # bend of the lumbar/lower-thoracic outline; + flexed (cat)
-RANGE_SHORT = "range_short"
-
-_SEVERITY = {
-    SPINE_ARCHED: Severity.SAFETY,
-    TEMPO_DOWN_FAST: Severity.INFO,
-    TEMPO_UP_FAST: Severity.INFO,
-    RANGE_SHORT: Severity.INFO,
-}
-_SPINE = SpineConfig()
-# back_curve_mm is the sagitta over these stations (fractions of the shoulder-hip chord)
-CURVE_SPAN_FRACTION = _SPINE.curve_stop_frac - _SPINE.curve_start_frac
 
 
 class CatCamelChecks(BaseModel):
@@ -65,19 +40,18 @@ class CatCamelChecks(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    own_reference_reps: int = 1
-    arc_median_s: float = 0.2
-    extension_margin_deg: float = 8.0
-    extension_margin_fraction: float = 0.35
-    range_min_deg: float = 20.0
-    range_min_fraction: float = 0.6
-    speed_smoothing_s: float = 0.3
-    speed_floor_fraction: float = 0.25
-    speed_peak_prominence_fraction: float = 0.2
-    tempo_prescription_tolerance_fraction: float = 0.3
+    own_reference_reps: int
+    extension_margin_deg: float
+    extension_margin_fraction: float
+    range_min_deg: float
+    range_min_fraction: float
+    speed_smoothing_s: float
+    speed_floor_fraction: float
+    speed_peak_prominence_fraction: float
+    tempo_prescription_tolerance_fraction: float
 
 
-class CatCamelAnalyzer(FloorRepAnalyzer):
+class CatCamelAnalyzer(Analyzer[CatCamelChecks]):
     checks_model = CatCamelChecks
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -85,53 +59,14 @@ class CatCamelAnalyzer(FloorRepAnalyzer):
         self._arc_low = math.inf  # the person's extremes until the first rep is done
         self._arc_high = -math.inf
         self._neutral_frozen = math.nan
-        self._recent_arc: deque[tuple[float, float]] = deque()
 
-    @property
-    def c(self) -> CatCamelChecks:
-        assert isinstance(self.checks, CatCamelChecks)
-        return self.checks
-
-    def severity(self, code: str) -> Severity:
-        return _SEVERITY.get(code, Severity.WARNING)
-
-    # ----- per-sample preparation -----------------------------------------------------------
-    def update(self, sample: Sample) -> list[Event]:
-        return super().update(self.prepare(sample))
-
-    def prepare(self, sample: Sample) -> Sample:
-        """The sample with the back outline read on the back (head-side facing), and the
-        spine's bend as ``spine_arc_deg``."""
-        sample = floor_usable(sample, TRUNK_JOINTS)
-        extra: dict[str, float] = {}
-        facing = quadruped_facing(sample)
-        outline = back_outline_measures(sample, facing, _SPINE)
-        if outline is not None:
-            extra.update(outline)
-        elif sample.pose.landmarks_px is not None and facing is not sample.facing:
-            # a frame whose mask was not kept, read by the pipeline with another facing
-            # (its facing hysteresis had not yet followed): that outline is the belly's
-            extra.update({m.BACK_BULGE_MM: math.nan, m.BACK_CURVE_MM: math.nan})
-        curve = extra.get(m.BACK_CURVE_MM, sample.get(m.BACK_CURVE_MM))
-        arc = self._median_arc(
-            sample.t_ms / 1000.0,
-            arc_deg(curve, CURVE_SPAN_FRACTION * sample.get(m.SPINE_CHORD_MM)),
-        )
-        extra[SPINE_ARC_DEG] = arc
+    def observe(self, sample: Sample) -> None:
+        """The person's range of the spine's bend until the first rep is done (its middle is
+        their neutral)."""
+        arc = sample.get(m.SPINE_ARC_DEG)
         if math.isnan(self._neutral_frozen) and math.isfinite(arc) and sample.quality.usable:
             self._arc_low = min(self._arc_low, arc)
             self._arc_high = max(self._arc_high, arc)
-        return with_measures(sample, extra)
-
-    def _median_arc(self, t_s: float, arc: float) -> float:
-        """Causal median over ``arc_median_s``: a mask glitch bends the outline for a
-        frame or two, which must not start or end a rep."""
-        self._recent_arc.append((t_s, arc))
-        while self._recent_arc and t_s - self._recent_arc[0][0] > self.c.arc_median_s:
-            self._recent_arc.popleft()
-        values = np.array([v for _, v in self._recent_arc])
-        finite = values[np.isfinite(values)]
-        return float(np.median(finite)) if finite.size else math.nan
 
     def start_value(self) -> float:
         """Neutral: the middle of the person's range over their first cycle (frozen once
@@ -151,7 +86,7 @@ class CatCamelAnalyzer(FloorRepAnalyzer):
             return super().counts_as_rep(cycle)
         buf = self._buffer
         arcs = [
-            values.get(SPINE_ARC_DEG, math.nan)
+            values.get(m.SPINE_ARC_DEG, math.nan)
             for t, values in zip(buf.t_s, buf.measures, strict=True)
             if cycle.leave_s <= t <= cycle.return_s
         ]
@@ -167,7 +102,7 @@ class CatCamelAnalyzer(FloorRepAnalyzer):
         neutral = self.start_value()
         tm = window.timing
         t = window.t_s
-        arc = window.series(SPINE_ARC_DEG) - neutral
+        arc = window.series(m.SPINE_ARC_DEG) - neutral
         curve = window.series(m.BACK_CURVE_MM)
         after = t >= tm.bottom_out_s
         camel_i = _camel_index(arc, after, self.spec.phase.reverse_deg)
@@ -193,10 +128,10 @@ class CatCamelAnalyzer(FloorRepAnalyzer):
             "speed_peaks_count": float(
                 _speed_peaks(
                     t,
-                    moving_average(t, arc, self.c.speed_smoothing_s),
+                    moving_average(t, arc, self.checks.speed_smoothing_s),
                     window.mask(tm.start_s, end_s),
-                    self.c.speed_floor_fraction,
-                    self.c.speed_peak_prominence_fraction,
+                    self.checks.speed_floor_fraction,
+                    self.checks.speed_peak_prominence_fraction,
                 )
             ),
         }
@@ -206,30 +141,23 @@ class CatCamelAnalyzer(FloorRepAnalyzer):
 
     def _reference(self, metric: str) -> float:
         """The person's own value over their first reps (median; NaN before)."""
-        return own_reference(self.summary.reps[: self.c.own_reference_reps], metric)
+        return self.own_reference(metric, "median", self.checks.own_reference_reps)
 
     def rep_conditions(self, window: RepWindow, metrics: Mapping[str, float]) -> list[Condition]:
         out = self._tempo(window, metrics)
-        c = self.c
+        c = self.checks
         ref = self._reference("extension_deg")
-        scale = self.threshold_scale(SPINE_ARCHED)
-        margin = max(c.extension_margin_deg, c.extension_margin_fraction * ref) * scale
-        margin = self.noise_gate(SPINE_ARC_DEG, margin)
+        margin = max(c.extension_margin_deg, c.extension_margin_fraction * ref)
+        margin = self.limit(m.SPINE_ARC_DEG, margin, SPINE_ARCHED)
         change = metrics["extension_change_deg"]
-        active = change > margin if math.isfinite(change) and math.isfinite(ref) else None
-        out.append(Condition(SPINE_ARCHED, active, change, margin, "deg"))
-        rng = metrics["range_deg"]
-        first = self.first_rep_value("range_deg")
+        out.append(exceeds(SPINE_ARCHED, change, margin, "deg", math.isfinite(ref)))
+        first = self.own_reference("range_deg", "median", 1)
         range_min = (
             max(c.range_min_deg, c.range_min_fraction * first)
             if math.isfinite(first)
             else c.range_min_deg
         )
-        out.append(
-            Condition(
-                RANGE_SHORT, rng < range_min if math.isfinite(rng) else None, rng, range_min, "deg"
-            )
-        )
+        out.append(falls_short(RANGE_SHORT, metrics["range_deg"], range_min, "deg"))
         return out
 
     def _tempo(self, window: RepWindow, metrics: Mapping[str, float]) -> list[Condition]:
@@ -244,17 +172,16 @@ class CatCamelAnalyzer(FloorRepAnalyzer):
         half = metrics["half_cycle_s"]
         if tempo is None or self.closing_open_rep or not math.isfinite(half):
             return []
-        c = self.c
+        c = self.checks
         expected = 0.5 * tempo.down_s + tempo.pause_s + 0.5 * tempo.up_s
         limit = expected * (1.0 - c.tempo_prescription_tolerance_fraction)
-        first = self.first_rep_value("half_cycle_s")
+        first = self.own_reference("half_cycle_s", "median", 1)
         if math.isfinite(first):
             limit = max(limit, first * (1.0 - self.spec.tempo.tolerance_fraction))
         quick = half < limit
         ph = window.timing.phases
-        down_ratio = ph.down_s / tempo.down_s if tempo.down_s > 0 else math.inf
-        up_ratio = ph.up_s / tempo.up_s if tempo.up_s > 0 else math.inf
-        code = TEMPO_DOWN_FAST if down_ratio <= up_ratio else TEMPO_UP_FAST
+        down_ratio, up_ratio = phase_ratios(ph, tempo.down_s, tempo.up_s)
+        code = quicker_code(down_ratio, up_ratio, ties_down=True)
         return [Condition(code, quick, half, limit, "s")]
 
     def describe(self, condition: Condition, rep: int) -> str:

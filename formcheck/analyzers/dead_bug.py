@@ -10,17 +10,13 @@ reported as ``chord_change_mm``) and tempo come from the shared alternating anal
 from __future__ import annotations
 
 from formcheck.analyzers.alternating import AlternatingChecks, AlternatingFloorAnalyzer
+from formcheck.analyzers.checks.condition import Condition
 from formcheck.analyzers.codes import SPINE_ARCHED
-from formcheck.analyzers.cues import Condition
 from formcheck.analyzers.engine import rep_label
 
 
-class DeadBugChecks(AlternatingChecks):
-    """Thresholds of the dead bug's checks (``[checks]`` of dead_bug.toml)."""
-
-
-class DeadBugAnalyzer(AlternatingFloorAnalyzer):
-    checks_model = DeadBugChecks
+class DeadBugAnalyzer(AlternatingFloorAnalyzer[AlternatingChecks]):
+    checks_model = AlternatingChecks
 
     def describe(self, condition: Condition, rep: int) -> str:
         where = rep_label(rep)

@@ -6,10 +6,11 @@ from the video's own timestamps.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import TypeVar
+
+from formcheck.analyzers.checks.condition import NotJudged
 
 
 class Phase(Enum):
@@ -47,9 +48,6 @@ class PhaseTimes:
     pause_s: float
     up_s: float
 
-    def to_dict(self) -> dict[str, float]:
-        return {"down_s": self.down_s, "pause_s": self.pause_s, "up_s": self.up_s}
-
 
 @dataclass(frozen=True, slots=True)
 class Finding:
@@ -64,17 +62,23 @@ class Finding:
     unit: str
     message: str
 
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "code": self.code,
-            "severity": self.severity.value,
-            "rep": self.rep,
-            "t_s": _round(self.t_s),
-            "value": _round(self.value),
-            "threshold": _round(self.threshold),
-            "unit": self.unit,
-            "message": self.message,
-        }
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """One check on one rep: judged (``found`` or not, with its value and limit) or not
+    judged, and why (``reason``: a ``checks.condition.NotJudged`` value)."""
+
+    code: str
+    judged: bool
+    found: bool
+    value: float
+    limit: float
+    unit: str
+    reason: NotJudged | None = None
+
+    @property
+    def status(self) -> str:
+        return "judged" if self.judged else "not_judged"
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,27 +94,7 @@ class RepRecord:
     score: float
     counted: bool = True
     side: str | None = None  # for alternating exercises (left/right); None otherwise
-
-    def to_dict(self) -> dict[str, object]:
-        out: dict[str, object] = {
-            "index": self.index,
-            "start_s": _round(self.start_s),
-            "end_s": _round(self.end_s),
-            "phases": {k: _round(v) for k, v in self.phases.to_dict().items()},
-            "metrics": {k: _round(v) for k, v in self.metrics.items()},
-            "faults": list(self.faults),
-            "score": _round(self.score),
-        }
-        if self.side is not None:
-            out["side"] = self.side
-        return out
-
-
-def _round(value: float, digits: int = 3) -> float | None:
-    """JSON-safe number: NaN becomes None (null)."""
-    if not math.isfinite(value):
-        return None
-    return round(float(value), digits)
+    checks: tuple[CheckResult, ...] = ()  # every check of the exercise, judged or not
 
 
 @dataclass(frozen=True, slots=True)

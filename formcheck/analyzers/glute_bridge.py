@@ -13,10 +13,12 @@ angle hardly changes (the lumbar extension makes up for the hip flexion) and the
 moved either way on the renders, but the back outline moves towards the shoulder-hip chord
 (``back_offset_mm`` falls), which decides ``spine_arched`` unless the hips rose clearly
 higher than in the first rep. The arms lie along the body at the top and cover the outline
-in a side view, so the outline is read again here with the arm test off (the arm lies inside
-the silhouette, not across its edge). Pelvis level is checked when the camera sees the
-person from the front (hip heights in the image). Tempo: the whole rep against the
-prescription and the first rep (tight), each phase against the prescription (loose).
+in a side view, so the spec asks kinematics for the outline read with the arm test off (the
+arm lies inside the silhouette, not across its edge), for the hip angle from both sides'
+midpoints, signed past straight, and for the pelvis tilt from the front. Pelvis level is
+checked when the camera sees the person from the front (hip heights in the image). Tempo:
+the whole rep against the prescription and the first rep (tight), each phase against the
+prescription (loose).
 """
 
 from __future__ import annotations
@@ -29,43 +31,25 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from formcheck.analyzers.codes import SPINE_ARCHED, TEMPO_DOWN_FAST, TEMPO_UP_FAST
-from formcheck.analyzers.cues import Condition
-from formcheck.analyzers.engine import FrameContext, rep_label
-from formcheck.analyzers.events import Event, Phase, Severity
-from formcheck.analyzers.floor_frames import (
-    LEG_JOINTS,
-    TRUNK_JOINTS,
-    FloorRepAnalyzer,
-    back_outline_measures,
-    floor_usable,
-    with_measures,
+from formcheck.analyzers.checks.condition import Condition, NotJudged, exceeds, unjudged
+from formcheck.analyzers.checks.tempo import phase_ratios
+from formcheck.analyzers.codes import (
+    HIPS_LOW,
+    PELVIS_TILT,
+    SPINE_ARCHED,
+    TEMPO_DOWN_FAST,
+    TEMPO_UP_FAST,
 )
-from formcheck.analyzers.references import own_reference
+from formcheck.analyzers.engine import Analyzer, FrameContext, rep_label
+from formcheck.analyzers.events import Phase
 from formcheck.analyzers.signals import robust_median
 from formcheck.analyzers.window import RepWindow
 from formcheck.kinematics import names as m
-from formcheck.kinematics.geometry import flexion_deg
-from formcheck.kinematics.spine import SpineConfig
-from formcheck.pose.landmarks import Landmark
 from formcheck.types import CameraView, Sample
 
-HIPS_LOW = "hips_low"  # the hips stop short of full extension at the top
-PELVIS_TILT = "pelvis_tilt"  # one hip lower than the other at the top (front view)
-PELVIS_TILT_MM = "pelvis_tilt_mm"  # left hip above the right (image up), front view only
-
-_SEVERITY = {
-    SPINE_ARCHED: Severity.SAFETY,
-    TEMPO_DOWN_FAST: Severity.INFO,
-    TEMPO_UP_FAST: Severity.INFO,
-    HIPS_LOW: Severity.INFO,
-}
-_ARMS_IGNORED_VISIBILITY = 2.0  # above any visibility (0..1): the arm test never runs
-_BRIDGE_SPINE = SpineConfig(arm_min_visibility=_ARMS_IGNORED_VISIBILITY)
 _LYING_MEDIAN_S = 0.3  # the lying value is a median over this long (one bad frame is no floor)
 _LYING_SPAN_SLACK_S = 0.05  # ... once the samples span all but this of it (frame spacing)
-_BRIDGE_JOINTS = TRUNK_JOINTS + LEG_JOINTS
-_OUTLINE_MEASURES = (m.BACK_BULGE_MM, m.BACK_CURVE_MM, m.BACK_OFFSET_MM)
+_HALF = 0.5
 
 
 class GluteBridgeChecks(BaseModel):
@@ -73,60 +57,33 @@ class GluteBridgeChecks(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    own_reference_reps: int = 1
-    top_min_s: float = 0.2
-    lying_min_deg: float = 30.0
-    offset_drop_min_mm: float = 3.0
-    arch_live_window_s: float = 0.3
-    hip_rise_veto_mm: float = 8.0
-    fuller_hip_less_extended_max_deg: float = 5.0
-    top_hip_flexion_max_deg: float = 25.0
-    pelvis_tilt_max_mm: float = 30.0
-    tempo_phase_tolerance_fraction: float = 0.3
-    count_rep_returning_at_end: bool = True
+    own_reference_reps: int
+    top_min_s: float
+    lying_min_deg: float
+    offset_drop_min_mm: float
+    arch_live_window_s: float
+    hip_rise_veto_mm: float
+    fuller_hip_less_extended_max_deg: float
+    top_hip_flexion_max_deg: float
+    pelvis_tilt_max_mm: float
+    tempo_phase_tolerance_fraction: float
 
 
-class GluteBridgeAnalyzer(FloorRepAnalyzer):
+class GluteBridgeAnalyzer(Analyzer[GluteBridgeChecks]):
     checks_model = GluteBridgeChecks
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._recent: deque[tuple[float, float]] = deque()
         self._lying_deg = -math.inf  # most flexed hips seen (short medians)
-        self.count_returning_rep_at_end = self.c.count_rep_returning_at_end
 
-    @property
-    def c(self) -> GluteBridgeChecks:
-        assert isinstance(self.checks, GluteBridgeChecks)
-        return self.checks
-
-    def severity(self, code: str) -> Severity:
-        return _SEVERITY.get(code, Severity.WARNING)
-
-    # ----- per-sample preparation -----------------------------------------------------------
-    def update(self, sample: Sample) -> list[Event]:
-        sample = self.prepare(sample)
+    def observe(self, sample: Sample) -> None:
+        """The lying hip angle: the most flexed the hips have been, from tracked frames only
+        (the estimator's multi-person start-up frames read the hips 15 deg more flexed: a
+        render 117-120 deg, then 101-103, which raised the lying value so far that no rest
+        came back to it and reps merged)."""
         if sample.quality.usable and sample.pose.steady_tracking:
-            # not from the estimator's multi-person start-up frames: without tracking their
-            # hip angle read 15 deg more flexed (a render: 117-120 deg, then 101-103), which
-            # raised the lying value so far that no rest came back to it and reps merged
             self._track_lying(sample.t_ms / 1000.0, sample.get(m.HIP_FLEXION_DEG))
-        return super().update(sample)
-
-    def prepare(self, sample: Sample) -> Sample:
-        """Usable when shoulders, hips and knees are in view (feet may be cut off; a lying
-        person is long, not tall), the back outline read without the arm test, and the
-        pelvis tilt from the front."""
-        sample = floor_usable(sample, _BRIDGE_JOINTS)
-        extra = back_outline_measures(sample, sample.facing, _BRIDGE_SPINE)
-        if extra is None:
-            # a real frame whose mask was not kept (held before calibration): the
-            # pipeline's outline dropped the arm-covered stations, so it is not comparable
-            real = sample.pose.landmarks_px is not None
-            extra = {name: math.nan for name in _OUTLINE_MEASURES} if real else {}
-        extra[PELVIS_TILT_MM] = _pelvis_tilt_mm(sample)
-        extra[m.HIP_FLEXION_DEG] = _signed_hip_flexion_deg(sample)
-        return with_measures(sample, extra)
 
     def _track_lying(self, t_s: float, hip_deg: float) -> None:
         if not math.isfinite(hip_deg):
@@ -148,12 +105,12 @@ class GluteBridgeAnalyzer(FloorRepAnalyzer):
         lying = self._lying_deg
         if not math.isfinite(lying):
             calibrated = self.baseline.value(self.spec.phase.primary_signal)
-            lying = calibrated if calibrated >= self.c.lying_min_deg else -math.inf
+            lying = calibrated if calibrated >= self.checks.lying_min_deg else -math.inf
         return self._orient(max(self.spec.phase.start_default_deg, lying))
 
     # ----- per-rep metrics ------------------------------------------------------------------
     def rep_metrics(self, window: RepWindow) -> dict[str, float]:
-        top = self._top_mask(window)
+        top = window.bottom_mask(self.checks.top_min_s)
         med = {
             name: robust_median(window.series(name)[top])
             for name in (
@@ -164,7 +121,7 @@ class GluteBridgeAnalyzer(FloorRepAnalyzer):
                 m.BACK_BULGE_MM,
                 m.BACK_CURVE_MM,
                 m.SPINE_CHORD_MM,
-                PELVIS_TILT_MM,
+                m.PELVIS_TILT_MM,
             )
         }
         out = {
@@ -176,7 +133,7 @@ class GluteBridgeAnalyzer(FloorRepAnalyzer):
             "top_back_offset_mm": med[m.BACK_OFFSET_MM],
             "top_back_bulge_mm": med[m.BACK_BULGE_MM],
             "top_back_curve_mm": med[m.BACK_CURVE_MM],
-            "top_pelvis_tilt_mm": med[PELVIS_TILT_MM],
+            "top_pelvis_tilt_mm": med[m.PELVIS_TILT_MM],
             "returning_at_end": float(self.closing_open_rep),
             "top_frames": _finite_count(window.raw.get(m.BACK_OFFSET_MM), top),
             "rep_s": window.timing.phases.down_s
@@ -195,21 +152,13 @@ class GluteBridgeAnalyzer(FloorRepAnalyzer):
         out["hip_sink_mm"] = med[m.SPINE_CHORD_MM] * math.sin(math.radians(trunk_drop))
         return out
 
-    def _top_mask(self, window: RepWindow) -> np.ndarray:
-        tm = window.timing
-        t0, t1 = tm.bottom_in_s, tm.bottom_out_s
-        half = self.c.top_min_s / 2
-        if t1 - t0 < 2 * half:
-            t0, t1 = tm.peak_s - half, tm.peak_s + half
-        return window.mask(t0, t1)
-
     def _reference(self, metric: str) -> float:
         """The person's own value over their first reps (median; NaN before)."""
-        return own_reference(self.summary.reps[: self.c.own_reference_reps], metric)
+        return self.own_reference(metric, "median", self.checks.own_reference_reps)
 
     def rep_conditions(self, window: RepWindow, metrics: Mapping[str, float]) -> list[Condition]:
         out = self._tempo(window, metrics)
-        c = self.c
+        c = self.checks
         seen_side = window.view_share(CameraView.FRONT) < _HALF
         if seen_side:
             out.append(
@@ -220,26 +169,12 @@ class GluteBridgeAnalyzer(FloorRepAnalyzer):
                     metrics["top_frames"],
                 )
             )
+        else:
+            out.append(unjudged(SPINE_ARCHED, NotJudged.VIEW_ANGLE, "mm"))
         hip = metrics["top_hip_flexion_deg"]
-        out.append(
-            Condition(
-                HIPS_LOW,
-                hip > c.top_hip_flexion_max_deg if math.isfinite(hip) else None,
-                hip,
-                c.top_hip_flexion_max_deg,
-                "deg",
-            )
-        )
+        out.append(exceeds(HIPS_LOW, hip, c.top_hip_flexion_max_deg, "deg"))
         tilt = abs(metrics["top_pelvis_tilt_mm"])
-        out.append(
-            Condition(
-                PELVIS_TILT,
-                tilt > c.pelvis_tilt_max_mm if math.isfinite(tilt) else None,
-                tilt,
-                c.pelvis_tilt_max_mm,
-                "mm",
-            )
-        )
+        out.append(exceeds(PELVIS_TILT, tilt, c.pelvis_tilt_max_mm, "mm"))
         return out
 
     # ----- per-frame checks (live cues) -----------------------------------------------------
@@ -254,7 +189,7 @@ class GluteBridgeAnalyzer(FloorRepAnalyzer):
         window = ctx.buffer.held_s(
             m.HIP_FLEXION_DEG, self.spec.phase.plateau_band_deg, ctx.in_phase_s, increase=False
         )
-        if not window >= self.c.arch_live_window_s:
+        if not window >= self.checks.arch_live_window_s:
             return []
         if ctx.buffer.views and ctx.buffer.views[-1] is CameraView.FRONT:
             return []
@@ -280,11 +215,8 @@ class GluteBridgeAnalyzer(FloorRepAnalyzer):
         off the side, hips 52-57 mm higher, 8-9 deg less extended). Values are medians over
         ``frames`` samples of the top, so their jitter is the per-frame noise floor over
         sqrt(frames)."""
-        c = self.c
-        noise = self.baseline.noise(m.BACK_OFFSET_MM) / math.sqrt(max(frames, 1.0))
-        limit = c.offset_drop_min_mm * self.threshold_scale(SPINE_ARCHED)
-        if math.isfinite(noise):
-            limit = max(limit, self.spec.cues.noise_k * noise)
+        c = self.checks
+        limit = self.limit(m.BACK_OFFSET_MM, c.offset_drop_min_mm, SPINE_ARCHED, frames)
         active = None
         if math.isfinite(drop_mm):
             fuller = (
@@ -304,16 +236,15 @@ class GluteBridgeAnalyzer(FloorRepAnalyzer):
         if tempo is None or self.closing_open_rep:
             return []
         ph = window.timing.phases
-        tol = 1.0 - self.c.tempo_phase_tolerance_fraction
+        tol = 1.0 - self.checks.tempo_phase_tolerance_fraction
         down_min, up_min = tempo.down_s * tol, tempo.up_s * tol
         total_tol = 1.0 - self.spec.tempo.tolerance_fraction
         expected = tempo.down_s + tempo.pause_s + tempo.up_s
-        first = self.first_rep_value("rep_s")
+        first = self.own_reference("rep_s", "median", 1)
         if math.isfinite(first):
             expected = min(expected, first)
         quick = metrics["rep_s"] < expected * total_tol and not window.from_bottom
-        down_ratio = ph.down_s / tempo.down_s if tempo.down_s > 0 else math.inf
-        up_ratio = ph.up_s / tempo.up_s if tempo.up_s > 0 else math.inf
+        down_ratio, up_ratio = phase_ratios(ph, tempo.down_s, tempo.up_s)
         down_fast = not window.from_bottom and (
             ph.down_s < down_min or (quick and down_ratio <= up_ratio)
         )
@@ -341,50 +272,5 @@ class GluteBridgeAnalyzer(FloorRepAnalyzer):
         return texts.get(condition.code, super().describe(condition, rep))
 
 
-_HALF = 0.5
-
-
 def _finite_count(values: np.ndarray | None, where: np.ndarray) -> float:
     return float(np.isfinite(values[where]).sum()) if values is not None else 0.0
-
-
-def _signed_hip_flexion_deg(sample: Sample) -> float:
-    """Hip flexion from the midpoints of both sides' shoulders, hips and knees, negative
-    when the hips rise above the shoulder-knee line.
-
-    Both sides: lying on the back seen from the side, the far side's joints are guesses and
-    read its hip 10-12 deg more flexed than the near one; the pipeline's near side switched
-    between them for a second at a time on a render, its lying value followed the far side
-    and three of five reps merged. A bridge moves both legs alike, so the midpoints follow
-    it without the switches. Signed: the pipeline's angle is unsigned, so a bridge that
-    goes past straight read as flexing again, its top plateau sat 10-13 deg above the
-    straight moment and the phases were timed from that dip (renders: every lift 0.8 s
-    short). Lying on the back the belly faces up, so the knee above the line from the
-    shoulders through the hips is flexion."""
-    hip_deg = sample.get(m.HIP_FLEXION_DEG)
-    p = sample.pose.landmarks_px
-    if p is None or not math.isfinite(hip_deg):
-        return hip_deg
-
-    def mid(a: Landmark, b: Landmark) -> np.ndarray:
-        return np.asarray((p[a, :2] + p[b, :2]) / 2.0, dtype=float)
-
-    shoulder = mid(Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER)
-    hip = mid(Landmark.LEFT_HIP, Landmark.RIGHT_HIP)
-    knee = mid(Landmark.LEFT_KNEE, Landmark.RIGHT_KNEE)
-    flexion = flexion_deg(shoulder, hip, knee)
-    along = hip - shoulder
-    up = np.array([along[1], -along[0]])  # a normal of the trunk line ...
-    if up[1] > 0:
-        up = -up  # ... the one pointing up the image (image y grows downwards)
-    return flexion if float(np.dot(knee - hip, up)) >= 0.0 else -flexion
-
-
-def _pelvis_tilt_mm(sample: Sample) -> float:
-    """Left hip above the right hip in mm, from the front (NaN from the side, where one
-    hip hides behind the other)."""
-    p = sample.pose.landmarks_px
-    scale = sample.get(m.MM_PER_PX)
-    if p is None or sample.view is not CameraView.FRONT or not math.isfinite(scale):
-        return math.nan
-    return float(p[Landmark.RIGHT_HIP, 1] - p[Landmark.LEFT_HIP, 1]) * scale

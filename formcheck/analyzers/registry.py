@@ -8,10 +8,12 @@ its spec and its module, nothing else.
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
 from formcheck.analyzers.baseline import Baseline
 from formcheck.analyzers.engine import Analyzer, AnalyzerInfo
 from formcheck.analyzers.errors import SpecError
+from formcheck.analyzers.personal_reference import PersonalReference
 from formcheck.analyzers.spec import ExerciseSpec, Prescription, builtin_spec, builtin_spec_names
 from formcheck.errors import UnknownExerciseError
 
@@ -31,7 +33,7 @@ def get_spec(name: str) -> ExerciseSpec:
     return builtin_spec(name)
 
 
-def analyzer_class(spec: ExerciseSpec) -> type[Analyzer]:
+def analyzer_class(spec: ExerciseSpec) -> type[Analyzer[Any]]:
     """The class a spec names in its ``analyzer`` key."""
     module_name, _, class_name = spec.analyzer.partition(":")
     try:
@@ -51,10 +53,12 @@ def get_analyzer(
     prescription: Prescription | None = None,
     baseline: Baseline | None = None,
     spec: ExerciseSpec | None = None,
-) -> Analyzer:
-    """A fresh analyzer for one set. ``spec`` replaces the built-in spec when given."""
+    reference: PersonalReference | None = None,
+) -> Analyzer[Any]:
+    """A fresh analyzer for one set. ``spec`` replaces the built-in spec when given;
+    ``reference`` is the person's recorded reference rep(s) for this exercise."""
     spec = spec or get_spec(name)
-    return analyzer_class(spec)(spec, baseline, prescription)
+    return analyzer_class(spec)(spec, baseline, prescription, reference)
 
 
 def list_analyzers() -> list[AnalyzerInfo]:

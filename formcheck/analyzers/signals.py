@@ -292,3 +292,15 @@ def longest_run_s(t_s: Array, flags: BoolArray) -> float:
         else:
             start = math.nan
     return best
+
+
+def finite_max(x: Array) -> float:
+    """The largest finite value (NaN when there is none)."""
+    finite = x[np.isfinite(x)]
+    return float(finite.max()) if finite.size else math.nan
+
+
+def finite_min(x: Array) -> float:
+    """The smallest finite value (NaN when there is none)."""
+    finite = x[np.isfinite(x)]
+    return float(finite.min()) if finite.size else math.nan

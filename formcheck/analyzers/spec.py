@@ -25,8 +25,10 @@ from pydantic import (
 )
 
 from formcheck.analyzers.errors import PrescriptionError, SpecError
+from formcheck.kinematics.providers import MeasureSpec
 
 SPEC_DIR = Path(__file__).parent / "specs"
+DEFAULTS_PATH = SPEC_DIR / "_defaults.toml"  # engine settings every spec starts from
 CheckValue = float | int | bool | str | list[str] | list[float]
 
 
@@ -38,32 +40,35 @@ class PhaseSpec(_Strict):
     """Phase state machine on the primary signal, relative to the person's start position."""
 
     primary_signal: str
-    direction: Literal["increase", "decrease"] = "increase"
-    start_default_deg: float = 5.0
-    start_max_deg: float = 30.0
-    leave_start_deg: float = 15.0
-    return_start_deg: float = 10.0
-    rep_min_depth_deg: float = 40.0
-    attempt_min_depth_deg: float = 25.0
-    reverse_deg: float = 6.0
-    plateau_band_deg: float = 2.0
-    bottom_speed_max_deg_s: float = 20.0
-    speed_window_s: float = 0.15
-    settle_wait_s: float = 0.4
-    max_gap_s: float = 0.5
-    smoothing_window_s: float = 0.12
-    onset_fit_fractions: tuple[float, float] = (0.1, 0.3)
-    onset_exponent_min: float = 1.0
-    onset_exponent_max: float = 4.0
-    preroll_max_s: float = 3.0
+    direction: Literal["increase", "decrease"]
+    start_default_deg: float
+    start_max_deg: float
+    leave_start_deg: float
+    return_start_deg: float
+    rep_min_depth_deg: float
+    attempt_min_depth_deg: float
+    reverse_deg: float
+    plateau_band_deg: float
+    bottom_speed_max_deg_s: float
+    speed_window_s: float
+    settle_wait_s: float
+    max_gap_s: float
+    smoothing_window_s: float
+    onset_fit_fractions: tuple[float, float]
+    onset_exponent_min: float
+    onset_exponent_max: float
+    preroll_max_s: float
     # Phase ends from minimum-jerk fits of each transition (empty joint list: primary only).
-    transition_min_s: float = 0.2
-    transition_max_s: float = 6.0
-    transition_core_fractions: tuple[float, float] = (0.1, 0.9)
-    joint_signals: list[str] = Field(default_factory=list)
-    bounding_signals: list[str] = Field(default_factory=list)
-    joint_range_min_deg: float = 10.0
-    joint_fit_rms_max_fraction: float = 0.1
+    transition_min_s: float
+    transition_max_s: float
+    transition_core_fractions: tuple[float, float]
+    joint_signals: list[str]
+    bounding_signals: list[str]
+    joint_range_min_deg: float
+    joint_fit_rms_max_fraction: float
+    count_returning_rep_at_end: bool
+    glitch_max_s: float
+    glitch_max_frame_count: int
 
     @field_validator("primary_signal")
     @classmethod
@@ -82,60 +87,62 @@ class PhaseSpec(_Strict):
 
 
 class CalibrationSpec(_Strict):
-    still_window_s: float = 1.0
-    still_max_std_deg: float = 1.5
-    min_valid_fraction: float = 0.6
-    rest_window_s: float = 1.0
-    rest_margin_s: float = 0.3
-    reference_reps: int = 2
-    default_noise_floor: dict[str, float] = Field(default_factory=dict)
+    still_window_s: float
+    still_max_std_deg: float
+    min_valid_fraction: float
+    rest_window_s: float
+    rest_margin_s: float
+    reference_reps: int
+    default_noise_floor: dict[str, float]
 
 
 class CueSpec(_Strict):
-    noise_k: float = 3.0
-    persistence_s: float = 0.15
-    cooldown_s: float = 4.0
-    spoken_per_rep_max: int = 1
-    priority: list[str] = Field(default_factory=list)
-    avoid_threshold_factor: float = 0.75
+    noise_k: float
+    persistence_s: float
+    cooldown_s: float
+    spoken_per_rep_max: int
+    priority: list[str]
+    avoid_threshold_factor: float
 
 
 class TempoSpec(_Strict):
-    down_min_s: float = 0.0  # 0 disables the check when no prescription sets a tempo
-    up_min_s: float = 0.0
-    tolerance_fraction: float = 0.3
+    down_min_s: float  # 0 disables the check when no prescription sets a tempo
+    up_min_s: float
+    tolerance_fraction: float
 
 
 class ScoringSpec(_Strict):
-    penalty_points: dict[str, float] = Field(default_factory=dict)
-    default_penalty_points: float = 10.0
-    excess_factor_max: float = 2.0
-    fray_drop_points: float = 15.0
-    fray_min_reps: int = 2
+    penalty_points: dict[str, float]
+    default_penalty_points: float
+    excess_factor_max: float
+    fray_drop_points: float
+    fray_min_reps: int
 
 
 ViewName = Literal["side", "front", "oblique"]
-
-
-def _side_views() -> list[ViewName]:
-    return ["side", "oblique"]
+SeverityName = Literal["safety", "warning", "info"]
 
 
 class SetupSpec(_Strict):
-    accepted_views: list[ViewName] = Field(default_factory=_side_views)
-    view_hint: Literal["turn_sideways", "face_camera"] = "turn_sideways"
-    view_hint_message: str = "Turn sideways to the camera."
-    max_yaw_from_side_deg: float | None = None  # side-view checks need the camera this square
-    hint_persistence_s: float = 1.0
-    hint_repeat_s: float = 10.0
+    accepted_views: list[ViewName]
+    view_hint: Literal["turn_sideways", "face_camera"]
+    view_hint_message: str
+    # side-view checks need the camera this square (None: any side or oblique view)
+    max_yaw_from_side_deg: float | None = None
+    hint_persistence_s: float
+    hint_repeat_s: float
 
 
 class HoldSpec(_Strict):
-    enter_deg: float = 30.0
-    exit_deg: float = 20.0
-    target_s: float = 0.0
-    break_max_s: float = 1.0
-    progress_interval_s: float = 1.0
+    enter_deg: float
+    exit_deg: float
+    target_s: float
+    break_max_s: float
+    progress_interval_s: float
+    settle_s: float
+    reference_window_s: float
+    live_window_s: float
+    reference_measures: list[str]
 
 
 class ExerciseSpec(_Strict):
@@ -146,15 +153,37 @@ class ExerciseSpec(_Strict):
     # the exercise needs no checks of its own).
     analyzer: str = "engine:Analyzer"
     mode: Literal["reps", "hold"] = "reps"
+    faults: list[str]  # the fault codes this exercise judges (each rep says which were judged)
+    # the exercise's own measures, asked of kinematics in this order (kinematics.providers)
+    measures: list[MeasureSpec] = Field(default_factory=list)
     phase: PhaseSpec
-    calibration: CalibrationSpec = CalibrationSpec()
-    cues: CueSpec = CueSpec()
-    tempo: TempoSpec = TempoSpec()
-    scoring: ScoringSpec = ScoringSpec()
-    setup: SetupSpec = SetupSpec()
-    hold: HoldSpec = HoldSpec()
+    calibration: CalibrationSpec
+    cues: CueSpec
+    tempo: TempoSpec
+    scoring: ScoringSpec
+    severity: dict[str, SeverityName]  # fault code -> how much it matters (warning if absent)
+    setup: SetupSpec
+    hold: HoldSpec
     avoid_codes: dict[str, list[str]] = Field(default_factory=dict)
     checks: dict[str, CheckValue] = Field(default_factory=dict)
+    # the physical range of a check's value, by unit: outside it the value is no measurement
+    plausible: dict[str, tuple[float, float]]
+
+    @model_validator(mode="after")
+    def _known_codes(self) -> ExerciseSpec:
+        """Every code the spec orders, scores, grades or avoids is one it judges."""
+        faults = set(self.faults)
+        named = {
+            "cues.priority": set(self.cues.priority),
+            "scoring.penalty_points": set(self.scoring.penalty_points),
+            "severity": set(self.severity),
+            "avoid_codes": {c for codes in self.avoid_codes.values() for c in codes},
+        }
+        for where, codes in named.items():
+            unknown = codes - faults
+            if unknown:
+                raise ValueError(f"{where} names codes not in faults: {sorted(unknown)}")
+        return self
 
 
 class Tempo(_Strict):
@@ -196,12 +225,27 @@ class Prescription(_Strict):
 
 
 def load_spec(path: Path) -> ExerciseSpec:
-    """Read and validate one exercise spec TOML file."""
+    """Read and validate one exercise spec TOML file (over the engine defaults)."""
+    data = merged(_read_toml(DEFAULTS_PATH), _read_toml(path))
+    return spec_from_mapping(data, str(path))
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise SpecError(f"Exercise spec {path} cannot be read: {exc}.") from exc
-    return spec_from_mapping(data, str(path))
+
+
+def merged(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """``over`` on top of ``base``: tables merged key by key, anything else replaced."""
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merged(out[key], value)
+        else:
+            out[key] = value
+    return out
 
 
 def spec_from_mapping(data: dict[str, Any], origin: str) -> ExerciseSpec:
@@ -216,8 +260,9 @@ def builtin_spec(name: str) -> ExerciseSpec:
 
 
 def builtin_spec_names() -> list[str]:
-    """Every exercise with a built-in spec (one ``specs/<name>.toml`` each)."""
-    return sorted(p.stem for p in SPEC_DIR.glob("*.toml"))
+    """Every exercise with a built-in spec (one ``specs/<name>.toml`` each; files starting
+    with ``_`` are shared settings, not exercises)."""
+    return sorted(p.stem for p in SPEC_DIR.glob("*.toml") if not p.stem.startswith("_"))
 
 
 def load_prescription(path: Path) -> Prescription:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -207,7 +208,7 @@ def samples_at(
     return out
 
 
-def run(analyzer: Analyzer, samples: Iterable[Sample]) -> tuple[list[Event], SetSummary]:
+def run(analyzer: Analyzer[Any], samples: Iterable[Sample]) -> tuple[list[Event], SetSummary]:
     events: list[Event] = []
     for sample in samples:
         events.extend(analyzer.update(sample))

@@ -179,6 +179,15 @@ class RepWindow:
     def mask(self, t0_s: float, t1_s: float) -> BoolArray:
         return (self.t_s >= t0_s) & (self.t_s <= t1_s)
 
+    def bottom_mask(self, min_s: float) -> BoolArray:
+        """The bottom phase (the top of a bridge, full reach...), at least ``min_s`` long
+        around the deepest point."""
+        tm = self.timing
+        t0, t1 = tm.bottom_in_s, tm.bottom_out_s
+        if t1 - t0 < min_s:
+            t0, t1 = tm.peak_s - min_s / 2, tm.peak_s + min_s / 2
+        return self.mask(t0, t1)
+
     def median_between(self, name: str, t0_s: float, t1_s: float) -> float:
         return robust_median(self.series(name)[self.mask(t0_s, t1_s)])
 

@@ -60,10 +60,10 @@ def evaluate_real_clip(label: RealClipLabel, *, model: Path | None = None) -> Re
     result.frames = run.frames
     result.frames_with_pose = run.frames_with_pose
     if analyzer is not None:
-        summary = run.report.get("summary", {})
-        result.counted_reps = int(summary.get("reps", 0))
-        if "hold_s" in summary:
-            result.counted_hold_s = float(summary["hold_s"])
-        result.findings = list(run.report.get("findings", []))
-        result.found_faults = sorted({str(f["code"]) for f in result.findings})
+        summary = run.report.summary
+        result.counted_reps = summary.reps if summary is not None else 0
+        if summary is not None and summary.hold_s is not None:
+            result.counted_hold_s = summary.hold_s
+        result.findings = [f.model_dump(mode="json") for f in run.report.findings]
+        result.found_faults = sorted({f.code for f in run.report.findings})
     return result

@@ -21,6 +21,7 @@ from formcheck.types import Sample
 
 if TYPE_CHECKING:
     from formcheck.analyzers import Prescription
+    from formcheck.report.model import Report
 
 # A camera within this angle of the pure side view counts as a side view in the tables.
 SIDE_VIEW_MAX_YAW_DEG = 15.0
@@ -42,8 +43,9 @@ TIERS: dict[str, tuple[tuple[str, int], ...]] = {
     ),
     # Issue 4's hinge set: half correct, half with each of the renderer's hinge faults.
     "hinge": (("hip_hinge", 16),),
-    # Issue 7's library: the nine exercises beyond the hinge; half the clips correct, half
-    # with each of the exercise's faults in turn (see BALANCED_TIERS).
+    # Issue 7's library: the exercises beyond the hinge; half the clips correct, half with
+    # each of the exercise's faults in turn (see BALANCED_TIERS). New exercises go last:
+    # clips draw their seeds in order, so the clips before them keep theirs.
     "lib": (
         ("squat", 12),
         ("glute_bridge", 8),
@@ -54,6 +56,7 @@ TIERS: dict[str, tuple[tuple[str, int], ...]] = {
         ("side_plank", 10),
         ("dead_bug", 8),
         ("cat_camel", 8),
+        ("lunge", 10),
     ),
     "full": (
         ("hip_hinge", 40),
@@ -83,6 +86,8 @@ FAULT_CODES: dict[str, str] = {
     "pelvis_rotation": "pelvis_rotation",
     "stance_width": "stance_width_change",
     "tempo": "tempo_fast",
+    "trunk_lean": "trunk_lean",
+    "knee_travel": "knee_travel",
 }
 # A rushed rep (synthetic "tempo" fault) is scored only when its phases are at least this
 # much quicker than the spec's tempo tolerance allows (a fraction of the prescribed time).
@@ -182,7 +187,7 @@ class SynthClipResult:
     rep_rows: list[RepComparison] = field(default_factory=list)
     true_hold_s: float | None = None  # hold exercises: time in position
     found_hold_s: float | None = None
-    report: dict[str, Any] = field(default_factory=dict, repr=False)
+    report: Report | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -324,15 +329,15 @@ def evaluate_clip(
     return result
 
 
-def score_analysis(result: SynthClipResult, meta: dict[str, Any], report: dict[str, Any]) -> None:
+def score_analysis(result: SynthClipResult, meta: dict[str, Any], report: Report) -> None:
     """Fill ``result``'s analyzer figures (reps or hold, faults, per-rep rows) from an
     analyzed report against the clip's truth ``meta``."""
-    summary = report.get("summary", {})
-    result.counted_reps = int(summary.get("reps", 0))
-    result.faults_found = sorted({str(f["code"]) for f in report.get("findings", [])})
-    if "hold_s" in summary:
+    summary = report.summary
+    result.counted_reps = summary.reps if summary is not None else 0
+    result.faults_found = sorted({f.code for f in report.findings})
+    if summary is not None and summary.hold_s is not None:
         result.true_hold_s = true_hold_s(meta)
-        result.found_hold_s = float(summary["hold_s"])
+        result.found_hold_s = summary.hold_s
         result.rep_rows = [compare_hold(meta, report)]
     else:
         result.rep_rows = compare_reps(meta, report)
@@ -379,20 +384,22 @@ def _found_codes(codes: Any) -> list[str]:
     return sorted({FOUND_CODE_GROUPS.get(str(c), str(c)) for c in codes})
 
 
-def compare_hold(meta: dict[str, Any], report: dict[str, Any]) -> RepComparison:
+def compare_hold(meta: dict[str, Any], report: Report) -> RepComparison:
     """A hold is one 'rep': the faults injected anywhere in it against everything found."""
     true_codes, too_small = _true_codes(list(meta.get("faults", [])), meta)
-    found = _found_codes(f["code"] for f in report.get("findings", []))
+    found = _found_codes(f.code for f in report.findings)
     return RepComparison(0, True, true_codes, found, {}, math.nan, math.nan, too_small)
 
 
-def _overlap_s(a: tuple[float, float], b: tuple[float, float]) -> float:
+def _overlap_s(a: tuple[float, float], b: tuple[float | None, float | None]) -> float:
+    if b[0] is None or b[1] is None:
+        return 0.0
     return max(0.0, min(a[1], b[1]) - max(a[0], b[0]))
 
 
-def compare_reps(meta: dict[str, Any], report: dict[str, Any]) -> list[RepComparison]:
+def compare_reps(meta: dict[str, Any], report: Report) -> list[RepComparison]:
     """Match each true rep with the detected rep overlapping it most; compare the two."""
-    found = report.get("reps", [])
+    found = report.reps
     rows = []
     for i, rep in enumerate(meta.get("reps", [])):
         span = (float(rep["start_s"]), float(rep["end_s"]))
@@ -402,8 +409,8 @@ def compare_reps(meta: dict[str, Any], report: dict[str, Any]) -> list[RepCompar
         for f in meta.get("faults", []):
             if f["kind"] == "knee_first" and f.get("rep") == i:
                 true_lag = float(f["size"])
-        best = max(found, key=lambda r: _overlap_s(span, (r["start_s"], r["end_s"])), default=None)
-        if best is None or _overlap_s(span, (best["start_s"], best["end_s"])) <= 0:
+        best = max(found, key=lambda r: _overlap_s(span, (r.start_s, r.end_s)), default=None)
+        if best is None or _overlap_s(span, (best.start_s, best.end_s)) <= 0:
             rows.append(RepComparison(i, False, true_codes, [], {}, true_lag, math.nan, too_small))
             continue
         true_phases = {
@@ -411,19 +418,19 @@ def compare_reps(meta: dict[str, Any], report: dict[str, Any]) -> list[RepCompar
             "pause_s": float(rep["up_start_s"]) - float(rep["bottom_start_s"]),
             "up_s": float(rep["end_s"]) - float(rep["up_start_s"]),
         }
-        phases = best.get("phases", {})
+        phases = best.phases.model_dump()
         errors = {
             k: float(phases[k]) - v
             for k, v in true_phases.items()
-            if phases.get(k) is not None
+            if phases[k] is not None
         }
-        lag = best.get("metrics", {}).get("onset_lag_ms")
+        lag = best.metrics.get("onset_lag_ms")
         rows.append(
             RepComparison(
                 i,
                 True,
                 true_codes,
-                _found_codes(best.get("faults", [])),
+                _found_codes(best.faults),
                 errors,
                 true_lag,
                 float(lag) if lag is not None else math.nan,

@@ -2,7 +2,13 @@
 
 ``options``: ``{"settings": <AnalysisSettings fields>, "height_cm": float | None,
 "display_name": str}``. Messages never show the upload's stored name: it is replaced by the
-name the user gave the file, also in report.json's ``video.path``.
+name the user gave the file, also in report.json's ``video.path``; the report's ``source`` is
+``job``. ``formcheck batch --queue`` adds ``"as_file": <the path it was given>``: the report
+is then the one ``formcheck analyze <path>`` writes (``source`` ``file``, that path).
+
+A long-lived worker process calls ``prepare_process()`` once: the pose model is found and
+checked, and MediaPipe loaded, before the first job (each job then creates its estimator
+from the loaded library, as ``formcheck analyze`` does).
 """
 
 from __future__ import annotations
@@ -12,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from formcheck.errors import FormcheckError
-from formcheck.offline import REPORT_JSON, analyze_video
-from formcheck.report.files import write_report_json
+from formcheck.offline import analyze_video
+from formcheck.pose.model import ModelInfo, ensure_model
+from formcheck.report.model import ReportSource
 from formcheck.report.outputs import write_outputs
 from formcheck.report.recorder import AnnotationRecorder
 from formcheck.settings import AnalysisSettings
@@ -27,10 +34,24 @@ class JobFailedError(FormcheckError):
     """A job's analysis failed; the message is safe to show."""
 
 
+_process_model: list[ModelInfo] = []  # the bundle this process resolved (prepare_process)
+
+
+def prepare_process() -> ModelInfo:
+    """Find and check the pose model and load MediaPipe once for this process (a worker)."""
+    from formcheck.pose.estimator import PoseEstimator
+
+    if not _process_model:
+        model = ensure_model()
+        PoseEstimator(model.path).close()  # loads the library and the graph's kernels
+        _process_model.append(model)
+    return _process_model[0]
+
+
 def run_analysis_job(
     upload: Path, out_dir: Path, options: dict[str, Any], progress: JobProgressFn
 ) -> dict[str, Any]:
-    display = str(options.get("display_name") or DEFAULT_DISPLAY_NAME)
+    display = str(options.get("as_file") or options.get("display_name") or DEFAULT_DISPLAY_NAME)
     try:
         return _run(upload, out_dir, options, progress, display)
     except FormcheckError as error:
@@ -64,23 +85,24 @@ def _run(
         height_cm=float(height) if height is not None else None,
         progress=analysis_progress,
         sinks=(recorder,),
+        report_source=ReportSource.FILE if options.get("as_file") else ReportSource.JOB,
+        video_name=display,
+        model_info=_process_model[0] if _process_model else None,
     )
-    run.report["video"]["path"] = display
-    write_report_json(run.report, out_dir / REPORT_JSON)
     write_outputs(
         upload,
         out_dir,
         run,
         recorder,
         prescription=prescription,
-        video_name=display,
+        video_name=Path(display).name if options.get("as_file") else display,
         progress=output_progress,
     )
-    summary = run.report.get("summary") or {}
+    summary = run.report.summary
     return {
         "exercise": settings.exercise,
         "frames": run.frames,
-        "reps": summary.get("reps"),
-        "findings": len(run.report.get("findings") or []),
-        "form_frays_at_rep": summary.get("form_frays_at_rep"),
+        "reps": summary.reps if summary is not None else None,
+        "findings": len(run.report.findings),
+        "form_frays_at_rep": summary.form_frays_at_rep if summary is not None else None,
     }

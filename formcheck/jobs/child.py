@@ -3,7 +3,12 @@
 Started by the worker pool (formcheck.jobs.worker) as a plain subprocess, so nothing of the
 parent's main module is re-imported. It writes progress into the database with the job's
 lease token, its files into the run's folder and its outcome into ``.outcome.json`` there.
-It exits at once when its parent process has died or the job was taken from it.
+It exits at once when its parent process has died or the job was taken from it (the job
+was deleted, or requeued by a restarted server).
+
+Its files are private (umask 077) and on the disk before the outcome says the run
+succeeded: every output file and the folder are fsynced, then the outcome is written
+atomically (a crash leaves no outcome or a whole one, never an empty file).
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import importlib
 import json
 import logging
 import os
+import sqlite3
 import sys
 import time
 import traceback
@@ -20,6 +26,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from formcheck.errors import FormcheckError
+from formcheck.jobs.durable import PRIVATE_UMASK, fsync_tree, is_disk_full, write_durably
 from formcheck.jobs.store import JobStore
 
 log = logging.getLogger(__name__)
@@ -33,6 +40,7 @@ INTERNAL_ERROR = (
     "The analysis failed because of an internal error; try again, and report it if it "
     "happens again."
 )
+DISK_FULL_ERROR = "The server ran out of disk space while writing the report; try again later."
 
 
 def load_job_fn(spec: str) -> JobFn:
@@ -54,16 +62,24 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
         now = time.monotonic()
         if now - last_s[0] >= interval_s:
             last_s[0] = now
-            if not store.set_progress(job_id, token, fraction, stage):
+            try:
+                held = store.set_progress(job_id, token, fraction, stage)
+            except sqlite3.OperationalError:
+                return  # progress is best effort (a full disk shows in the outcome instead)
+            if not held:
                 os._exit(EXIT_LOST)
 
     try:
         job_fn = load_job_fn(spec["job_fn"])
-        result = job_fn(Path(spec["upload"]), Path(spec["out_dir"]), spec["options"], progress)
+        out_dir = Path(spec["out_dir"])
+        result = job_fn(Path(spec["upload"]), out_dir, spec["options"], progress)
+        fsync_tree(out_dir)
         return {"ok": True, "result": result}
     except FormcheckError as error:
         return {"ok": False, "error": str(error)}
-    except Exception:
+    except Exception as error:
+        if is_disk_full(error):
+            return {"ok": False, "error": DISK_FULL_ERROR}
         log.error("job %s failed:\n%s", job_id, traceback.format_exc())
         return {"ok": False, "error": INTERNAL_ERROR}
     finally:
@@ -78,12 +94,13 @@ def main(argv: list[str]) -> int:
         if entry not in sys.path:
             sys.path.insert(0, entry)
     outcome = run(spec)
-    (Path(spec["out_dir"]) / OUTCOME_NAME).write_text(json.dumps(outcome), encoding="utf-8")
+    write_durably(Path(spec["out_dir"]) / OUTCOME_NAME, json.dumps(outcome).encode())
     spec_path.unlink(missing_ok=True)
     return 0
 
 
 if __name__ == "__main__":
+    os.umask(PRIVATE_UMASK)
     os.environ.setdefault("GLOG_minloglevel", "2")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     sys.exit(main(sys.argv[1:]))

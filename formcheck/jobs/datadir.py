@@ -1,4 +1,8 @@
-"""The data directory: where the database, uploads and reports live, and who owns it."""
+"""The data directory: where the database, uploads and reports live, and who owns it.
+
+Every folder is 0700 and every file 0600 (see formcheck.jobs.durable): only the user
+running the server can read the recordings, reports, database and access token.
+"""
 
 from __future__ import annotations
 
@@ -12,10 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from formcheck.jobs.durable import PRIVATE_FILE_MODE, private_dir
 from formcheck.jobs.errors import DataDirBusyError
 from formcheck.jobs.store import DB_NAME
 
 LOCK_NAME = "jobs.lock"
+TOKEN_NAME = "token"
 UPLOAD_SUFFIX = ".upload"
 PART_MARK = ".part-"
 UPLOAD_NAME_BYTES = 18  # random stored names: nothing of the user's file name reaches disk
@@ -42,9 +48,14 @@ class DataDir:
     def reports(self) -> Path:
         return self.root / "reports"
 
+    @property
+    def token_path(self) -> Path:
+        return self.root / TOKEN_NAME
+
     def create(self) -> DataDir:
+        """The folders, private (an existing, older data directory is made private too)."""
         for folder in (self.root, self.uploads, self.incoming, self.reports):
-            folder.mkdir(parents=True, exist_ok=True)
+            private_dir(folder)
         return self
 
     def new_upload_name(self) -> str:
@@ -64,6 +75,11 @@ class DataDir:
     def part_dir(self, job_id: str, token: str) -> Path:
         return self.reports / f"{job_id}{PART_MARK}{token}"
 
+    def part_dirs(self, job_id: str) -> list[Path]:
+        """The folders of this job's runs that have not been renamed to its report folder."""
+        self.report_dir(job_id)  # checks the id
+        return sorted(self.reports.glob(f"{job_id}{PART_MARK}*"))
+
     def remove_parts(self) -> int:
         """Delete the folders of runs that never finished (call when no run is going on)."""
         removed = 0
@@ -75,7 +91,8 @@ class DataDir:
     def acquire(self) -> DataDirLock:
         """Take the directory for this process, or raise DataDirBusyError."""
         self.create()
-        handle = (self.root / LOCK_NAME).open("a+")
+        lock_path = self.root / LOCK_NAME
+        handle = os.fdopen(os.open(lock_path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE_MODE), "a+")
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as error:

@@ -15,3 +15,20 @@ class DataDirBusyError(FormcheckError):
     """Another process already owns the data directory."""
 
     exit_code = 6
+
+
+class DiskFullError(FormcheckError):
+    """The data directory's disk has too little free space for an upload (HTTP 507)."""
+
+    exit_code = 7
+
+
+class QuotaExceededError(FormcheckError):
+    """A client has as many queued and running jobs as it may (HTTP 429)."""
+
+    def __init__(self, max_active: int) -> None:
+        super().__init__(
+            f"You have {max_active} videos waiting or being analysed, the most at once; wait "
+            "for one to finish (or delete one) and upload again."
+        )
+        self.max_active = max_active

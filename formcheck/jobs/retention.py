@@ -6,9 +6,20 @@ import contextlib
 import shutil
 import time
 from dataclasses import dataclass
+from typing import Protocol
 
 from formcheck.jobs.datadir import SECONDS_PER_DAY, UPLOAD_SUFFIX, DataDir
-from formcheck.jobs.store import JobStore
+from formcheck.jobs.store import Job
+
+
+class RetentionStore(Protocol):
+    """What the purge needs of a job store (SQLite or Redis records)."""
+
+    def finished_before(self, cutoff_s: float) -> list[Job]: ...
+
+    def delete(self, job_id: str) -> Job | None: ...
+
+    def upload_names(self) -> set[str]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,7 +29,7 @@ class PurgeResult:
 
 
 def purge_expired(
-    store: JobStore, data: DataDir, retention_days: float, now_s: float | None = None
+    store: RetentionStore, data: DataDir, retention_days: float, now_s: float | None = None
 ) -> PurgeResult:
     """Delete finished jobs older than ``retention_days`` with their upload and report, and
     uploads no job refers to that are as old (queued and running jobs are never touched)."""

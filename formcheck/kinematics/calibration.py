@@ -22,6 +22,14 @@ from formcheck.types import PoseFrame, ScaleSource
 
 # Shoulder-to-hip + hip-to-knee + knee-to-ankle as a fraction of stature (Drillis and
 # Contini's segment proportions: 0.818-0.530, 0.530-0.285, 0.285-0.039 of body height).
+# MediaPipe's world landmarks read people short and nearly all alike: rendered bodies of
+# 154-195 cm read 142-172 cm (median true/read 1.074 over 42 clips of seed 2026, mesh and
+# capsule bodies); real adults read 146-158 cm (FACTS.md). Heights read from them are scaled by
+# this, and a height still outside the adult range is no measurement: an average adult's is
+# assumed instead, and the report asks for the height.
+WORLD_LANDMARK_HEIGHT_BIAS = 1.074
+ADULT_HEIGHT_RANGE_CM = (145.0, 205.0)
+ASSUMED_ADULT_HEIGHT_CM = 170.0
 SAGITTAL_CHAIN_PER_HEIGHT = (0.818 - 0.530) + (0.530 - 0.285) + (0.285 - 0.039)
 MM_PER_M = 1000.0
 MM_PER_CM = 10.0
@@ -50,22 +58,6 @@ class Calibration:
     motion_body: float  # joint spread (80th percentile) in that window, in torso lengths
     baseline: dict[str, float] = field(default_factory=dict)
     noise_floor: dict[str, float] = field(default_factory=dict)
-
-    def to_report_dict(self) -> dict[str, object]:
-        return {
-            "scale_source": self.scale_source.value,
-            "mm_per_px": _finite_or_none(self.mm_per_px),
-            "stated_height_cm": self.stated_height_cm,
-            "estimated_height_cm": _finite_or_none(self.estimated_height_cm),
-            "still_window_s": [round(self.still_start_s, 3), round(self.still_end_s, 3)],
-            "found_still": self.found_still,
-            "spread_in_still_window_torso_lengths": _finite_or_none(self.motion_body),
-            "baseline": {k: _finite_or_none(v) for k, v in self.baseline.items()},
-        }
-
-
-def _finite_or_none(value: float) -> float | None:
-    return round(float(value), 4) if math.isfinite(value) else None
 
 
 def window_spread_body(poses: list[PoseFrame]) -> float:
@@ -136,9 +128,15 @@ def scale_from_poses(
         return ScaleSource.STATED_HEIGHT, mm_per_px, world_to_mm, stated_height_cm
     if not math.isfinite(chain_world_m) or chain_world_m <= 0:
         return ScaleSource.NONE, math.nan, MM_PER_M, math.nan
-    mm_per_px = chain_world_m * MM_PER_M / chain_px
-    height_cm = chain_world_m * MM_PER_M / SAGITTAL_CHAIN_PER_HEIGHT / MM_PER_CM
-    return ScaleSource.WORLD_LANDMARKS, mm_per_px, MM_PER_M, height_cm
+    chain_mm = chain_world_m * MM_PER_M * WORLD_LANDMARK_HEIGHT_BIAS
+    height_cm = chain_mm / SAGITTAL_CHAIN_PER_HEIGHT / MM_PER_CM
+    low, high = ADULT_HEIGHT_RANGE_CM
+    if not low <= height_cm <= high:
+        assumed_mm = ASSUMED_ADULT_HEIGHT_CM * MM_PER_CM * SAGITTAL_CHAIN_PER_HEIGHT
+        world_to_mm = assumed_mm / chain_world_m
+        return ScaleSource.ASSUMED_HEIGHT, assumed_mm / chain_px, world_to_mm, height_cm
+    world_to_mm = MM_PER_M * WORLD_LANDMARK_HEIGHT_BIAS
+    return ScaleSource.WORLD_LANDMARKS, chain_mm / chain_px, world_to_mm, height_cm
 
 
 def baseline_and_noise(

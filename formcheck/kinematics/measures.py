@@ -50,6 +50,9 @@ MEASURE_NAMES: tuple[str, ...] = (
     n.BACK_OFFSET_MM,
     n.SPINE_CHORD_MM,
     n.CHIN_DROP_MM,
+    n.LUMBAR_FLEXION_DEG,
+    n.LUMBAR_FLEXION_SD_DEG,
+    n.BACK_ROUNDING_MM,
     n.MM_PER_PX,
 )
 

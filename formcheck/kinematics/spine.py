@@ -39,7 +39,15 @@ import numpy as np
 import numpy.typing as npt
 
 from formcheck.kinematics import names
+from formcheck.kinematics.back_shape import (
+    NO_ESTIMATE,
+    BackShapeInput,
+    BackShapeModel,
+    back_rounding_px,
+)
+from formcheck.kinematics.back_shape import load_model as load_shape_model
 from formcheck.kinematics.contour import outward_edges
+from formcheck.kinematics.orientation import camera_yaw_from_side_deg
 from formcheck.pose.landmarks import Landmark
 from formcheck.types import Facing, PoseFrame
 
@@ -568,16 +576,25 @@ def measure_back(
 class BackMeasurer:
     """The spine measures of each frame in pixels, for ``KinematicsStage`` (``SpineMeasurer``).
 
-    The stage multiplies every value by the calibration's mm per px, so the keys are the
-    millimetre names and the values are pixels; angles are left out (they must not be scaled).
+    The stage multiplies every ``_mm`` value by the calibration's mm per px, so those keys are
+    the millimetre names and their values are pixels; ``lumbar_flexion_deg`` and its
+    uncertainty (``kinematics.back_shape``, judged without a reference) pass as they are.
     Head position is left to the landmark measures unless ``include_head`` is set. The last
     outline is kept for drawing.
     """
 
-    def __init__(self, config: SpineConfig | None = None, *, include_head: bool = False) -> None:
+    def __init__(
+        self,
+        config: SpineConfig | None = None,
+        *,
+        include_head: bool = False,
+        shape_model: BackShapeModel | None = None,
+    ) -> None:
         self.config = config or SpineConfig()
         self.include_head = include_head
+        self.shape_model = shape_model or load_shape_model()
         self.last_outline: BackOutline | None = None
+        self.last_input: BackShapeInput | None = None  # what the shape model last read
 
     def __call__(self, pose: PoseFrame, facing: Facing) -> dict[str, float]:
         m = measure_back(pose, facing, 1.0, self.config)
@@ -591,7 +608,32 @@ class BackMeasurer:
         out[names.CHIN_DROP_MM] = m.chin_drop_mm
         if self.include_head:
             out[names.HEAD_FORWARD_MM] = m.head_forward_mm
+        out.update(self.lumbar(pose, m.outline))
         return out
+
+    def lumbar(self, pose: PoseFrame, outline: BackOutline | None) -> dict[str, float]:
+        """Lumbar flexion judged absolutely (``kinematics.back_shape``) from a usable outline;
+        ``back_rounding_mm`` in pixels like the other lengths (NaN without an estimate)."""
+        est = NO_ESTIMATE
+        self.last_input = None
+        if outline is not None and outline.usable and pose.landmarks_px is not None:
+            self.last_input = BackShapeInput(
+                fractions=outline.fractions,
+                offsets_px=outline.offsets_px,
+                chord_px=outline.chord_px,
+                landmarks_px=np.asarray(pose.landmarks_px, np.float64),
+                yaw_deg=camera_yaw_from_side_deg(pose),
+                mask_confidence=outline.mask_confidence,
+            )
+            est = self.shape_model.estimate(self.last_input)
+        rounding = (
+            back_rounding_px(est.flexion_deg, outline.chord_px) if outline is not None else _NAN
+        )
+        return {
+            names.LUMBAR_FLEXION_DEG: est.flexion_deg,
+            names.LUMBAR_FLEXION_SD_DEG: est.sd_deg,
+            names.BACK_ROUNDING_MM: rounding,
+        }
 
 
 # --- the person's own neutral reference ------------------------------------------------------

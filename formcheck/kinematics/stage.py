@@ -29,9 +29,11 @@ from formcheck.types import CameraView, Facing, FrameQuality, PoseFrame, Sample
 # such stretch counted as a squat rep (13 reps for 5).
 KNEE_FLEXION_MAX_DEG = 165.0
 
-# Extra length measures from the person mask (kinematics.spine), in pixels; they are
-# converted to millimetres with the calibration's scale and merged into each Sample.
+# Extra measures from the person mask (kinematics.spine), merged into each Sample: lengths
+# (names ending in ``_mm``) come in pixels and are converted to millimetres with the
+# calibration's scale; other measures (``lumbar_flexion_deg``) pass as they are.
 SpineMeasurer = Callable[[PoseFrame, Facing], dict[str, float]]
+MM_SUFFIX = "_mm"
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,8 +204,9 @@ class KinematicsStage:
             world_to_mm=world_to_mm,
         )
         measures[n.CAMERA_YAW_FROM_SIDE_DEG] = orientation.yaw_from_side_deg
-        for name, value_px in orientation.spine_px.items():
-            measures[name] = value_px * mm_per_px
+        for name, value in orientation.spine_px.items():
+            # lengths come in pixels; anything else (lumbar_flexion_deg) is already in its unit
+            measures[name] = value * mm_per_px if name.endswith(MM_SUFFIX) else value
         return Sample(
             t_ms=pose.t_ms,
             measures=measures,

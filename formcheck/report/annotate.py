@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import bisect
 import contextlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
 
 import av
 import numpy as np
@@ -24,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from formcheck.analyzers.events import Cue, Event, PhaseChanged, RepCompleted
 from formcheck.report.draw import Hud, HudCue, draw_hud, draw_pose
 from formcheck.report.keyframes import KeyFrame, KeyFrameGrabber, KeyFrameSpec
+from formcheck.report.model import FindingBlock
 from formcheck.report.recorder import AnnotationRecorder
 from formcheck.types import ImageRGB
 from formcheck.video import open_source
@@ -61,7 +61,7 @@ class HudTimeline:
     def __init__(
         self,
         events: Sequence[Event],
-        findings: Sequence[Mapping[str, Any]] = (),
+        findings: Sequence[FindingBlock] = (),
         *,
         target_reps: int | None = None,
         cue_display_s: float = 3.0,
@@ -75,8 +75,8 @@ class HudTimeline:
         cues = [HudCue(e.t_s, e.message, e.severity.value) for e in events if isinstance(e, Cue)]
         cued = {(e.code, e.rep) for e in events if isinstance(e, Cue)}
         for f in findings:  # findings the cue policy kept quiet still belong on the video
-            if (f.get("code"), f.get("rep")) not in cued and isinstance(f.get("t_s"), float):
-                cues.append(HudCue(float(f["t_s"]), str(f["message"]), str(f["severity"])))
+            if (f.code, f.rep) not in cued and f.t_s is not None:
+                cues.append(HudCue(f.t_s, f.message, f.severity.value))
         self._cues = sorted(cues, key=lambda c: c.t_s)
 
     def at(self, t_s: float) -> Hud:

@@ -10,6 +10,7 @@ from types import TracebackType
 from typing import IO, Any
 
 from formcheck.kinematics.measures import MEASURE_NAMES
+from formcheck.report.model import Report
 from formcheck.types import Sample
 
 CSV_PREFIX_COLUMNS = ("t_s", "has_pose", "usable", "facing", "view")
@@ -69,8 +70,23 @@ def json_safe(value: Any) -> Any:
     return value
 
 
-def write_report_json(report: dict[str, Any], path: Path) -> None:
+def write_json(data: dict[str, Any], path: Path) -> None:
+    """Write a JSON file atomically, NaN and infinities as null (the evaluation's figures)."""
+    _write_atomically(path, json.dumps(json_safe(data), indent=2, allow_nan=False))
+
+
+def write_report(report: Report, path: Path) -> None:
+    """Write report.json atomically (a half-written report is never visible)."""
+    _write_atomically(path, report.model_dump_json(indent=2))
+
+
+def read_report(path: Path) -> Report:
+    """A report.json read back (raises pydantic.ValidationError when it is not one)."""
+    return Report.model_validate_json(path.read_bytes())
+
+
+def _write_atomically(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(json_safe(report), indent=2, allow_nan=False), encoding="utf-8")
+    tmp.write_text(text + "\n", encoding="utf-8")
     tmp.replace(path)

@@ -1,7 +1,7 @@
 """The self-contained HTML report: no scripts, no external files, readable on a phone.
 
 Everything is inline: CSS, SVG charts (formcheck.report.plots) and key frames as JPEG data
-URIs. Built from report.json's dict, measures.csv's series and the key frames, so the
+URIs. Built from the typed report (report.json), measures.csv's series and the key frames, so the
 command line and the server produce the same page.
 """
 
@@ -13,12 +13,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
-from typing import Any
 
 from formcheck.kinematics import names
+from formcheck.kinematics.calibration import ASSUMED_ADULT_HEIGHT_CM
 from formcheck.report.keyframes import KeyFrame
+from formcheck.report.model import FindingBlock, RepBlock, Report
 from formcheck.report.plots import Band, HLine, Marker, RepTempo, Series, line_chart, tempo_chart
 from formcheck.report.series import MeasureSeries
+from formcheck.report.words import NOT_JUDGED, fault_name
 
 REPORT_HTML = "report.html"
 DEFAULT_DOWNLOADS = {
@@ -45,6 +47,8 @@ UNIT_SUFFIXES = {"_deg": "°", "_mm": "mm", "_ms": "ms", "_s": "s", "_pct": "%",
 SCALE_SOURCES = {
     "stated_height": "the body height you gave",
     "world_landmarks": "the pose model's 3-D estimate (no height given)",
+    "assumed_height": "an average adult's height (the pose model read an implausible height; "
+    "give your height for millimetres true to you)",
     "none": "none (millimetres unavailable)",
 }
 SEVERITY_LABELS = {"safety": "Safety", "warning": "Form", "info": "Note"}
@@ -99,11 +103,15 @@ class ReportContext:
     downloads: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_DOWNLOADS))
 
 
-def _num(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) and math.isfinite(value) else None
+def _num(value: float | None) -> float | None:
+    return float(value) if value is not None and math.isfinite(value) else None
 
 
-def _f(value: Any, digits: int = 1, unit: str = "") -> str:
+def _i(value: int | None) -> str:
+    return "?" if value is None else str(value)
+
+
+def _f(value: float | None, digits: int = 1, unit: str = "") -> str:
     number = _num(value)
     if number is None:
         return "–"
@@ -127,8 +135,8 @@ def measure_label(name: str) -> tuple[str, str]:
     return name.replace("_", " "), ""
 
 
-def render_report_html(report: Mapping[str, Any], context: ReportContext) -> str:
-    exercise = report.get("exercise")
+def render_report_html(report: Report, context: ReportContext) -> str:
+    exercise = report.exercise
     title = f"{pretty(exercise)} report" if exercise else "Movement report"
     sections = [
         _header(report, context, title),
@@ -148,7 +156,7 @@ def render_report_html(report: Mapping[str, Any], context: ReportContext) -> str
     )
 
 
-def write_report_html(path: Path, report: Mapping[str, Any], context: ReportContext) -> Path:
+def write_report_html(path: Path, report: Report, context: ReportContext) -> Path:
     """Write the page atomically (a half-written report is never visible)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
@@ -157,27 +165,24 @@ def write_report_html(path: Path, report: Mapping[str, Any], context: ReportCont
     return path
 
 
-def _frayed_rep(report: Mapping[str, Any]) -> int | None:
-    value = (report.get("summary") or {}).get("form_frays_at_rep")
-    return int(value) if isinstance(value, int) else None
+def _frayed_rep(report: Report) -> int | None:
+    return report.summary.form_frays_at_rep if report.summary is not None else None
 
 
-def _header(report: Mapping[str, Any], context: ReportContext, title: str) -> str:
-    summary = report.get("summary") or {}
-    findings = report.get("findings") or []
-    video = report.get("video") or {}
-    name = context.video_name or Path(str(video.get("path", ""))).name
+def _header(report: Report, context: ReportContext, title: str) -> str:
+    summary = report.summary
+    name = context.video_name or Path(report.video.path or "").name
     cards = []
-    if "reps" in summary:
-        target = summary.get("target_reps")
-        reps = f"{summary['reps']}" + (f" / {target}" if target else "")
+    if summary is not None:
+        target = summary.target_reps
+        reps = f"{summary.reps}" + (f" / {target}" if target else "")
         cards.append(("Reps counted", reps))
-        cards.append(("Partial attempts", str(summary.get("attempts", 0))))
-    if summary.get("hold_s") is not None:
-        cards.append(("Held", _f(summary["hold_s"], 1, "s")))
-    cards.append(("Findings", str(len(findings))))
+        cards.append(("Partial attempts", str(summary.attempts)))
+    if summary is not None and summary.hold_s is not None:
+        cards.append(("Held", _f(summary.hold_s, 1, "s")))
+    cards.append(("Findings", str(len(report.findings))))
     frayed = _frayed_rep(report)
-    if "reps" in summary:
+    if summary is not None:
         cards.append(("Form frayed", f"from rep {frayed}" if frayed else "no"))
     card_html = "".join(
         f'<div class="card"><span class="muted">{escape(k)}</span><b>{escape(v)}</b></div>'
@@ -190,24 +195,28 @@ def _header(report: Mapping[str, Any], context: ReportContext, title: str) -> st
             "set the scores stayed well below those of the first reps (rows marked in the "
             "table, shaded red in the charts).</p>"
         )
-    elif summary.get("reps"):
+    elif summary is not None and summary.reps and _fray_judged(report):
         fray_text = '<p class="ok">Form held up through the set.</p>'
     return (
         f"<header><h1>{escape(title)}</h1>"
-        f'<p class="muted">{escape(name)} · {_f(video.get("duration_s"), 1, "s")}</p></header>'
+        f'<p class="muted">{escape(name)} · {_f(report.video.duration_s, 1, "s")}</p></header>'
         f'<section class="cards">{card_html}</section>{fray_text}'
     )
 
 
-def _analysed(report: Mapping[str, Any], context: ReportContext) -> str:
-    video = report.get("video") or {}
-    cal = report.get("calibration") or {}
+def _analysed(report: Report, context: ReportContext) -> str:
+    video = report.video
+    cal = report.calibration
     view = context.series.most_common("view")
     facing = context.series.most_common("facing")
-    scale = str(cal.get("scale_source", "none"))
-    yaw = (cal.get("baseline") or {}).get(names.CAMERA_YAW_FROM_SIDE_DEG)
+    scale = cal.scale_source.value if cal is not None else "none"
+    yaw = cal.baseline.get(names.CAMERA_YAW_FROM_SIDE_DEG) if cal is not None else None
+    mm_per_px = cal.mm_per_px if cal is not None else None
+    height_cm = (cal.stated_height_cm or cal.estimated_height_cm) if cal is not None else None
+    if cal is not None and cal.scale_source.value == "assumed_height":
+        height_cm = ASSUMED_ADULT_HEIGHT_CM
     facts = [
-        ("Exercise", pretty(str(report.get("exercise") or "none (measures only)"))),
+        ("Exercise", pretty(report.exercise or "none (measures only)")),
         (
             "Camera view",
             (view or "unknown")
@@ -217,39 +226,32 @@ def _analysed(report: Mapping[str, Any], context: ReportContext) -> str:
         (
             "Scale from",
             SCALE_SOURCES.get(scale, scale)
-            + (
-                f" ({_f(cal.get('mm_per_px'), 2)} mm per pixel)"
-                if _num(cal.get("mm_per_px"))
-                else ""
-            ),
+            + (f" ({_f(mm_per_px, 2)} mm per pixel)" if mm_per_px else ""),
         ),
-        (
-            "Body height used",
-            _f(cal.get("stated_height_cm") or cal.get("estimated_height_cm"), 0, "cm"),
-        ),
+        ("Body height used", _f(height_cm, 0, "cm")),
         (
             "Video",
-            f"{video.get('width', '?')}×{video.get('height', '?')} px, "
-            f"{_f(video.get('fps'), 1)} frames/s, {video.get('frames', '?')} frames",
+            f"{_i(video.width_px)}×{_i(video.height_px)} px, "
+            f"{_f(video.fps, 1)} frames/s, {video.frames} frames",
         ),
-        ("Person found in", f"{_f(100.0 * float(video.get('pose_rate') or 0.0), 1)}% of frames"),
+        ("Person found in", f"{_f(100.0 * video.pose_rate, 1)}% of frames"),
     ]
-    window = cal.get("still_window_s")
-    if isinstance(window, list) and len(window) == 2:
+    if cal is not None:
+        start_s, end_s = cal.still_window_s
         facts.append(
             (
                 "Standing baseline",
-                f"{_f(window[0], 1)}–{_f(window[1], 1)} s"
-                + ("" if cal.get("found_still", True) else " (no still moment found)"),
+                f"{_f(start_s, 1)}–{_f(end_s, 1)} s"
+                + ("" if cal.found_still else " (no still moment found)"),
             )
         )
     dl = "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in facts)
-    noise = report.get("noise_floor") or {}
     rows = []
     for key in NOISE_FLOOR_SHOWN:
-        if _num(noise.get(key)) is not None:
+        noise = report.noise_floor.get(key)
+        if noise is not None:
             words, unit = measure_label(key)
-            rows.append(f"<tr><td>{escape(words)}</td><td>{_f(noise[key], 2, unit)}</td></tr>")
+            rows.append(f"<tr><td>{escape(words)}</td><td>{_f(noise, 2, unit)}</td></tr>")
     noise_html = ""
     if rows:
         noise_html = (
@@ -262,30 +264,79 @@ def _analysed(report: Mapping[str, Any], context: ReportContext) -> str:
     return f'<section><h2>What was analysed</h2><dl class="facts">{dl}</dl>{noise_html}</section>'
 
 
-def _findings(report: Mapping[str, Any]) -> str:
-    if "findings" not in report:
+def _fray_judged(report: Report) -> bool:
+    """Whether the set was long enough to tell whether form frayed (the reference reps
+    and at least two more)."""
+    ref = report.reference
+    first = len(ref.reps) if ref is not None else 0
+    return report.summary is not None and report.summary.reps >= first + 2
+
+
+def _compared_with(report: Report) -> str:
+    ref = report.reference
+    if ref is None:
         return ""
-    findings = report.get("findings") or []
-    if not findings:
-        return '<section><h2>Findings</h2><p class="ok">No faults were found.</p></section>'
+    if ref.kind.value == "saved":
+        when = ref.recorded_at.strftime("%Y-%m-%d") if ref.recorded_at else "earlier"
+        what = f"your reference recorded {when}" + (f" ({ref.path})" if ref.path else "")
+    elif ref.reps:
+        listed = ", ".join(str(i) for i in ref.reps)
+        what = f"your first rep{'s' if len(ref.reps) > 1 else ''} of this set ({listed})"
+    else:
+        what = "nothing: no rep was counted"
+    return f'<p class="muted">Changes are measured against {escape(what)}.</p>'
+
+
+def _not_judged(report: Report) -> str:
+    if not report.not_judged:
+        return ""
     items = []
-    for f in findings:
-        severity = str(f.get("severity", "info"))
-        unit = str(f.get("unit", ""))
-        where = f"rep {f['rep']}" if f.get("rep") else "outside a counted rep"
+    for item in report.not_judged:
+        reps = ", ".join(str(r) for r in item.reps)
+        where = f" (rep{'s' if len(item.reps) > 1 else ''} {reps})" if reps else ""
+        advice = f'<br><span class="muted">{escape(item.advice)}</span>' if item.advice else ""
+        items.append(
+            f"<li><b>{escape(fault_name(item.code))}</b>{escape(where)}: not judged, "
+            f"because {escape(NOT_JUDGED[item.reason])}.{advice}</li>"
+        )
+    return f'<h3>Not judged</h3><ul class="not-judged">{"".join(items)}</ul>'
+
+
+def _findings(report: Report) -> str:
+    if report.summary is None:  # no exercise was analysed: nothing was looked for
+        return ""
+    compared, unjudged = _compared_with(report), _not_judged(report)
+    if not report.findings:
+        verdict = (
+            "No faults were found."
+            if not report.not_judged
+            else "No faults were found in what could be judged; some checks could not be "
+            "judged (below)."
+        )
+        return (
+            f'<section><h2>Findings</h2><p class="ok">{verdict}</p>{compared}{unjudged}'
+            "</section>"
+        )
+    items = []
+    for f in report.findings:
+        severity = f.severity.value
+        where = f"rep {f.rep}" if f.rep else "outside a counted rep"
         items.append(
             f'<li class="{escape(severity)}"><span class="badge">'
             f"{escape(SEVERITY_LABELS.get(severity, severity))}</span>"
-            f'{escape(str(f.get("message", "")))}<br><span class="muted">Measured '
-            f"{_f(f.get('value'), 1, unit)} against a limit of {_f(f.get('threshold'), 1, unit)}"
-            f" · {where} at {_f(f.get('t_s'), 1, 's')}</span></li>"
+            f'{escape(f.message)}<br><span class="muted">Measured '
+            f"{_f(f.value, 1, f.unit)} against a limit of {_f(f.threshold, 1, f.unit)}"
+            f" · {where} at {_f(f.t_s, 1, 's')}</span></li>"
         )
-    return f'<section><h2>Findings</h2><ul class="findings">{"".join(items)}</ul></section>'
+    return (
+        f'<section><h2>Findings</h2><ul class="findings">{"".join(items)}</ul>'
+        f"{compared}{unjudged}</section>"
+    )
 
 
-def _rep_table(report: Mapping[str, Any]) -> str:
-    reps = report.get("reps")
-    if not isinstance(reps, list):
+def _rep_table(report: Report) -> str:
+    reps = report.reps
+    if report.summary is None:
         return ""
     if not reps:
         return "<section><h2>Reps</h2><p>No complete rep was counted.</p></section>"
@@ -296,15 +347,14 @@ def _rep_table(report: Mapping[str, Any]) -> str:
     )
     rows = []
     for r in reps:
-        phases = r.get("phases") or {}
-        metrics = r.get("metrics") or {}
-        faults = ", ".join(pretty(str(c)) for c in r.get("faults") or []) or "none"
-        css = ' class="frayed"' if frayed and int(r["index"]) >= frayed else ""
+        phases = r.phases
+        faults = ", ".join(pretty(c) for c in r.faults) or "none"
+        css = ' class="frayed"' if frayed and r.index >= frayed else ""
         rows.append(
-            f"<tr{css}><td>{r['index']}</td><td>{_f(r.get('start_s'))}–{_f(r.get('end_s'))}</td>"
-            f"<td>{_f(phases.get('down_s'))}</td><td>{_f(phases.get('pause_s'))}</td>"
-            f"<td>{_f(phases.get('up_s'))}</td><td>{_f(metrics.get('depth_deg'), 0, '°')}</td>"
-            f'<td>{_f(r.get("score"), 0)}</td><td class="text">{escape(faults)}</td></tr>'
+            f"<tr{css}><td>{r.index}</td><td>{_f(r.start_s)}–{_f(r.end_s)}</td>"
+            f"<td>{_f(phases.down_s)}</td><td>{_f(phases.pause_s)}</td>"
+            f"<td>{_f(phases.up_s)}</td><td>{_f(r.metrics.get('depth_deg'), 0, '°')}</td>"
+            f'<td>{_f(r.score, 0)}</td><td class="text">{escape(faults)}</td></tr>'
         )
     return (
         '<section><h2>Reps</h2><div class="scroll"><table>'
@@ -316,17 +366,17 @@ def _rep_table(report: Mapping[str, Any]) -> str:
     )
 
 
-def _metrics_details(reps: Sequence[Mapping[str, Any]]) -> str:
+def _metrics_details(reps: Sequence[RepBlock]) -> str:
     keys: list[str] = []
     for r in reps:
-        keys += [k for k in (r.get("metrics") or {}) if k not in keys]
+        keys += [k for k in r.metrics if k not in keys]
     if not keys:
         return ""
-    head = "".join(f"<th>{r['index']}</th>" for r in reps)
+    head = "".join(f"<th>{r.index}</th>" for r in reps)
     rows = []
     for key in keys:
         words, unit = measure_label(key)
-        cells = "".join(f"<td>{_f((r.get('metrics') or {}).get(key), 1)}</td>" for r in reps)
+        cells = "".join(f"<td>{_f(r.metrics.get(key), 1)}</td>" for r in reps)
         rows.append(f"<tr><td>{escape(words)}{f' ({unit})' if unit else ''}</td>{cells}</tr>")
     return (
         '<details><summary>All measures per rep</summary><div class="scroll"><table>'
@@ -334,40 +384,35 @@ def _metrics_details(reps: Sequence[Mapping[str, Any]]) -> str:
     )
 
 
-def _bands(report: Mapping[str, Any]) -> list[Band]:
+def _bands(report: Report) -> list[Band]:
     frayed = _frayed_rep(report)
-    reps = [
-        r
-        for r in report.get("reps") or []
-        if _num(r.get("start_s")) is not None and _num(r.get("end_s")) is not None
+    spans = [
+        (r.index, r.start_s, r.end_s)
+        for r in report.reps
+        if r.start_s is not None and r.end_s is not None
     ]
-    short = len(reps) > MAX_LONG_BAND_LABELS  # many reps: just the number above each band
+    short = len(spans) > MAX_LONG_BAND_LABELS  # many reps: just the number above each band
     return [
         Band(
-            float(r["start_s"]),
-            float(r["end_s"]),
-            str(r["index"]) if short else f"rep {r['index']}",
-            highlight=bool(frayed and int(r["index"]) >= frayed),
+            start_s,
+            end_s,
+            str(index) if short else f"rep {index}",
+            highlight=bool(frayed and index >= frayed),
         )
-        for r in reps
+        for index, start_s, end_s in spans
     ]
 
 
-def _plots(report: Mapping[str, Any], context: ReportContext) -> str:
+def _plots(report: Report, context: ReportContext) -> str:
     series = context.series
     if len(series.t_s) == 0:
         return ""
     bands = _bands(report)
-    findings = report.get("findings") or []
-    spine = [f for f in findings if str(f.get("code", "")).startswith(SPINE_CODE_PREFIXES)]
-    other = [f for f in findings if f not in spine]
+    spine = [f for f in report.findings if f.code.startswith(SPINE_CODE_PREFIXES)]
+    other = [f for f in report.findings if f not in spine]
 
-    def markers(items: Sequence[Mapping[str, Any]]) -> list[Marker]:
-        return [
-            Marker(float(f["t_s"]), pretty(str(f["code"])))
-            for f in items
-            if _num(f.get("t_s")) is not None
-        ]
+    def markers(items: Sequence[FindingBlock]) -> list[Marker]:
+        return [Marker(f.t_s, pretty(f.code)) for f in items if f.t_s is not None]
 
     charts = [
         "<h3>Joint angles</h3>",
@@ -384,10 +429,8 @@ def _plots(report: Mapping[str, Any], context: ReportContext) -> str:
     ]
     bulge = series.get(names.BACK_BULGE_MM)
     if any(math.isfinite(v) for v in bulge):
-        baseline = ((report.get("calibration") or {}).get("baseline") or {}).get(
-            names.BACK_BULGE_MM
-        )
-        level = _num(baseline)
+        cal = report.calibration
+        level = cal.baseline.get(names.BACK_BULGE_MM) if cal is not None else None
         hlines = [HLine(level, "standing baseline")] if level is not None else []
         charts += [
             '<h3>Back bulge</h3><p class="muted">How far the back outline bows out from the '
@@ -411,12 +454,11 @@ def _plots(report: Mapping[str, Any], context: ReportContext) -> str:
     return f"<section><h2>Charts</h2>{body}</section>"
 
 
-def _rep_tempos(report: Mapping[str, Any]) -> list[RepTempo]:
+def _rep_tempos(report: Report) -> list[RepTempo]:
     out = []
-    for r in report.get("reps") or []:
-        phases = r.get("phases") or {}
-        values = [_num(phases.get(k)) for k in ("down_s", "pause_s", "up_s")]
-        out.append(RepTempo(int(r["index"]), *(math.nan if v is None else v for v in values)))
+    for r in report.reps:
+        values = (r.phases.down_s, r.phases.pause_s, r.phases.up_s)
+        out.append(RepTempo(r.index, *(math.nan if v is None else v for v in values)))
     return out
 
 

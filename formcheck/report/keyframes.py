@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import cv2
 import numpy as np
 
+from formcheck.report.model import RepBlock
 from formcheck.report.recorder import FrameOverlay
 from formcheck.types import ImageRGB
 
@@ -41,21 +40,19 @@ class KeyFrame:
     height_px: int
 
 
-def _num(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) and math.isfinite(value) else None
-
-
-def bottom_time_s(rep: Mapping[str, Any]) -> float:
-    """The middle of a rep's bottom pause (its midpoint when the phases are unknown)."""
-    start, end = float(rep["start_s"]), float(rep["end_s"])
-    phases = rep.get("phases") or {}
-    down, pause = _num(phases.get("down_s")), _num(phases.get("pause_s"))
+def bottom_time_s(rep: RepBlock) -> float | None:
+    """The middle of a rep's bottom pause (its midpoint when the phases are unknown; None
+    when its times are)."""
+    start, end = rep.start_s, rep.end_s
+    if start is None or end is None:
+        return None
+    down, pause = rep.phases.down_s, rep.phases.pause_s
     if down is None:
         return (start + end) / 2.0
     return min(end, start + down + (pause or 0.0) / 2.0)
 
 
-def choose_keyframes(reps: Sequence[Mapping[str, Any]]) -> list[KeyFrameSpec]:
+def choose_keyframes(reps: Sequence[RepBlock]) -> list[KeyFrameSpec]:
     """Best and worst rep by score (ties: the earliest best, the latest worst).
 
     When every rep scored the same the first and the last rep are shown; one rep gives one
@@ -63,7 +60,7 @@ def choose_keyframes(reps: Sequence[Mapping[str, Any]]) -> list[KeyFrameSpec]:
     """
     if not reps:
         return []
-    scored = [(_num(r.get("score")), i) for i, r in enumerate(reps)]
+    scored = [(r.score, i) for i, r in enumerate(reps)]
     known = [(s, i) for s, i in scored if s is not None]
     if len(reps) == 1:
         picks = [("Rep 1", 0)]
@@ -73,15 +70,12 @@ def choose_keyframes(reps: Sequence[Mapping[str, Any]]) -> list[KeyFrameSpec]:
         best = min(known, key=lambda si: (-si[0], si[1]))[1]
         worst = min(known, key=lambda si: (si[0], -si[1]))[1]
         picks = [("Best rep", best), ("Worst rep", worst)]
-    return [
-        KeyFrameSpec(
-            label=label,
-            rep=int(reps[i]["index"]),
-            t_s=bottom_time_s(reps[i]),
-            score=_num(reps[i].get("score")),
-        )
-        for label, i in picks
-    ]
+    specs = []
+    for label, i in picks:
+        t_s = bottom_time_s(reps[i])
+        if t_s is not None:  # a rep without times has no frame to show
+            specs.append(KeyFrameSpec(label=label, rep=reps[i].index, t_s=t_s, score=reps[i].score))
+    return specs
 
 
 class KeyFrameGrabber:

@@ -57,12 +57,10 @@ def write_outputs(
     """
     cfg = config or AnnotateConfig()
     report = run.report
-    reps = report.get("reps") or []
-    summary = report.get("summary") or {}
     timeline = HudTimeline(
         run.events,
-        report.get("findings") or [],
-        target_reps=summary.get("target_reps"),
+        report.findings,
+        target_reps=report.summary.target_reps if report.summary is not None else None,
         cue_display_s=cfg.cue_display_s,
     )
     video_out = out_dir / ANNOTATED_MP4 if annotated_video else None
@@ -71,7 +69,7 @@ def write_outputs(
         recorder,
         timeline,
         video_out=video_out,
-        keyframes=choose_keyframes(reps),
+        keyframes=choose_keyframes(report.reps),
         config=cfg,
         progress=progress,
     )

@@ -2,12 +2,23 @@
 
     GET  /                the live page (server/public: no build step, nothing from the internet)
     GET  /api/exercises   the exercise analyzers
-    GET  /api/health      status, model and open sessions
+    GET  /api/health      status (ok, or degraded with the problems: HTTP 503), model,
+                          open sessions, job workers and free disk
     GET  /api/messages    JSON Schemas of the websocket messages
-    WS   /ws/live         one live session per connection (see formcheck.server.messages)
+    GET  /api/schema/report  JSON Schema of report.json (and of a live set's report)
+    ...  /api/auth        whether a token is needed; trade it for a cookie
+                          (formcheck.server.access)
+    WS   /ws/live         one live session per connection (see formcheck.server.messages;
+                          its limits: formcheck.server.live_guard)
     ...  /api/jobs, /jobs  uploads and their reports (formcheck.server.jobs_routes), when
                           ``config.jobs`` is set; the app's lifespan starts and stops the
-                          JobService, so a restarted server picks up interrupted jobs
+                          job backend (local, or Celery over Redis: formcheck.jobs.backend),
+                          so a restarted server picks up interrupted jobs; a queue that
+                          cannot be reached answers 503
+
+Every request passes, outermost first: the per-client request rate
+(formcheck.server.client_limits), CORS for ``allowed_origins`` (only when some are set), and
+the Host, Origin and token checks (formcheck.server.access).
 
 The pose model is found (or built) once, when the app is created. By default the page runs
 it in the browser (formcheck.server.web serves it with tasks-vision's WebAssembly files); a set
@@ -21,31 +32,35 @@ import contextlib
 import json
 import logging
 import os
-import tomllib
 from collections.abc import AsyncIterator, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, WebSocket, WebSocketDisconnect
-from fastapi.responses import FileResponse
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.websockets import WebSocketState
 
 from formcheck import __version__
-from formcheck.analyzers import Prescription, list_analyzers
-from formcheck.analyzers.spec import prescription_from_mapping
+from formcheck.analyzers import list_analyzers
 from formcheck.errors import FormcheckError
-from formcheck.jobs.service import JobService
+from formcheck.jobs.backend import JobBackend, QueueUnavailableError, open_job_backend
+from formcheck.jobs.throttle import ThrottledLogger
+from formcheck.jobs.worker import DEFAULT_JOB_FN
 from formcheck.pose.estimator import PoseEstimator
 from formcheck.pose.model import ModelInfo, ensure_model
 from formcheck.pose.remote import HEADER as POSE_HEADER
 from formcheck.pose.remote import PosePayloadError, is_pose_payload
+from formcheck.server.access import AccessMiddleware, AccessPolicy, auth_router, resolve_token
 from formcheck.server.browser_pose import BrowserPoseSettings, browser_pose_settings
+from formcheck.server.client_limits import ClientRateMiddleware, client_key
 from formcheck.server.config import ServerConfig
 from formcheck.server.frames import FRAME_HEADER_BYTES, FrameError
+from formcheck.server.jobs_models import ApiError
 from formcheck.server.jobs_routes import jobs_health, jobs_router
 from formcheck.server.live import (
     BusyError,
@@ -55,7 +70,15 @@ from formcheck.server.live import (
     ServerPoseSlots,
     SessionRegistry,
 )
+from formcheck.server.live_guard import (
+    LiveGuard,
+    MessageTooDeepError,
+    SocketTimeoutError,
+    parse_prescription,
+    start_prescription,
+)
 from formcheck.server.live_workers import LiveWorkerPool, SessionDispatcher
+from formcheck.server.memory import release_freed_memory
 from formcheck.server.messages import (
     ClientMessage,
     CueOut,
@@ -64,14 +87,19 @@ from formcheck.server.messages import (
     FinishMessage,
     FrameResult,
     HealthOut,
-    PrescriptionText,
     StartedMessage,
     StartMessage,
     SummaryMessage,
 )
 from formcheck.server.web import CONTENT_SECURITY_POLICY, WEB_ASSETS, WebAssets, web_router
 
+__all__ = ["ServerContext", "create_app", "parse_prescription", "serve_live_socket"]
+
+WS_CLOSE_NORMAL = 1000
+WS_CLOSE_INTERNAL_ERROR = 1011
 WS_CLOSE_TRY_AGAIN_LATER = 1013
+HTTP_SERVICE_UNAVAILABLE = 503
+QUEUE_RETRY_AFTER_S = 30  # Redis restarts or fails over within about this
 log = logging.getLogger("formcheck.server")
 
 DESCRIPTION = """
@@ -103,7 +131,8 @@ class ServerContext:
     registry: SessionRegistry
     server_pose_slots: ServerPoseSlots
     web: WebAssets
-    jobs: JobService | None = None
+    errors: ThrottledLogger  # tracebacks of live sessions, throttled
+    jobs: JobBackend | None = None
     live_pool: LiveWorkerPool | None = None  # browser-pose sets in worker processes
 
     def new_estimator(self) -> PoseEstimator:
@@ -131,33 +160,26 @@ class ServerContext:
         return SessionDispatcher(local, self.live_pool) if self.live_pool is not None else local
 
 
-def parse_prescription(given: PrescriptionText, exercise: str) -> Prescription:
-    """A prescription file's text (.json as JSON, anything else as TOML)."""
-    from formcheck.analyzers.errors import PrescriptionError
-
-    try:
-        if given.name.lower().endswith(".json"):
-            data = json.loads(given.text)
-        else:
-            data = tomllib.loads(given.text)
-    except ValueError as exc:
-        raise PrescriptionError(f"Prescription {given.name} cannot be read: {exc}.") from exc
-    if not isinstance(data, dict):
-        raise PrescriptionError(f"Prescription {given.name} must be a table of settings.")
-    data.setdefault("exercise", exercise)
-    return prescription_from_mapping(data, given.name)
-
-
-def create_app(config: ServerConfig | None = None, model: Path | None = None) -> FastAPI:
-    """The app; finds or builds the pose model now (raises ModelUnavailableError)."""
+def create_app(
+    config: ServerConfig | None = None,
+    model: Path | None = None,
+    *,
+    job_fn: str = DEFAULT_JOB_FN,
+) -> FastAPI:
+    """The app; finds or builds the pose model now (raises ModelUnavailableError), and the
+    access token when one is needed (raises TokenMissingError). ``job_fn`` runs each upload
+    on the local backend (tests use a fake one); with ``config.jobs.queue.url`` jobs go to
+    Celery workers instead (formcheck.jobs.backend)."""
     config = config or ServerConfig()
-    jobs = JobService(config.jobs) if config.jobs is not None else None
+    policy = AccessPolicy.from_config(config, resolve_token(config).value)
+    jobs = open_job_backend(config.jobs, job_fn=job_fn) if config.jobs is not None else None
     context = ServerContext(
         config=config,
         model=ensure_model(model),
-        registry=SessionRegistry(config.max_sessions),
+        registry=SessionRegistry(config.max_sessions, config.max_sessions_per_client),
         server_pose_slots=ServerPoseSlots(config.max_server_pose_sessions),
         web=WEB_ASSETS,
+        errors=ThrottledLogger(log, config.traceback_log_interval_s),
         jobs=jobs,
     )
 
@@ -182,10 +204,32 @@ def create_app(config: ServerConfig | None = None, model: Path | None = None) ->
         title="formcheck", version=__version__, description=DESCRIPTION, lifespan=lifespan
     )
     app.state.context = context
+
+    @app.exception_handler(QueueUnavailableError)
+    async def queue_unavailable(_: Any, error: QueueUnavailableError) -> JSONResponse:
+        return JSONResponse(
+            ApiError(detail=str(error), code="queue_unavailable").model_dump(),
+            status_code=HTTP_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(QUEUE_RETRY_AFTER_S)},
+        )
+
+    app.add_middleware(AccessMiddleware, policy=policy)
+    if config.allowed_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(config.allowed_origins),
+            allow_credentials=True,
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+        )
+    app.add_middleware(ClientRateMiddleware, limits=config.clients)
     app.mount("/static", StaticFiles(directory=context.web.public_dir), name="static")
+    app.include_router(auth_router(policy))
     app.include_router(web_router(context.web, context.model.path))
     if jobs is not None:
-        app.include_router(jobs_router(jobs, lambda: {a.name for a in list_analyzers()}))
+        app.include_router(
+            jobs_router(jobs, lambda: {a.name for a in list_analyzers()}, config.clients)
+        )
 
     @app.get("/", include_in_schema=True, summary="The live page", response_class=FileResponse)
     def page() -> FileResponse:
@@ -202,9 +246,16 @@ def create_app(config: ServerConfig | None = None, model: Path | None = None) ->
             for a in list_analyzers()
         ]
 
-    @app.get("/api/health", summary="Status, model and open live sessions")
-    def health() -> HealthOut:
-        return HealthOut(
+    @app.get(
+        "/api/health",
+        summary="Status (ok, or degraded with its problems), model, sessions and jobs",
+        responses={HTTP_SERVICE_UNAVAILABLE: {"model": HealthOut}},
+    )
+    def health() -> Any:
+        jobs_out, problems = jobs_health(jobs) if jobs is not None else (None, [])
+        out = HealthOut(
+            status="degraded" if problems else "ok",
+            problems=problems,
             version=__version__,
             model_source=context.model.source,
             sessions=len(context.registry),
@@ -212,8 +263,11 @@ def create_app(config: ServerConfig | None = None, model: Path | None = None) ->
             server_pose_sessions=len(context.server_pose_slots),
             max_server_pose_sessions=config.max_server_pose_sessions,
             browser_pose=context.web.browser_pose,
-            jobs=jobs_health(jobs) if jobs is not None else None,
+            jobs=jobs_out,
         )
+        if problems:
+            return JSONResponse(out.model_dump(), status_code=HTTP_SERVICE_UNAVAILABLE)
+        return out
 
     @app.get("/api/messages", summary="JSON Schemas of the live websocket's messages")
     def messages() -> dict[str, Any]:
@@ -222,6 +276,12 @@ def create_app(config: ServerConfig | None = None, model: Path | None = None) ->
             ErrorMessage, CueOut,
         ]  # fmt: skip
         return {kind.__name__: kind.model_json_schema() for kind in kinds}
+
+    @app.get("/api/schema/report", summary="JSON Schema of report.json and live reports")
+    def report_schema() -> dict[str, Any]:
+        from formcheck.report.model import report_json_schema
+
+        return report_json_schema()
 
     @app.websocket("/ws/live")
     async def live(websocket: WebSocket) -> None:
@@ -233,44 +293,72 @@ def create_app(config: ServerConfig | None = None, model: Path | None = None) ->
 async def serve_live_socket(websocket: WebSocket, context: ServerContext) -> None:
     """One connection: a LiveSession from accept to close, released whatever happens."""
     await websocket.accept()
-    session = context.registry.open(context.new_session)
+    client = client_key(websocket.scope)
+    session = context.registry.open(context.new_session, client)
     if session is None:
-        busy = ErrorMessage(
-            code="busy",
-            message=f"The server already has {context.registry.max_sessions} live sessions; "
-            "try again later.",
-        )
-        await websocket.send_text(busy.model_dump_json())
+        await websocket.send_text(_busy(context, client).model_dump_json())
         await websocket.close(code=WS_CLOSE_TRY_AGAIN_LATER)
         return
+    guard = LiveGuard(context.config, session.session_id, context.errors)
+    close_code = WS_CLOSE_NORMAL
     try:
         while True:
-            message = await websocket.receive()
+            try:
+                message = await guard.receive(websocket)
+            except SocketTimeoutError as timeout:
+                await websocket.send_text(
+                    ErrorMessage(code="timeout", message=str(timeout)).model_dump_json()
+                )
+                break
             if message["type"] == "websocket.disconnect":
                 break
-            reply = await _answer(session, message)
+            reply = await _answer(session, message, guard)
             await websocket.send_text(reply.model_dump_json())
+            if guard.should_close:
+                close_code = WS_CLOSE_INTERNAL_ERROR
+                break
     except (WebSocketDisconnect, RuntimeError):
         pass  # the client went away mid-answer
     finally:
         context.registry.release(session)
-        await run_in_threadpool(session.close)
+        await run_in_threadpool(_close_session, session)
         if websocket.application_state is WebSocketState.CONNECTED:
             with contextlib.suppress(RuntimeError, WebSocketDisconnect):
-                await websocket.close()
+                await websocket.close(code=close_code)
 
 
-async def _answer(session: LiveConnection, message: MutableMapping[str, Any]) -> BaseModel:
+def _close_session(session: LiveConnection) -> None:
+    session.close()
+    release_freed_memory()  # the session's pose graph: back to the system, not kept
+
+
+def _busy(context: ServerContext, client: str) -> ErrorMessage:
+    registry = context.registry
+    if registry.count_for(client) >= registry.max_per_client:
+        message = (
+            f"You already have {registry.max_per_client} live sessions open on this server; "
+            "close one (another tab or device) and try again."
+        )
+    else:
+        message = f"The server already has {registry.max_sessions} live sessions; try again later."
+    return ErrorMessage(code="busy", message=message)
+
+
+async def _answer(
+    session: LiveConnection, message: MutableMapping[str, Any], guard: LiveGuard
+) -> BaseModel:
     data = message.get("bytes")
     text = message.get("text")
+    failed_inside = False
     try:
         if data is not None:
+            guard.check_frame(data)
             if isinstance(session, SessionDispatcher) and session.in_worker:
                 return await session.handle_frame_message_async(data)
             return await run_in_threadpool(session.handle_frame_message, data)
         if text is None:
             return ErrorMessage(code="bad_message", message="Empty websocket message.")
-        return await _control(session, text)
+        return await _control(session, text, guard)
     except (FrameError, PosePayloadError) as exc:
         return ErrorMessage(code=exc.code, message=exc.message, seq=_seq_of(data))
     except BusyError as exc:
@@ -279,29 +367,35 @@ async def _answer(session: LiveConnection, message: MutableMapping[str, Any]) ->
         return ErrorMessage(code="not_started", message=str(exc), seq=_seq_of(data))
     except FormcheckError as exc:
         return ErrorMessage(code="bad_start", message=str(exc))
-    except Exception:
-        log.exception("live session %s failed on a message", session.session_id)
+    except Exception as exc:
+        failed_inside = True
+        guard.log_internal(exc)
         return ErrorMessage(
             code="internal",
             message="The server could not process that message; the session goes on.",
             seq=_seq_of(data),
         )
+    finally:
+        guard.answered(failed_inside)
 
 
-async def _control(session: LiveConnection, text: str) -> BaseModel:
+async def _control(session: LiveConnection, text: str, guard: LiveGuard) -> BaseModel:
     try:
+        guard.check_text(text)
         parsed = ClientMessage.model_validate({"message": json.loads(text)}).message
     except (ValueError, ValidationError) as exc:
         return ErrorMessage(code="bad_message", message=_why(exc))
     if isinstance(parsed, StartMessage):
-        prescription = None
-        if parsed.prescription is not None:
-            prescription = parse_prescription(parsed.prescription, parsed.exercise)
-        return await run_in_threadpool(session.start, parsed, prescription)
+        prescription = await run_in_threadpool(start_prescription, parsed, guard.config)
+        started = await run_in_threadpool(session.start, parsed, prescription)
+        guard.started()
+        return started
     return await run_in_threadpool(session.finish)
 
 
 def _why(exc: Exception) -> str:
+    if isinstance(exc, MessageTooDeepError):
+        return str(exc)
     if isinstance(exc, ValidationError):
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"] if p != "message")

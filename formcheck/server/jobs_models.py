@@ -63,8 +63,8 @@ class JobCreated(_Out):
     state: JobStateName
     url: str = Field(description="the job's page")
     status_url: str = Field(description="GET this to follow the job")
-    frames: int = Field(description="frames the video's header announces (0 when unknown)")
-    duration_s: float
+    frames: int = Field(description="frames counted in the file")
+    duration_s: float = Field(description="from the frames' timestamps")
 
 
 class ApiError(_Out):
@@ -78,8 +78,13 @@ class JobsHealthOut(_Out):
     """Uploads and background jobs, as /api/health shows them."""
 
     workers: int
+    workers_alive: int = Field(description="worker threads running now")
+    worker_restarts: int = Field(description="worker threads restarted since the server started")
     queued: int
     running: int
+    disk_free_bytes: int = Field(description="free space on the data directory's disk")
     max_upload_bytes: int
     max_duration_s: float
+    max_pixels: int = Field(description="largest picture accepted, width x height")
+    max_active_jobs: int = Field(description="queued and running jobs one client may have")
     retention_days: float

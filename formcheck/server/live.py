@@ -23,11 +23,10 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 
-from formcheck import __version__
 from formcheck.analyzers import (
     Cue,
     Event,
@@ -37,12 +36,15 @@ from formcheck.analyzers import (
     Prescription,
     RepCompleted,
     SetupHint,
+    get_analyzer,
     get_spec,
 )
 from formcheck.analyzers.events import Phase
 from formcheck.pose.estimator import PoseEstimator
 from formcheck.pose.landmarks import SKELETON_EDGES
 from formcheck.pose.remote import PayloadLimits, PosePayload, is_pose_payload
+from formcheck.report.build import build_report, stream_video_block
+from formcheck.report.model import ModelBlock, ReportSource
 from formcheck.server.browser_pose import (
     BrowserPoseInput,
     BrowserPoseSettings,
@@ -60,6 +62,7 @@ from formcheck.server.messages import (
     CueOut,
     FrameResult,
     HoldOut,
+    PoseMode,
     SetupProblem,
     StartedMessage,
     StartMessage,
@@ -209,7 +212,7 @@ class LiveSession:
         self._estimator: PoseEstimator | None = None
         self._browser_settings = browser_pose
         self._server_slots = server_pose_slots
-        self.pose_mode = "server"
+        self.pose_mode: PoseMode = "server"
         self._browser: BrowserPoseInput | None = None
         self._steady_tracking = False
         self._model_source = model_source
@@ -232,11 +235,13 @@ class LiveSession:
     def start(self, message: StartMessage, prescription: Prescription | None) -> StartedMessage:
         """Begin a set (ending any set in progress without a report).
 
-        Raises UnknownExerciseError for an exercise no analyzer has, BusyError when a set
-        with pose on the server finds no free slot, and BrowserPoseUnavailableError for pose
-        in the browser when this server cannot offer it.
+        Raises UnknownExerciseError for an exercise no analyzer has, PrescriptionError for a
+        prescription that does not fit it (checked now, not when the set begins), BusyError
+        when a set with pose on the server finds no free slot, and BrowserPoseUnavailableError
+        for pose in the browser when this server cannot offer it.
         """
         spec = get_spec(message.exercise)
+        get_analyzer(message.exercise, prescription)
         if message.pose == "browser":
             if self._browser_settings is None:
                 raise BrowserPoseUnavailableError(
@@ -294,23 +299,20 @@ class LiveSession:
         session = self._session or self._new_session()
         _, events, summary = session.finish()
         self.progress.apply(events)
-        calibration = session.pipeline.calibration
-        report: dict[str, Any] = {
-            "formcheck_version": __version__,
-            "source": "live",
-            "pose": self.pose_mode,
-            "model_source": self._model_source,
-            "exercise": self._start.exercise,
-            "height_cm": self._start.height_cm,
-            "frames": self.frames,
-            "frames_with_pose": self.frames_with_pose,
-            "duration_s": round(self._duration_s(), VALUE_DIGITS),
-            "calibration": calibration.to_report_dict() if calibration else None,
-            "noise_floor": dict(calibration.noise_floor) if calibration else {},
-            "set_started": self._session is not None,
-        }
-        if summary is not None:
-            report.update(summary.to_report_dict())
+        report = build_report(
+            source=ReportSource.LIVE,
+            video=stream_video_block(
+                frames=self.frames,
+                frames_with_pose=self.frames_with_pose,
+                first_t_ms=self._first_frame_t_ms,
+                last_t_ms=self._last_frame_t_ms,
+            ),
+            model=ModelBlock(source=self._model_source),
+            calibration=session.pipeline.calibration,
+            summary=summary,
+            set_started=self._session is not None,
+            pose=self.pose_mode,
+        )
         self.state = SessionState.IDLE
         self._session = None
         return SummaryMessage(report=report)
@@ -501,12 +503,6 @@ class LiveSession:
         ).tolist()
         return points
 
-    def _duration_s(self) -> float:
-        if self._first_frame_t_ms is None:
-            return 0.0
-        return (self._last_frame_t_ms - self._first_frame_t_ms) / MS_PER_S
-
-
 class LiveConnection(Protocol):
     """What the websocket loop drives: a LiveSession, or one that runs its browser-pose sets
     in a worker process (formcheck.server.live_workers.SessionDispatcher)."""
@@ -524,27 +520,41 @@ class LiveConnection(Protocol):
 
 
 class SessionRegistry:
-    """The live sessions open now, so none leaks and their number is capped."""
+    """The live sessions open now, so none leaks and their number is capped, in total and
+    per client."""
 
-    def __init__(self, max_sessions: int) -> None:
+    def __init__(self, max_sessions: int, max_per_client: int | None = None) -> None:
         self.max_sessions = max_sessions
+        self.max_per_client = max_per_client or max_sessions
         self._sessions: dict[str, LiveConnection] = {}
+        self._clients: dict[str, str] = {}  # session id -> client
         self._lock = threading.Lock()
 
-    def open(self, factory: Callable[[str], LiveConnection]) -> LiveConnection | None:
-        """A new session, or None when ``max_sessions`` are open already."""
+    def open(
+        self, factory: Callable[[str], LiveConnection], client: str = ""
+    ) -> LiveConnection | None:
+        """A new session, or None when ``max_sessions`` are open already, or
+        ``max_per_client`` for this client."""
         with self._lock:
             if len(self._sessions) >= self.max_sessions:
+                return None
+            if sum(1 for c in self._clients.values() if c == client) >= self.max_per_client:
                 return None
             session_id = uuid.uuid4().hex[:12]
             session = factory(session_id)
             self._sessions[session_id] = session
+            self._clients[session_id] = client
             return session
+
+    def count_for(self, client: str) -> int:
+        with self._lock:
+            return sum(1 for c in self._clients.values() if c == client)
 
     def release(self, session: LiveConnection) -> None:
         """Forget the session (the caller closes it)."""
         with self._lock:
             self._sessions.pop(session.session_id, None)
+            self._clients.pop(session.session_id, None)
 
     def __len__(self) -> int:
         with self._lock:

@@ -39,7 +39,13 @@ from formcheck.server.browser_pose import BrowserPoseSettings
 from formcheck.server.config import ServerConfig
 from formcheck.server.frames import FrameError
 from formcheck.server.live import LiveSession, NotStartedError
-from formcheck.server.messages import FrameResult, StartedMessage, StartMessage, SummaryMessage
+from formcheck.server.messages import (
+    FrameResult,
+    PoseMode,
+    StartedMessage,
+    StartMessage,
+    SummaryMessage,
+)
 
 log = logging.getLogger("formcheck.server")
 
@@ -263,7 +269,7 @@ class SessionDispatcher:
         self._worker: _Worker | None = None
 
     @property
-    def pose_mode(self) -> str:
+    def pose_mode(self) -> PoseMode:
         return "browser" if self._worker is not None else self._local.pose_mode
 
     def start(self, message: StartMessage, prescription: Prescription | None) -> StartedMessage:

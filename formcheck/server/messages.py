@@ -28,15 +28,17 @@ Coordinates are normalised to the sent image: x / width and y / height, both 0..
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from formcheck.report.model import Report
 from formcheck.server.browser_pose import BrowserPoseSettings
 from formcheck.server.jobs_models import JobsHealthOut
 
 PROTOCOL_VERSION = 2  # 2: pose in the browser (pose payloads)
 FRAME_HEADER_FORMAT = "<Id"  # seq (uint32), t_ms (float64)
+PoseMode = Literal["server", "browser"]  # where a set's pose model runs
 
 
 class _Message(BaseModel):
@@ -62,7 +64,7 @@ class StartMessage(_Message):
         None, ge=50, le=250, description="body height, for the millimetre scale"
     )
     prescription: PrescriptionText | None = None
-    pose: Literal["server", "browser"] = Field(
+    pose: PoseMode = Field(
         "server",
         description="where the pose model runs: 'browser' (frames are pose payloads, no "
         "image leaves the device) or 'server' (frames are JPEG images)",
@@ -93,7 +95,7 @@ class StartedMessage(_Message):
     skeleton_edges: list[tuple[int, int]] = Field(
         description="pairs of landmark indices to join when drawing the skeleton"
     )
-    pose: Literal["server", "browser"]
+    pose: PoseMode
     browser_pose: BrowserPoseSettings | None = Field(
         None, description="for pose='browser': the model, its settings and the payload limits"
     )
@@ -171,10 +173,10 @@ class FrameResult(_Message):
 
 
 class SummaryMessage(_Message):
-    """End of the set: the report (same keys as report.json's analysis part)."""
+    """End of the set: its report, in report.json's schema (``GET /api/schema/report``)."""
 
     type: Literal["summary"] = "summary"
-    report: dict[str, Any]
+    report: Report
 
 
 class ErrorMessage(_Message):
@@ -187,7 +189,9 @@ class ErrorMessage(_Message):
         "frame_too_large",
         "not_started",
         "bad_start",
+        "bad_timestamp",
         "busy",
+        "timeout",
         "internal",
         "bad_pose",
         "pose_too_large",
@@ -211,7 +215,10 @@ class ExerciseOut(_Message):
 
 
 class HealthOut(_Message):
-    status: Literal["ok"] = "ok"
+    status: Literal["ok", "degraded"] = Field(
+        "ok", description="degraded (HTTP 503) when something listed in problems is wrong"
+    )
+    problems: list[str] = Field(default_factory=list, description="what is wrong, in words")
     version: str
     model_source: str
     sessions: int = Field(description="live sessions open now")

@@ -6,10 +6,17 @@ copying, then checked by decoding) running in a worker thread, through a small b
 buffer. Nothing is spooled to a temporary file first, so an over-limit upload is refused as
 soon as the limit is passed, and a slow upload never holds more than a few chunks in memory.
 Other form fields are small text values, kept in memory with their own limits.
+
+A client that sends nothing for ``idle_timeout_s``, or less than ``min_bytes_per_s`` on
+average once ``rate_grace_s`` have passed, is cut off (408). The thread that writes the file
+comes from the uploads' own limiter, never from the pool every other route shares: slow
+uploads cannot freeze the server.
 """
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import BinaryIO, cast
@@ -23,8 +30,10 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect
 
 from formcheck.errors import FormcheckError
-from formcheck.jobs.errors import UploadRejectedError
+from formcheck.jobs.errors import DiskFullError, UploadRejectedError
 from formcheck.jobs.uploads import StoredUpload
+
+log = logging.getLogger(__name__)
 
 FILE_FIELD = "file"
 BUFFERED_CHUNKS = 4  # chunks between the network and the disk
@@ -36,6 +45,23 @@ MAX_HEADER_BYTES = 2_000
 
 class FormError(FormcheckError):
     """The request is not a usable upload form (HTTP 400)."""
+
+
+class UploadTooSlowError(FormError):
+    """The client stopped sending, or sends too slowly (HTTP 408)."""
+
+
+class UploadInterruptedError(UploadRejectedError):
+    """The body stopped before its end (the client left, or was cut off)."""
+
+
+@dataclass(frozen=True, slots=True)
+class BodyLimits:
+    """How long a client may take to send its upload."""
+
+    idle_timeout_s: float = 30.0
+    min_bytes_per_s: float = 0.0
+    rate_grace_s: float = 30.0
 
 
 @dataclass
@@ -91,7 +117,7 @@ class StreamingForm:
         self._file_bytes = []
         try:
             self._parser.write(chunk)
-        except MultipartParseError as error:
+        except (MultipartParseError, ValueError) as error:  # ValueError: undecodable headers
             raise FormError(
                 "The upload form is malformed (its multipart body cannot be read); send it again."
             ) from error
@@ -109,7 +135,9 @@ class StreamingForm:
 
     def _header_end(self) -> None:
         name = bytes(self._header_field).decode("latin-1").strip().lower()
-        self._headers[name] = bytes(self._header_value).decode("utf-8", "replace")
+        # latin-1 keeps every byte: the parameters are decoded as UTF-8 below (browsers send
+        # non-ASCII file names as raw UTF-8)
+        self._headers[name] = bytes(self._header_value).decode("latin-1")
         self._header_field.clear()
         self._header_value.clear()
 
@@ -153,12 +181,18 @@ class ChunkReader:
     def __init__(self, chunks: MemoryObjectReceiveStream[bytes]) -> None:
         self._chunks = chunks
         self.bytes_read = 0
+        self.interrupted = False  # set before the stream ends early: no clean end of file
 
     def read(self, size: int = -1) -> bytes:
-        """The next chunk, whatever its size (the copy loop takes any); b'' at the end."""
+        """The next chunk, whatever its size (the copy loop takes any); b'' at the end.
+
+        Raises UploadInterruptedError when the body was cut off instead of ending.
+        """
         try:
             chunk = anyio.from_thread.run(self._chunks.receive)
         except (anyio.EndOfStream, anyio.ClosedResourceError):
+            if self.interrupted:
+                raise UploadInterruptedError("The upload stopped before its end.") from None
             return b""
         self.bytes_read += len(chunk)
         return chunk
@@ -174,6 +208,36 @@ class ReceivedForm:
     rejected: UploadRejectedError | None = None  # the store refused the file
     over_limit: bool = False  # it was refused for its size
     form_error: FormError | None = None  # the request was not a usable form
+    disk_full: DiskFullError | None = None  # the disk has too little room left
+    failed: bool = False  # an unexpected error while storing (logged)
+
+
+async def paced(body: AsyncIterator[bytes], limits: BodyLimits) -> AsyncIterator[bytes]:
+    """``body``'s chunks, or UploadTooSlowError when the client stalls or trickles."""
+    started_s = time.monotonic()
+    received = 0
+    chunks = body.__aiter__()
+    while True:
+        chunk = None
+        with anyio.move_on_after(limits.idle_timeout_s):
+            try:
+                chunk = await chunks.__anext__()
+            except StopAsyncIteration:
+                return
+        if chunk is None:
+            raise UploadTooSlowError(
+                f"The upload sent nothing for {limits.idle_timeout_s:g} s and was stopped; "
+                "check the connection and send the file again."
+            )
+        received += len(chunk)
+        elapsed_s = time.monotonic() - started_s
+        if elapsed_s > limits.rate_grace_s and received < limits.min_bytes_per_s * elapsed_s:
+            raise UploadTooSlowError(
+                f"The upload was too slow ({received / elapsed_s:.0f} bytes/s on average, "
+                f"{limits.min_bytes_per_s:.0f} needed) and was stopped; send the file again "
+                "over a faster connection."
+            )
+        yield chunk
 
 
 async def receive_form(
@@ -181,8 +245,12 @@ async def receive_form(
     body: AsyncIterator[bytes],
     receive: Callable[[BinaryIO], StoredUpload],
     max_upload_bytes: int,
+    *,
+    body_limits: BodyLimits | None = None,
+    limiter: anyio.CapacityLimiter | None = None,
 ) -> ReceivedForm:
-    """Stream ``body`` through the form parser; the file part goes to ``receive``.
+    """Stream ``body`` through the form parser; the file part goes to ``receive`` (run in a
+    thread of ``limiter``).
 
     Never raises for a bad upload: the outcome says what went wrong. When ``form_error`` is
     set and ``upload`` too, the caller must discard the upload.
@@ -195,10 +263,19 @@ async def receive_form(
     async def store() -> None:
         with chunks:
             try:
-                out.upload = await anyio.to_thread.run_sync(receive, cast(BinaryIO, reader))
+                out.upload = await anyio.to_thread.run_sync(
+                    receive, cast(BinaryIO, reader), limiter=limiter
+                )
+            except UploadInterruptedError:
+                pass  # the form's error says why
             except UploadRejectedError as error:
                 out.rejected = error
                 out.over_limit = reader.bytes_read > max_upload_bytes
+            except DiskFullError as error:
+                out.disk_full = error
+            except Exception:
+                log.exception("storing an upload failed")
+                out.failed = True
 
     async with anyio.create_task_group() as group:
         group.start_soon(store)
@@ -206,7 +283,7 @@ async def receive_form(
             try:
                 pending: list[bytes] = []
                 pending_bytes = 0
-                async for chunk in body:
+                async for chunk in paced(body, body_limits or BodyLimits()):
                     for piece in form.feed(chunk):
                         pending.append(piece)
                         pending_bytes += len(piece)
@@ -222,8 +299,10 @@ async def receive_form(
             except (anyio.BrokenResourceError, anyio.ClosedResourceError):
                 pass  # the store stopped reading: the file was refused (too big)
             except FormError as error:
+                reader.interrupted = True
                 out.form_error = error
             except ClientDisconnect:
+                reader.interrupted = True
                 out.form_error = FormError("The upload was interrupted; send the file again.")
     out.filename = form.filename
     if not form.file_seen and out.form_error is None:

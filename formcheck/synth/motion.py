@@ -8,6 +8,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import ClassVar
 
+import numpy as np
+import numpy.typing as npt
+
 from formcheck.synth.body import BodyShape
 from formcheck.synth.faults import FAULT_UNITS, Fault, FaultEvent
 from formcheck.synth.placement import Support
@@ -38,6 +41,8 @@ FAULT_MEASURES: dict[str, str | None] = {
     "forward_head": "head_forward_mm",
     "stance_width": "stance_width_mm",
     "tempo": None,
+    "trunk_lean": "trunk_inclination_deg",  # a lunge's own measure (Lunge.extra_measures)
+    "knee_travel": "front_knee_past_toes_mm",  # a lunge's own measure
 }
 
 
@@ -110,6 +115,19 @@ class Motion(ABC):
     def props(self, skel: Skeleton) -> list[Primitive]:
         del skel
         return []
+
+    def extra_measures(
+        self, lm: npt.NDArray[np.float64], skel: Skeleton, measures: Mapping[str, float]
+    ) -> dict[str, float]:
+        """True measures of this exercise only, per frame (names with units), from the world
+        landmarks, the skeleton and the measures every clip has; written to the NPZ."""
+        del lm, skel, measures
+        return {}
+
+    def rep_truth(self, rep: RepWindow) -> dict[str, str | float]:
+        """Facts of one rep beyond its times, written to the rep's entry in the JSON."""
+        del rep
+        return {}
 
     # -- timeline -----------------------------------------------------------------------
     def _rep_tempo(self, index: int) -> Tempo:

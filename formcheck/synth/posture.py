@@ -3,12 +3,15 @@
 ``SagittalPosture`` describes standing and seated postures by segment angles in the
 sagittal plane: the shank's forward tilt, knee flexion, the pelvis's forward tilt, lumbar and
 thoracic flexion (spread over their pieces), neck and head, and the arms' angle from hanging.
-Hip flexion and ankle dorsiflexion follow so that the feet stay flat on the floor.
+Hip flexion and ankle dorsiflexion follow so that the feet stay flat on the floor. Both legs
+bend alike unless ``to_pose`` is given a ``LegPosture`` per side (a split stance, where the
+rear foot may stand on its toes).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 
 import numpy as np
@@ -19,6 +22,21 @@ from formcheck.synth.skeleton import LUMBAR_JOINTS, SIDES, THORACIC_JOINTS, Angl
 # Share of lumbar flexion taken by L5-L4, L3-L2, L1 pieces (the lower segments move most).
 LUMBAR_SHARE = (0.40, 0.35, 0.25)
 THORACIC_SHARE = (1 / 3, 1 / 3, 1 / 3)
+
+
+@dataclass(frozen=True, slots=True)
+class LegPosture:
+    """One leg's sagittal angles when the two legs differ: knee flexion, the shin's forward
+    tilt from vertical, and the foot's pitch from flat with the heel up (toes on the floor)."""
+
+    knee_deg: float
+    shank_deg: float
+    heel_lift_deg: float = 0.0
+
+    @property
+    def thigh_deg(self) -> float:
+        """The thigh's forward tilt from vertical."""
+        return self.knee_deg - self.shank_deg
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +68,9 @@ class SagittalPosture:
         """This posture with the knee group (knee, shank) taken from ``other``."""
         return replace(self, knee_deg=other.knee_deg, shank_deg=other.shank_deg)
 
-    def to_pose(self) -> BodyPose:
+    def to_pose(self, legs: Mapping[str, LegPosture] | None = None) -> BodyPose:
+        """The joint angles; ``legs`` gives a side its own angles instead of the shared
+        ``knee_deg`` and ``shank_deg`` (the feet are then placed by the caller)."""
         thigh_deg = self.knee_deg - self.shank_deg  # thigh's forward tilt from vertical
         hip = thigh_deg + self.pelvis_tilt_deg
         girdle = self.pelvis_tilt_deg + self.lumbar_deg + self.thoracic_deg
@@ -62,9 +82,16 @@ class SagittalPosture:
         joints["neck"] = (self.neck_deg, 0.0, 0.0)
         joints["head"] = (self.head_deg, 0.0, 0.0)
         for side in SIDES:
-            joints[f"hip_{side}"] = (hip, self.stance_abduction_deg, 0.0)
-            joints[f"knee_{side}"] = (self.knee_deg, 0.0, 0.0)
-            joints[f"ankle_{side}"] = (self.shank_deg, 0.0, 0.0)
+            leg = legs.get(side) if legs is not None else None
+            if leg is None:
+                joints[f"hip_{side}"] = (hip, self.stance_abduction_deg, 0.0)
+                joints[f"knee_{side}"] = (self.knee_deg, 0.0, 0.0)
+                joints[f"ankle_{side}"] = (self.shank_deg, 0.0, 0.0)
+            else:
+                hip_side = leg.thigh_deg + self.pelvis_tilt_deg
+                joints[f"hip_{side}"] = (hip_side, self.stance_abduction_deg, 0.0)
+                joints[f"knee_{side}"] = (leg.knee_deg, 0.0, 0.0)
+                joints[f"ankle_{side}"] = (leg.shank_deg - leg.heel_lift_deg, 0.0, 0.0)
             joints[f"shoulder_{side}"] = (self.arm_deg + girdle, self.arm_abduction_deg, 0.0)
             joints[f"elbow_{side}"] = (self.elbow_deg, 0.0, 0.0)
         return BodyPose(root_deg=(0.0, self.pelvis_tilt_deg, 0.0), joints=joints)

@@ -176,6 +176,19 @@ SAMPLES: tuple[Sample, ...] = (
         height_m=1.67,
         side="right",
     ),
+    # New exercises go last: each sample's scene is drawn from its place in this table.
+    Sample(
+        "lunge_correct", "lunge", "correct, left leg in front", variant="left_front", height_m=1.71
+    ),
+    Sample(
+        "lunge_knee_travel",
+        "lunge",
+        "front knee 80 mm further past the toes at the bottom of rep 2, hands on hips",
+        (Fault("knee_travel", 80.0, FAULTY_REP),),
+        "right_front_hands_on_hips",
+        1.79,
+        side="right",
+    ),
 )
 
 

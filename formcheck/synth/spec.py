@@ -28,6 +28,8 @@ FAULT_SIZE_RANGES: dict[str, tuple[float, float]] = {
     "forward_head": (30.0, 70.0),
     "stance_width": (100.0, 250.0),
     "tempo": (1.0, 2.0),
+    "trunk_lean": (10.0, 25.0),
+    "knee_travel": (50.0, 100.0),
 }
 CORRECT_SHARE = 0.5  # random specs without explicit faults are correct this often
 RANDOM_REPS = (3, 5)

@@ -86,6 +86,13 @@ def forward_head_deltas(size_mm: float, neck_m: float) -> SagittalPosture:
     return SagittalPosture(neck_deg=neck, head_deg=-neck)
 
 
+def rounded_back_delta(size_deg: float) -> SagittalPosture:
+    """A rounded lower back: lumbar flexion, part of it given back by the pelvis."""
+    return SagittalPosture(
+        lumbar_deg=size_deg, pelvis_tilt_deg=-LUMBAR_PELVIS_COMPENSATION * size_deg
+    )
+
+
 def stance_abduction_deg(width_mm: float, leg_m: float) -> float:
     """Hip abduction per side that widens the stance by ``width_mm``."""
     return math.degrees(math.asin(max(-0.9, min(0.9, width_mm / MM_PER_M / (2.0 * leg_m)))))
@@ -109,7 +116,7 @@ class StandingRepMotion(Motion):
         """The posture change of a fault at full size."""
         k = fault.size
         if fault.kind == "lumbar_flexion":
-            return SagittalPosture(lumbar_deg=k, pelvis_tilt_deg=-LUMBAR_PELVIS_COMPENSATION * k)
+            return rounded_back_delta(k)
         if fault.kind == "lumbar_extension":
             return SagittalPosture(lumbar_deg=-k, pelvis_tilt_deg=LUMBAR_PELVIS_COMPENSATION * k)
         if fault.kind == "knee_dominant":

@@ -10,7 +10,8 @@ import pytest
 from formcheck.analyzers import Cue, Prescription, SetSummary, get_analyzer
 from formcheck.analyzers.bird_dog import PELVIS_ROTATION, BirdDogAnalyzer
 from formcheck.analyzers.codes import SPINE_ARCHED
-from formcheck.analyzers.floor_reach import (
+from formcheck.analyzers.testing import run
+from formcheck.kinematics.providers.floor_reach import (
     ARM_REACH_DEG,
     LEG_REACH_DEG,
     LIMB_REACH_DEG,
@@ -20,7 +21,7 @@ from formcheck.analyzers.floor_reach import (
     limb_reaches_deg,
     outline_facing,
 )
-from formcheck.analyzers.testing import run
+from formcheck.report.build import summary_block
 from formcheck.types import Facing
 from tests.floor_streams import (
     Reach,
@@ -166,16 +167,15 @@ def test_rendered_clip_with_pelvis_rotation(tmp_path: Path) -> None:
     clip = ROOT / "sample_videos" / "bird_dog_pelvis_rotation.mp4"
     prescription = Prescription(exercise="bird_dog", reps=2, tempo="1.6-0.6-1.4")
     run_ = analyze_video(clip, tmp_path, exercise="bird_dog", prescription=prescription)
-    summary = run_.report["summary"]
-    assert summary["reps"] == 2
-    assert summary["reps_per_side"] == {"left": 1, "right": 1}
-    codes = {f["code"] for f in run_.report["findings"]}
+    summary = run_.report.summary
+    assert summary is not None and summary.reps == 2
+    assert summary.reps_per_side == {"left": 1, "right": 1}
+    codes = {f.code for f in run_.report.findings}
     assert SPINE_ARCHED not in codes
-    assert math.isfinite(run_.report["reps"][1]["metrics"]["hike_world_mm"])
-    assert "hike_change_mm" in run_.report["reps"][1]["metrics"]
+    hike_mm = run_.report.reps[1].metrics["hike_world_mm"]
+    assert hike_mm is not None and math.isfinite(hike_mm)
+    assert "hike_change_mm" in run_.report.reps[1].metrics
 
 
 def _per_side(summary: SetSummary) -> object:
-    block = summary.to_report_dict()["summary"]
-    assert isinstance(block, dict)
-    return block.get("reps_per_side")
+    return summary_block(summary).reps_per_side

@@ -12,10 +12,12 @@ from pathlib import Path
 import pytest
 
 from formcheck.analyzers import Prescription, SetSummary, Tempo, get_analyzer
-from formcheck.analyzers.cat_camel import CURVE_SPAN_FRACTION, SPINE_ARC_DEG, _speed_peaks
-from formcheck.analyzers.floor_frames import quadruped_facing
+from formcheck.analyzers.cat_camel import _speed_peaks
 from formcheck.analyzers.testing import ease, frame_times, run, samples_at
 from formcheck.kinematics import names as m
+from formcheck.kinematics.floor import quadruped_facing
+from formcheck.kinematics.names import SPINE_ARC_DEG
+from formcheck.kinematics.providers.floor_posture import CURVE_SPAN_FRACTION
 from formcheck.types import Facing
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_videos"
@@ -179,7 +181,7 @@ def test_speed_peaks_of_one_smooth_move() -> None:
 def test_the_bend_is_derived_from_the_outline_curve() -> None:
     analyzer = get_analyzer("cat_camel")
     sample = samples_at(CatCamelSet([Cycle()]).measures, [0.0])[0]
-    prepared = analyzer.prepare(sample)  # type: ignore[attr-defined]
+    prepared = analyzer.measures(sample)
     assert prepared.get(SPINE_ARC_DEG) == pytest.approx(_arc(NEUTRAL_CURVE_MM))
     assert quadruped_facing(sample) is Facing.UNKNOWN  # no landmarks: nothing to recompute
 
@@ -204,11 +206,11 @@ def test_sample_clip_rushed_with_mediapipe(tmp_path: Path) -> None:
     run_ = analyze_video(
         clip, tmp_path, exercise="cat_camel", prescription=prescription, keep_masks=False
     )
-    reps = run_.report["reps"]
+    reps = run_.report.reps
     assert len(reps) == len(truth["reps"]) == 2
     codes = {"tempo_down_fast", "tempo_up_fast"}
-    assert not codes & set(reps[0]["faults"])
-    assert codes & set(reps[1]["faults"])
-    assert "spine_arched" not in reps[0]["faults"] + reps[1]["faults"]
-    assert reps[0]["metrics"]["flexion_deg"] > 12.0
-    assert reps[0]["metrics"]["extension_deg"] > 12.0
+    assert not codes & set(reps[0].faults)
+    assert codes & set(reps[1].faults)
+    assert "spine_arched" not in reps[0].faults + reps[1].faults
+    assert reps[0].metrics["flexion_deg"] > 12.0
+    assert reps[0].metrics["extension_deg"] > 12.0

@@ -10,7 +10,8 @@ import pytest
 from formcheck.analyzers import Prescription, SetSummary, get_analyzer
 from formcheck.analyzers.codes import SPINE_ARCHED
 from formcheck.analyzers.dead_bug import DeadBugAnalyzer
-from formcheck.analyzers.floor_reach import (
+from formcheck.analyzers.testing import run
+from formcheck.kinematics.providers.floor_reach import (
     ARM_REACH_DEG,
     LEG_REACH_DEG,
     LIMB_REACH_DEG,
@@ -19,7 +20,7 @@ from formcheck.analyzers.floor_reach import (
     limb_reaches_deg,
     outline_facing,
 )
-from formcheck.analyzers.testing import run
+from formcheck.report.build import summary_block
 from formcheck.types import Facing
 from tests.floor_streams import (
     Reach,
@@ -112,14 +113,13 @@ def test_rendered_clip_with_arched_back(tmp_path: Path) -> None:
     clip = ROOT / "sample_videos" / "dead_bug_arched.mp4"
     prescription = Prescription(exercise="dead_bug", reps=2, tempo="1.6-0.6-1.4")
     run_ = analyze_video(clip, tmp_path, exercise="dead_bug", prescription=prescription)
-    assert run_.report["summary"]["reps"] == 2
-    assert run_.report["summary"]["reps_per_side"] == {"left": 1, "right": 1}
-    faults = [r["faults"] for r in run_.report["reps"]]
+    summary = run_.report.summary
+    assert summary is not None and summary.reps == 2
+    assert summary.reps_per_side == {"left": 1, "right": 1}
+    faults = [r.faults for r in run_.report.reps]
     assert SPINE_ARCHED not in faults[0]
     assert SPINE_ARCHED in faults[1]
 
 
 def _per_side(summary: SetSummary) -> object:
-    block = summary.to_report_dict()["summary"]
-    assert isinstance(block, dict)
-    return block.get("reps_per_side")
+    return summary_block(summary).reps_per_side

@@ -21,6 +21,7 @@ from formcheck.analyzers import (
     SetupHint,
     SetupHintCode,
     get_analyzer,
+    get_spec,
 )
 from formcheck.analyzers.events import Event
 from formcheck.analyzers.spec import prescription_from_mapping
@@ -34,7 +35,9 @@ from formcheck.analyzers.testing import (
     samples_at,
 )
 from formcheck.kinematics import names as m
+from formcheck.report.build import summary_block
 from formcheck.types import CameraView
+from tests.reports import report_of
 
 NOISE = {
     m.HIP_FLEXION_DEG: 0.5,
@@ -132,8 +135,8 @@ def test_partial_reps_are_attempts_not_reps() -> None:
     assert [r.index for r in summary.reps] == [1, 2]
     assert len(summary.attempts) == 1 and not summary.attempts[0].counted
     assert sum(isinstance(e, PartialRep) for e in events) == 1
-    assert summary.to_report_dict()["summary"] == {"reps": 2, "attempts": 1,
-                                                   "form_frays_at_rep": None}  # fmt: skip
+    block = summary_block(summary)
+    assert (block.reps, block.attempts, block.form_frays_at_rep) == (2, 1, None)
 
 
 def test_nan_gaps_and_unusable_frames_do_not_break_counting() -> None:
@@ -463,12 +466,22 @@ def test_lost_person_hint() -> None:
     assert not summary.reps
 
 
-def test_report_dict_shape() -> None:
+def test_report_blocks_shape() -> None:
     _, summary, _ = analyse([HingeRep(), HingeRep(curve_mm=20.0)])
-    report = json.loads(json.dumps(summary.to_report_dict()))
+    report = json.loads(report_of(summary).model_dump_json())
     assert report["exercise"] == "hip_hinge"
     rep = report["reps"][1]
-    assert set(rep) == {"index", "start_s", "end_s", "phases", "metrics", "faults", "score"}
+    assert set(rep) == {"index", "start_s", "end_s", "phases", "metrics", "faults", "score",
+                        "side", "checks"}  # fmt: skip
+    checks = {c["code"]: c for c in rep["checks"]}
+    assert set(checks) == set(get_spec("hip_hinge").faults)  # every check, judged or not
+    assert checks["spine_rounded"]["status"] == "judged" and checks["spine_rounded"]["fault"]
+    assert checks["knee_first"]["status"] == "not_judged"
+    assert checks["knee_first"]["reason"] == "check_off"
+    assert checks["tempo_down_fast"]["reason"] == "not_prescribed"
+    first = {c["code"]: c for c in report["reps"][0]["checks"]}
+    assert first["spine_rounded"]["status"] == "not_judged"  # nothing to compare rep 1 with
+    assert first["spine_rounded"]["reason"] == "no_reference"
     assert set(rep["phases"]) == {"down_s", "pause_s", "up_s"}
     for key in ("depth_deg", "trunk_depth_deg", "hip_range_deg", "knee_range_deg",
                 "hip_knee_ratio", "onset_lag_ms", "bulge_peak_mm", "curve_bottom_mm",

@@ -21,13 +21,13 @@ from formcheck.analyzers import (
     get_analyzer,
 )
 from formcheck.analyzers.events import Event, Phase
-from formcheck.analyzers.lines import (
+from formcheck.analyzers.testing import ease, frame_times
+from formcheck.kinematics import names as m
+from formcheck.kinematics.body_lines import (
     elevation_deg,
     offset_below_line_px,
     support_arm_from_vertical_deg,
 )
-from formcheck.analyzers.testing import ease, frame_times
-from formcheck.kinematics import names as m
 from formcheck.pose.landmarks import NUM_LANDMARKS, Landmark
 from formcheck.types import CameraView, Facing, FrameQuality, PoseFrame, Sample
 
@@ -373,6 +373,6 @@ def test_sample_clip_hold_and_fault(
         exercise=exercise,
         prescription=Prescription(exercise=exercise, hold_s=truth_s),
     )
-    summary = run.report["summary"]
-    assert summary["hold_s"] == pytest.approx(truth_s, abs=0.5)
-    assert {f["code"] for f in run.report["findings"]} == {code}
+    summary = run.report.summary
+    assert summary is not None and summary.hold_s == pytest.approx(truth_s, abs=0.5)
+    assert {f.code for f in run.report.findings} == {code}

@@ -244,9 +244,9 @@ def test_sample_clip_rounded_back_with_mediapipe(tmp_path: Path) -> None:
         pytest.skip("sample_videos/sit_to_stand_rounded_back.mp4 is not there")
     truth = json.loads(clip.with_suffix(".json").read_text())
     run_ = analyze_video(clip, tmp_path, exercise="sit_to_stand", keep_masks=False)
-    reps = run_.report["reps"]
+    reps = run_.report.reps
     assert len(reps) == len(truth["reps"]) == 2
-    assert reps[0]["faults"] == []
-    assert "spine_rounded" in reps[1]["faults"]
+    assert reps[0].faults == []
+    assert "spine_rounded" in reps[1].faults
     true_total = truth["reps"][-1]["end_s"] - truth["reps"][0]["start_s"]
-    assert reps[-1]["metrics"]["total_time_s"] == pytest.approx(true_total, abs=0.5)
+    assert reps[-1].metrics["total_time_s"] == pytest.approx(true_total, abs=0.5)

@@ -22,6 +22,7 @@ from formcheck.evaluation.synthetic import (
     true_hold_s,
 )
 from tests.conftest import SHARED_VIDEOS
+from tests.reports import finding, make_report, rep
 
 
 def test_eval_set_is_seeded_and_sized():
@@ -50,14 +51,13 @@ META = {
     "faults": [{"kind": "knee_first", "rep": 1, "size": 300.0},
                {"kind": "lumbar_flexion", "rep": 2, "size": 20.0}],
 }
-REPORT = {
-    "reps": [
-        {"start_s": 1.1, "end_s": 3.9, "phases": {"down_s": 1.0, "pause_s": 0.4, "up_s": 1.5},
-         "metrics": {"onset_lag_ms": 10.0}, "faults": []},
-        {"start_s": 5.0, "end_s": 8.1, "phases": {"down_s": 1.1, "pause_s": 0.5, "up_s": 1.5},
-         "metrics": {"onset_lag_ms": 260.0}, "faults": ["knee_first", "spine_rounded"]},
-    ],
-}
+REPS = [
+    rep(1, start_s=1.1, end_s=3.9, phases={"down_s": 1.0, "pause_s": 0.4, "up_s": 1.5},
+        metrics={"onset_lag_ms": 10.0}, faults=[]),
+    rep(2, start_s=5.0, end_s=8.1, phases={"down_s": 1.1, "pause_s": 0.5, "up_s": 1.5},
+        metrics={"onset_lag_ms": 260.0}, faults=["knee_first", "spine_rounded"]),
+]
+REPORT = make_report(reps=REPS)
 
 
 def test_compare_reps_matches_by_overlap_and_maps_fault_codes():
@@ -136,7 +136,7 @@ def test_small_faults_are_not_scored_and_tempo_codes_group():
                    {"kind": "tempo", "rep": 0, "size": 1.5},  # 50% quicker: a fault
                    {"kind": "tempo", "rep": 2, "size": 0.6}],  # 20%: inside the tolerance
     }
-    report = {"reps": [dict(REPORT["reps"][0], faults=["tempo_up_fast"]), REPORT["reps"][1]]}
+    report = make_report(reps=[dict(REPS[0], faults=["tempo_up_fast"]), REPS[1]])
     rows = compare_reps(meta, report)
     assert rows[1].true_codes == [] and rows[1].ignored_codes == ["spine_arched"]
     assert rows[0].true_codes == ["tempo_fast"] and rows[0].found_codes == ["tempo_fast"]
@@ -153,7 +153,7 @@ def test_hold_compares_whole_clip_and_hold_time():
                                    {"name": "hold", "start_s": 1.5, "end_s": 7.5}],
             "faults": [{"kind": "plank_sag", "rep": None, "size": -60.0}]}
     assert true_hold_s(meta) == 7.5
-    row = compare_hold(meta, {"findings": [{"code": "hip_pike"}, {"code": "tempo_up_fast"}]})
+    row = compare_hold(meta, make_report(findings=[finding("hip_pike"), finding("tempo_up_fast")]))
     assert row.true_codes == ["hip_pike"] and row.found_codes == ["hip_pike", "tempo_fast"]
     result = SynthClipResult("p", "forearm_plank", "", "", 0.0, "side", 10, 10, counted_reps=0,
                              rep_rows=[row], true_hold_s=7.5, found_hold_s=6.9)
@@ -169,3 +169,21 @@ def test_balanced_tier_alternates_correct_and_each_fault():
     kinds = {c.fault_kind for c in squat if c.fault_kind}
     assert len(kinds) == 6  # every fault the renderer has for a squat
     assert eval_set("lib", 7)[0].seed == squat[0].seed  # the filter leaves seeds alone
+
+
+def test_new_exercises_come_last_so_earlier_clips_keep_their_seeds(monkeypatch):
+    from formcheck.evaluation import synthetic
+    from formcheck.synth.exercises import motion_class
+
+    with_lunge = eval_set("lib", 2026)
+    tiers = dict(synthetic.TIERS)
+    tiers["lib"] = tuple(entry for entry in tiers["lib"] if entry[0] != "lunge")
+    monkeypatch.setattr(synthetic, "TIERS", tiers)
+    assert [c for c in with_lunge if c.exercise != "lunge"] == eval_set("lib", 2026)
+    lunges = [c for c in with_lunge if c.exercise == "lunge"]
+    assert len(lunges) == 10
+    kinds = motion_class("lunge").supported_faults
+    assert {c.fault_kind for c in lunges} == {"", *kinds}  # correct and each fault
+    assert {synthetic.FAULT_CODES[k] for k in kinds} == {
+        "spine_rounded", "trunk_lean", "knee_travel", "tempo_fast"
+    }

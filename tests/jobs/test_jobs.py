@@ -23,6 +23,7 @@ from formcheck.jobs.service import JobService
 from formcheck.jobs.store import JobState, JobStore
 from formcheck.jobs.uploads import receive_upload
 from tests.conftest import REPO_ROOT, write_test_video
+from tests.reports import assert_valid_report
 
 FAKE_JOB = "tests.fake_jobs:slow_job"
 WAIT_LIMIT_S = 60.0  # generous: only stops a broken test from hanging
@@ -365,7 +366,9 @@ def test_real_upload_job_writes_the_same_report_as_the_command_line(
         assert all(path is not None for path in files.values())
         api = json.loads(files["report.json"].read_text(encoding="utf-8"))  # type: ignore[union-attr]
         cli = json.loads((cli_out / "report.json").read_text(encoding="utf-8"))
+        assert assert_valid_report(api).source.value == "job"
         assert api["video"].pop("path") == "rounded.mp4"  # never the stored name
+        assert (api.pop("source"), cli.pop("source")) == ("job", "file")
         cli["video"].pop("path")
         assert api == cli
     finally:

@@ -11,7 +11,9 @@ import pytest
 from formcheck.config import PipelineConfig
 from formcheck.kinematics import names as n
 from formcheck.kinematics.calibration import (
+    ASSUMED_ADULT_HEIGHT_CM,
     SAGITTAL_CHAIN_PER_HEIGHT,
+    WORLD_LANDMARK_HEIGHT_BIAS,
     baseline_and_noise,
     find_still_window,
     scale_from_poses,
@@ -74,11 +76,21 @@ def test_scale_from_stated_height_and_world():
     assert source is ScaleSource.STATED_HEIGHT
     assert mm_per_px == pytest.approx(1700.0 * SAGITTAL_CHAIN_PER_HEIGHT / chain_px)
     assert height_cm == 170.0
+    # the stick figure's world landmarks read a 94 cm person (bias-corrected): no adult
+    read_cm = chain_px * M_PER_PX * 100 / SAGITTAL_CHAIN_PER_HEIGHT * WORLD_LANDMARK_HEIGHT_BIAS
     source, mm_per_px, world_to_mm, height_cm = scale_from_poses(frames, "left", None)
+    assert source is ScaleSource.ASSUMED_HEIGHT
+    assert height_cm == pytest.approx(read_cm)
+    assert mm_per_px == pytest.approx(
+        ASSUMED_ADULT_HEIGHT_CM * 10.0 * SAGITTAL_CHAIN_PER_HEIGHT / chain_px
+    )
+    # world landmarks twice as large read an adult: their metres, corrected for the bias
+    adult = [dataclasses.replace(f, world_m=f.world_m * 2.0) for f in frames]
+    source, mm_per_px, world_to_mm, height_cm = scale_from_poses(adult, "left", None)
     assert source is ScaleSource.WORLD_LANDMARKS
-    assert mm_per_px == pytest.approx(M_PER_PX * 1000.0)
-    assert world_to_mm == 1000.0
-    assert height_cm == pytest.approx(chain_px * M_PER_PX * 100 / SAGITTAL_CHAIN_PER_HEIGHT)
+    assert height_cm == pytest.approx(2.0 * read_cm)
+    assert mm_per_px == pytest.approx(2.0 * M_PER_PX * 1000.0 * WORLD_LANDMARK_HEIGHT_BIAS)
+    assert world_to_mm == pytest.approx(1000.0 * WORLD_LANDMARK_HEIGHT_BIAS)
 
 
 def test_baseline_and_noise_floor_detrended():

@@ -19,6 +19,7 @@ from formcheck.kinematics.spine import SpineConfig, extract_back_outline, measur
 from formcheck.pose.landmarks import NUM_LANDMARKS, Landmark
 from formcheck.types import Facing, PoseFrame
 from tests.kinematics.test_spine import FACINGS, INCLINATIONS_DEG, Torso, parabola
+from tests.reports import report_of
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # A box this far around the trunk holds the whole frame of any clip: the full mask.
@@ -164,4 +165,4 @@ def test_estimator_crops_lose_nothing_on_sample_clips(clip: str, model_path: Pat
     for want, got in zip(full_measures, crop_measures, strict=True):
         np.testing.assert_array_equal(np.array(list(got.values())), np.array(list(want.values())))
     assert full_summary is not None and crop_summary is not None
-    assert crop_summary.to_report_dict() == full_summary.to_report_dict()
+    assert report_of(crop_summary) == report_of(full_summary)

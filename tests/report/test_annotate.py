@@ -22,7 +22,9 @@ from formcheck.pose.landmarks import NUM_LANDMARKS, Landmark
 from formcheck.report.annotate import AnnotateConfig, HudTimeline, render_annotations
 from formcheck.report.draw import ascii_text
 from formcheck.report.keyframes import KeyFrameSpec, bottom_time_s, choose_keyframes
+from formcheck.report.model import FindingBlock, RepBlock
 from formcheck.report.recorder import AnnotationRecorder, FrameOverlay
+from tests.reports import finding, rep
 
 WIDTH_PX, HEIGHT_PX = 161, 121  # odd on purpose: the encoder needs even sizes
 FRAME_TIMES_MS = [0.0, 33.0, 70.0, 100.0, 150.0, 166.0, 200.0, 260.0, 300.0, 333.0, 400.0]
@@ -130,14 +132,10 @@ def test_hud_counts_reps_and_shows_cues_for_a_while() -> None:
 
 
 def test_findings_the_cue_policy_kept_quiet_are_still_shown() -> None:
-    finding = {
-        "code": "tempo_down_fast",
-        "rep": 1,
-        "t_s": 0.5,
-        "severity": "info",
-        "message": "Lower more slowly.",
-    }
-    timeline = HudTimeline(_events(), [finding], cue_display_s=1.0)  # type: ignore[arg-type]
+    quiet = FindingBlock.model_validate(
+        finding("tempo_down_fast", rep=1, t_s=0.5, severity="info", message="Lower more slowly.")
+    )
+    timeline = HudTimeline(_events(), [quiet], cue_display_s=1.0)  # type: ignore[arg-type]
     assert [c.message for c in timeline.at(0.6).cues] == [
         "Keep your back long — 9 mm.",
         "Lower more slowly.",
@@ -145,31 +143,28 @@ def test_findings_the_cue_policy_kept_quiet_are_still_shown() -> None:
 
 
 def test_key_frames_are_the_best_and_worst_reps_at_the_bottom(tmp_path: Path) -> None:
+    unknown = {"down_s": None, "pause_s": None, "up_s": None}
     reps = [
-        {
-            "index": 1,
-            "start_s": 0.0,
-            "end_s": 0.2,
-            "score": 90.0,
-            "phases": {"down_s": 0.05, "pause_s": 0.04, "up_s": 0.1},
-        },
-        {
-            "index": 2,
-            "start_s": 0.2,
-            "end_s": 0.4,
-            "score": 60.0,
-            "phases": {"down_s": 0.06, "pause_s": None, "up_s": 0.1},
-        },
-        {"index": 3, "start_s": 0.4, "end_s": 0.6, "score": 90.0, "phases": {}},
-    ]
+        RepBlock.model_validate(r)
+        for r in (
+            rep(1, start_s=0.0, end_s=0.2, score=90.0,
+                phases={"down_s": 0.05, "pause_s": 0.04, "up_s": 0.1}),
+            rep(2, start_s=0.2, end_s=0.4, score=60.0,
+                phases={"down_s": 0.06, "pause_s": None, "up_s": 0.1}),
+            rep(3, start_s=0.4, end_s=0.6, score=90.0, phases=unknown),
+        )
+    ]  # fmt: skip
     specs = choose_keyframes(reps)
     assert [(s.label, s.rep) for s in specs] == [("Best rep", 1), ("Worst rep", 2)]
     assert specs[0].t_s == pytest.approx(0.07) and specs[1].t_s == pytest.approx(0.26)
     assert bottom_time_s(reps[2]) == pytest.approx(0.5)
     assert [s.label for s in choose_keyframes(reps[:1])] == ["Rep 1"]
-    same = [{**r, "score": 100.0} for r in reps]
+    same = [r.model_copy(update={"score": 100.0}) for r in reps]
     assert [s.rep for s in choose_keyframes(same)] == [1, 3]
     assert choose_keyframes([]) == []
+    untimed = RepBlock.model_validate(rep(4, start_s=None, score=10.0))
+    assert bottom_time_s(untimed) is None
+    assert [s.rep for s in choose_keyframes([reps[0], untimed])] == [1]  # nothing to show
 
     source = _vfr_video(tmp_path / "source.mp4")
     size = (WIDTH_PX - 1, HEIGHT_PX - 1)

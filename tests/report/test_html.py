@@ -15,9 +15,11 @@ import pytest
 
 from formcheck.report.html import ReportContext, render_report_html
 from formcheck.report.keyframes import KeyFrame, KeyFrameSpec, encode_jpeg
+from formcheck.report.model import Report
 from formcheck.report.plots import Marker, Series, line_chart, merge_markers, nice_ticks
 from formcheck.report.series import MeasureSeries, load_measures_csv
 from tests.conftest import REPO_ROOT
+from tests.reports import VIDEO, assert_valid_report, finding, make_report, rep
 
 SAMPLE_CLIP = REPO_ROOT / "sample_videos" / "hip_hinge_rounded_back.mp4"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -25,52 +27,53 @@ SCREEN_SIZES_PX = {"desktop": (1000, 2600), "phone": (390, 4200)}
 EXTERNAL = re.compile(r"""(src|href)=["']?(https?:)?//""", re.IGNORECASE)
 
 
-def _report() -> dict[str, Any]:
-    rep = {
-        "index": 1,
-        "start_s": 1.0,
-        "end_s": 3.0,
-        "score": 70.0,
-        "faults": ["spine_rounded"],
-        "phases": {"down_s": 1.0, "pause_s": 0.5, "up_s": 0.5},
-        "metrics": {"depth_deg": 80.0, "bulge_bottom_mm": 9.2},
-    }
-    rep2 = {**rep, "index": 2, "start_s": 3.5, "end_s": 5.5, "score": 40.0}
-    return {
-        "video": {
-            "path": "/secret/stored.upload",
-            "frames": 3,
-            "frames_with_pose": 3,
-            "pose_rate": 1.0,
-            "fps": 30.0,
-            "width": 640,
-            "height": 480,
-            "duration_s": 6.0,
-        },
+def _report(**fields: Any) -> Report:
+    rep1 = rep(
+        1,
+        score=70.0,
+        faults=["spine_rounded"],
+        metrics={"depth_deg": 80.0, "bulge_bottom_mm": 9.2},
+    )
+    rep2 = {**rep1, "index": 2, "start_s": 3.5, "end_s": 5.5, "score": 40.0}
+    data: dict[str, Any] = {
+        "video": {**VIDEO, "path": "/secret/stored.upload"},
         "calibration": {
             "scale_source": "stated_height",
             "mm_per_px": 2.5,
             "stated_height_cm": 180.0,
+            "estimated_height_cm": None,
             "still_window_s": [0.0, 1.0],
+            "found_still": True,
+            "spread_in_still_window_torso_lengths": 0.01,
             "baseline": {"back_bulge_mm": -3.0, "camera_yaw_from_side_deg": 5.0},
         },
         "noise_floor": {"back_bulge_mm": 0.4, "hip_flexion_deg": 0.2},
-        "exercise": "hip_hinge",
-        "reps": [rep, rep2],
+        "reps": [rep1, rep2],
         "findings": [
-            {
-                "code": "spine_rounded",
-                "severity": "safety",
-                "rep": 2,
-                "t_s": 4.5,
-                "value": 9.24,
-                "threshold": 8.0,
-                "unit": "mm",
-                "message": "Keep your back <long>: it rounded 9 mm.",
-            }
+            finding(
+                "spine_rounded",
+                severity="safety",
+                rep=2,
+                t_s=4.5,
+                value=9.24,
+                threshold=8.0,
+                unit="mm",
+                message="Keep your back <long>: it rounded 9 mm.",
+            )
         ],
         "summary": {"reps": 2, "attempts": 1, "form_frays_at_rep": 2},
     }
+    data.update(fields)
+    return make_report(**data)
+
+
+def test_measures_only_report_shows_no_findings_or_reps() -> None:
+    report = _report(exercise=None, summary=None, reps=[], findings=[], calibration=None)
+    page = render_report_html(report, ReportContext(series=_series()))
+    assert "Movement report" in page and "None (measures only)" in page
+    assert "<h2>Findings</h2>" not in page and "<h2>Reps</h2>" not in page
+    assert "No faults were found." not in page  # nothing was looked for
+    assert "Standing baseline" not in page and "none (millimetres unavailable)" in page
 
 
 def _series() -> MeasureSeries:
@@ -112,12 +115,9 @@ def test_report_page_says_what_was_analysed_and_what_was_found() -> None:
 
 
 def test_report_without_reps_or_findings_says_so() -> None:
-    report = {
-        **_report(),
-        "reps": [],
-        "findings": [],
-        "summary": {"reps": 0, "attempts": 0, "form_frays_at_rep": None},
-    }
+    report = _report(
+        reps=[], findings=[], summary={"reps": 0, "attempts": 0, "form_frays_at_rep": None}
+    )
     page = render_report_html(report, ReportContext(series=_series()))
     assert "No complete rep was counted." in page and "No faults were found." in page
     assert "Tempo" not in page and "Key frames" not in page
@@ -163,18 +163,18 @@ def real_run(tmp_path_factory: pytest.TempPathFactory, model_path: Path) -> Path
 def test_real_run_writes_a_complete_self_contained_report(real_run: Path) -> None:
     import json
 
-    report = json.loads((real_run / "report.json").read_text(encoding="utf-8"))
+    report = assert_valid_report(json.loads((real_run / "report.json").read_text("utf-8")))
     page = (real_run / "report.html").read_text(encoding="utf-8")
-    assert report["summary"]["reps"] >= 1
+    assert report.summary is not None and report.summary.reps >= 1
     assert "<h2>Reps</h2>" in page and page.count("<tr><td>") >= 1
-    for rep in report["reps"]:
+    for counted in report.reps:
         assert (
-            f"<tr><td>{rep['index']}</td>" in page
-            or f'<tr class="frayed"><td>{rep["index"]}' in page
+            f"<tr><td>{counted.index}</td>" in page
+            or f'<tr class="frayed"><td>{counted.index}' in page
         )
     assert "<h2>Findings</h2>" in page
-    for finding in report["findings"]:
-        assert finding["message"].replace("'", "&#x27;") in page
+    for found in report.findings:
+        assert found.message.replace("'", "&#x27;") in page
     assert page.count("<svg") == 3  # angles, back bulge, tempo against the prescription
     images = re.findall(r'src="data:image/jpeg;base64,([^"]+)"', page)
     assert 1 <= len(images) <= 2
@@ -227,3 +227,29 @@ def test_report_renders_in_chromium(real_run: Path) -> None:
             pixels = np.asarray(image.convert("L"))
         assert pixels.std() > 10  # not a blank page
     shutil.rmtree(profile, ignore_errors=True)
+
+
+def test_no_faults_is_said_only_when_every_check_was_judged() -> None:
+    from tests.reports import make_report, rep
+
+    judged = make_report(
+        summary={"reps": 1, "attempts": 0, "form_frays_at_rep": None}, reps=[rep(1)]
+    )
+    page = render_report_html(judged, ReportContext(series=_series()))
+    assert "No faults were found." in page
+    unjudged = make_report(
+        summary={"reps": 1, "attempts": 0, "form_frays_at_rep": None},
+        reps=[rep(1)],
+        not_judged=[
+            {"code": "spine_rounded", "reason": "no_reference", "reps": [1],
+             "advice": "Film three or more reps."}
+        ],
+        reference={"kind": "first_reps", "exercise": "hip_hinge", "reps": [1]},
+    )
+    page = render_report_html(unjudged, ReportContext(series=_series()))
+    assert "No faults were found." not in page
+    assert "No faults were found in what could be judged" in page
+    assert "Rounded lower back" in page and "not judged" in page
+    assert "Film three or more reps." in page
+    assert "your first rep of this set (1)" in page
+    assert "Form held up" not in page  # one rep cannot show whether form frayed

@@ -19,6 +19,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from formcheck.analyzers import get_spec
 from formcheck.config import QualityConfig
+from formcheck.report.model import report_json_schema
 from formcheck.server.config import ServerConfig
 from formcheck.server.frames import (
     FRAME_HEADER_BYTES,
@@ -37,10 +38,13 @@ from formcheck.server.setup_check import (
     SetupChecker,
 )
 from formcheck.types import PoseFrame
+from tests.reports import assert_valid_report
 from tests.stick_figure import StickPose, stick_frame
 
 GREY_LUMA = 128
 SERVE_START_WAIT_S = 30.0
+# The test client speaks to the app as 127.0.0.1: the server answers loopback names only.
+WS_URL = "ws://127.0.0.1/ws/live"
 
 
 def jpeg(rgb: np.ndarray, quality: int = 80) -> bytes:
@@ -165,7 +169,7 @@ def app_client(model_path: Path) -> Iterator[TestClient]:
     from formcheck.server.app import create_app
 
     app = create_app(ServerConfig(max_sessions=2, max_frame_bytes=200_000), model=model_path)
-    with TestClient(app) as client:
+    with TestClient(app, base_url="http://127.0.0.1") as client:
         yield client
 
 
@@ -187,14 +191,19 @@ def test_routes_and_openapi(app_client: TestClient) -> None:
     health = app_client.get("/api/health").json()
     assert health["status"] == "ok" and health["sessions"] == 0
     paths = app_client.get("/openapi.json").json()["paths"]
-    assert {"/", "/api/exercises", "/api/health", "/api/messages"} <= set(paths)
+    assert {"/", "/api/exercises", "/api/health", "/api/messages", "/api/schema/report"} <= set(
+        paths
+    )
     schemas = app_client.get("/api/messages").json()
     assert {"StartMessage", "FrameResult", "ErrorMessage", "SummaryMessage"} <= set(schemas)
+    report_schema = app_client.get("/api/schema/report")
+    assert report_schema.status_code == 200
+    assert report_schema.json() == report_json_schema()  # what `formcheck schema report` prints
 
 
 @pytest.mark.slow  # needs the pose model
 def test_bad_client_gets_errors_and_the_session_goes_on(app_client: TestClient) -> None:
-    with app_client.websocket_connect("/ws/live") as ws:
+    with app_client.websocket_connect(WS_URL) as ws:
         assert open_sessions(app_client) == 1
         ws.send_text("{not json")
         assert ws.receive_json() == {
@@ -233,8 +242,10 @@ def test_bad_client_gets_errors_and_the_session_goes_on(app_client: TestClient) 
         ws.send_text(json.dumps({"type": "finish"}))
         summary = ws.receive_json()
         assert summary["type"] == "summary"
-        assert summary["report"]["summary"]["reps"] == 0
-        assert summary["report"]["set_started"] is False
+        report = assert_valid_report(summary["report"])  # a set that never started, too
+        assert report.summary is not None and report.summary.reps == 0
+        assert report.set_started is False and report.source.value == "live"
+        assert report.video.frames == 1 and report.calibration is None
     assert open_sessions(app_client) == 0
 
 
@@ -245,21 +256,21 @@ def ws_message_text() -> str:
 @pytest.mark.slow  # needs the pose model
 def test_abrupt_disconnects_leak_no_session(app_client: TestClient) -> None:
     for _ in range(3):
-        with pytest.raises(RuntimeError), app_client.websocket_connect("/ws/live") as ws:
+        with pytest.raises(RuntimeError), app_client.websocket_connect(WS_URL) as ws:
             ws.send_text(json.dumps({"type": "start", "exercise": "hip_hinge"}))
             assert ws.receive_json()["type"] == "started"
             ws.send_bytes(frame_message(jpeg(grey()), seq=1))
             raise RuntimeError("client crashed")  # leaves without reading the answer
-    with app_client.websocket_connect("/ws/live") as ws:
+    with app_client.websocket_connect(WS_URL) as ws:
         ws.close()
     assert open_sessions(app_client) == 0
 
 
 @pytest.mark.slow  # needs the pose model
 def test_too_many_sessions_are_refused_cleanly(app_client: TestClient) -> None:
-    with app_client.websocket_connect("/ws/live"), app_client.websocket_connect("/ws/live"):
+    with app_client.websocket_connect(WS_URL), app_client.websocket_connect(WS_URL):
         assert open_sessions(app_client) == 2
-        with app_client.websocket_connect("/ws/live") as third:
+        with app_client.websocket_connect(WS_URL) as third:
             busy = third.receive_json()
             assert busy["code"] == "busy"
             with pytest.raises(WebSocketDisconnect) as closed:
@@ -272,7 +283,7 @@ def test_too_many_sessions_are_refused_cleanly(app_client: TestClient) -> None:
 def test_start_takes_a_prescription_file(app_client: TestClient) -> None:
     toml_text = 'reps = 8\ntempo = "3-1-2"\n'
     json_text = json.dumps({"exercise": "hip_hinge", "reps": 5})
-    with app_client.websocket_connect("/ws/live") as ws:
+    with app_client.websocket_connect(WS_URL) as ws:
         for name, text in (("rx.toml", toml_text), ("rx.json", json_text)):
             start = {"type": "start", "prescription": {"name": name, "text": text}}
             ws.send_text(json.dumps(start))

@@ -22,6 +22,7 @@ import pytest
 from formcheck.pose.remote import PayloadLimits, decode_payload, is_pose_payload
 from formcheck.server.frames import FRAME_HEADER_BYTES, JPEG_SOI
 from tests.background_server import BackgroundServer
+from tests.reports import assert_valid_report
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CLIP = REPO_ROOT / "sample_videos" / "hip_hinge_hips_rise_first.mp4"
@@ -158,6 +159,7 @@ def test_page_counts_reps_and_shows_the_fault_cue(
     saved = tmp_path / "report.json"
     download_info.value.save_as(saved)
     report = json.loads(saved.read_text(encoding="utf-8"))
+    assert_valid_report(report)  # the page's saved report is a report.json like any other
     assert report["source"] == "live" and report["pose"] == mode
     assert report["summary"]["reps"] >= 2
     assert FAULT_CODE in {f["code"] for f in report["findings"]}

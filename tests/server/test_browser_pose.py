@@ -41,6 +41,9 @@ pytestmark = pytest.mark.slow  # the real pose model
 CLIP = "hip_hinge_hips_rise_first"
 FAULT = "hips_rise_first"
 WALL_SHAPE = (480, 640, 3)
+# The test client speaks to the app as 127.0.0.1: the server answers loopback names only.
+BASE_URL = "http://127.0.0.1"
+WS_URL = "ws://127.0.0.1/ws/live"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,8 +74,9 @@ def posed_clip(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Po
 def client(model_path: Path) -> Iterator[TestClient]:
     from formcheck.server.app import create_app
 
-    config = ServerConfig(max_server_pose_sessions=1)
-    with TestClient(create_app(config, model=model_path)) as test_client:
+    # Three sets at once from this one test client (the per-client cap would refuse the third).
+    config = ServerConfig(max_server_pose_sessions=1, max_sessions_per_client=4)
+    with TestClient(create_app(config, model=model_path), base_url=BASE_URL) as test_client:
         yield test_client
 
 
@@ -92,7 +96,7 @@ def test_a_browser_set_counts_the_reps_and_gives_the_offline_cues(
     cues: list[dict[str, Any]] = []
     server_ms: list[float] = []
     nobody = PoseFrame(0.0, WALL_SHAPE[1], WALL_SHAPE[0])
-    with client.websocket_connect("/ws/live") as ws, client.websocket_connect("/ws/live") as other:
+    with client.websocket_connect(WS_URL) as ws, client.websocket_connect(WS_URL) as other:
         started = start(ws)
         assert started["pose"] == "browser" and started["protocol"] == 2
         settings = started["browser_pose"]
@@ -132,7 +136,7 @@ def test_browser_and_server_messages_are_kept_apart(
 ) -> None:
     _, pose, luma = posed_clip.frames[len(posed_clip.frames) // 2]
     jpeg = cv2.imencode(".jpg", np.full(WALL_SHAPE, 120, dtype=np.uint8))[1].tobytes()
-    with client.websocket_connect("/ws/live") as ws:
+    with client.websocket_connect(WS_URL) as ws:
         ws.send_bytes(payload(1, 10.0, pose, luma))
         assert ws.receive_json()["code"] == "not_started"
         start(ws)
@@ -169,9 +173,9 @@ def test_browser_and_server_messages_are_kept_apart(
 
 def test_server_pose_sets_are_capped_and_browser_sets_are_not(client: TestClient) -> None:
     with (
-        client.websocket_connect("/ws/live") as first,
-        client.websocket_connect("/ws/live") as second,
-        client.websocket_connect("/ws/live") as third,
+        client.websocket_connect(WS_URL) as first,
+        client.websocket_connect(WS_URL) as second,
+        client.websocket_connect(WS_URL) as third,
     ):
         assert start(first, "server")["type"] == "started"
         busy = start(second, "server")
@@ -194,7 +198,10 @@ def test_without_tasks_vision_a_browser_set_is_refused(model_path: Path, tmp_pat
         public_dir=app.state.context.web.public_dir, tasks_vision_dir=tmp_path
     )
     app.state.context.live_pool = None  # as create_app leaves it without the files
-    with TestClient(app) as test_client, test_client.websocket_connect("/ws/live") as ws:
+    with (
+        TestClient(app, base_url=BASE_URL) as test_client,
+        test_client.websocket_connect(WS_URL) as ws,
+    ):
         assert not test_client.get("/api/health").json()["browser_pose"]
         refused = start(ws)
         assert refused["code"] == "bad_start" and "pose='server'" in refused["message"]

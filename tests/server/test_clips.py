@@ -27,10 +27,13 @@ from formcheck.analyzers import get_spec
 from formcheck.server.config import ServerConfig
 from tests.conftest import write_test_video
 from tests.live_clips import live_frames
+from tests.reports import assert_valid_report
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = REPO_ROOT / "sample_videos"
 JPEG_QUALITY = 95  # as the page sends them with pose on the server (server/public/app.js)
+# The test client speaks to the app as 127.0.0.1: the server answers loopback names only.
+WS_URL = "ws://127.0.0.1/ws/live"
 CLIP_FPS = 30
 MS_PER_S = 1000.0
 EXERCISE = "hip_hinge"
@@ -82,7 +85,9 @@ def jpeg_frames(video: Path) -> Iterator[tuple[float, bytes]]:
 def client(model_path: Path) -> Iterator[TestClient]:
     from formcheck.server.app import create_app
 
-    with TestClient(create_app(ServerConfig(), model=model_path)) as test_client:
+    with TestClient(
+        create_app(ServerConfig(), model=model_path), base_url="http://127.0.0.1"
+    ) as test_client:
         yield test_client
 
 
@@ -92,7 +97,7 @@ def stream_clip(client: TestClient, video: Path) -> dict[str, Any]:
     cues: list[dict[str, Any]] = []
     max_reps = 0
     blank = cv2.imencode(".jpg", np.full(WALL_SHAPE, WALL_LEVEL, dtype=np.uint8))[1].tobytes()
-    with client.websocket_connect("/ws/live") as ws, client.websocket_connect("/ws/live") as other:
+    with client.websocket_connect(WS_URL) as ws, client.websocket_connect(WS_URL) as other:
         for socket in (ws, other):
             socket.send_text(json.dumps({"type": "start", "exercise": EXERCISE}))
             assert socket.receive_json()["type"] == "started"
@@ -114,15 +119,19 @@ def stream_clip(client: TestClient, video: Path) -> dict[str, Any]:
         ws.send_text(json.dumps({"type": "finish"}))
         summary = ws.receive_json()
         assert summary["type"] == "summary"
+        live = assert_valid_report(summary["report"])  # what the page saves as report.json
+        assert live.source.value == "live" and live.set_started is True
+        assert live.video.frames == seq + 1 and live.calibration is not None
         other.send_text(json.dumps({"type": "finish"}))
-        assert other.receive_json()["report"]["summary"]["reps"] == 0
+        bystander_report = assert_valid_report(other.receive_json()["report"])
+        assert bystander_report.summary is not None and bystander_report.summary.reps == 0
     return {"states": states, "cues": cues, "reps": max_reps, "report": summary["report"]}
 
 
 def offline_run(video: Path, out_dir: Path) -> dict[str, Any]:
     from formcheck.offline import analyze_video
 
-    return analyze_video(video, out_dir, exercise=EXERCISE).report
+    return analyze_video(video, out_dir, exercise=EXERCISE).report.model_dump(mode="json")
 
 
 def decisive(finding: dict[str, Any]) -> bool:

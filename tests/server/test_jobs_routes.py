@@ -36,6 +36,7 @@ from formcheck.server.config import ServerConfig
 from formcheck.server.jobs_routes import UploadFormError, parse_upload_form
 from formcheck.server.upload_stream import FormError, StreamingForm
 from tests.conftest import REPO_ROOT, SHARED_VIDEOS, write_test_video
+from tests.reports import assert_valid_report
 
 RENDERED_CLIP = REPO_ROOT / "sample_videos" / "hip_hinge_hips_rise_first.mp4"
 REAL_CLIP = "hinge/yfgd_good_000002.mp4"  # 121 frames, one rep: the shortest real hinge clip
@@ -86,6 +87,7 @@ def wait_for_job(client: TestClient | httpx.Client, job_id: str) -> dict[str, An
 def comparable(report: dict[str, Any]) -> dict[str, Any]:
     for block, key in DROPPED_FIELDS:
         report[block].pop(key)
+    report.pop("source")  # job or file
     return report
 
 
@@ -185,7 +187,9 @@ def client(tmp_path_factory: pytest.TempPathFactory, model_path: Path) -> Iterat
     from formcheck.server.app import create_app
 
     data_dir = tmp_path_factory.mktemp("server_jobs") / "data"
-    with TestClient(create_app(jobs_config(data_dir), model=model_path)) as test_client:
+    with TestClient(
+        create_app(jobs_config(data_dir), model=model_path), base_url="http://127.0.0.1"
+    ) as test_client:
         yield test_client
 
 
@@ -222,9 +226,10 @@ def check_same_report_as_cli(
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
     api = response.json()
+    assert assert_valid_report(api).source.value == "job"
     assert api["video"]["path"] == name  # the upload's name, never the stored one
     cli = json.loads((cli_dir / "report.json").read_text(encoding="utf-8"))
-    assert cli["video"]["path"] == str(clip)
+    assert cli["video"]["path"] == str(clip) and cli["source"] == "file"
     assert comparable(api) == comparable(cli)
     assert job["result"]["reps"] == api["summary"]["reps"] and job["result"]["frames"] > 0
     return dict(api)
@@ -490,3 +495,177 @@ def test_killed_server_finishes_the_job_exactly_once_after_restart(
         stored = store.get(job_id)
         assert stored is not None and stored.state.value == "done" and stored.attempts == 2
         assert store.counts() == {"queued": 0, "running": 0, "done": 1, "failed": 0}
+
+
+# --- the jobs API: idempotency, quota, delete (issue 15, finding 8) ------------------------
+
+
+@pytest.fixture
+def fresh_client(tmp_path: Path, model_path: Path) -> Iterator[TestClient]:
+    """An app of its own (its own per-client counters), default limits, one worker."""
+    from formcheck.server.app import create_app
+
+    jobs = JobsConfig(
+        data_dir=tmp_path / "data", workers=1, poll_interval_s=0.1, progress_interval_s=0.2
+    )
+    config = ServerConfig(jobs=jobs)
+    with TestClient(create_app(config, model=model_path), base_url="http://127.0.0.1") as client:
+        yield client
+
+
+def stored_jobs(client: TestClient) -> dict[str, int]:
+    from formcheck.jobs.store import JobStore
+
+    data_dir = Path(client.app.state.context.config.jobs.data_dir)  # type: ignore[attr-defined]
+    with JobStore(data_dir / "jobs.sqlite3") as store:
+        return store.counts()
+
+
+REPEATS = 20  # the finding: 20 uploads of one file in 1.4 s made 20 jobs
+
+
+@pytest.mark.slow
+def test_a_repeated_upload_with_one_idempotency_key_makes_one_job(
+    fresh_client: TestClient,
+) -> None:
+    key = {"Idempotency-Key": "3f1c2a9e-upload-of-monday"}
+    answers = []
+    for _ in range(REPEATS):
+        with RENDERED_CLIP.open("rb") as handle:
+            answers.append(fresh_client.post(
+                "/api/jobs", files={"file": ("set.mp4", handle, "video/mp4")},
+                data={"exercise": EXERCISE}, headers=key,
+            ))  # fmt: skip
+    assert [a.status_code for a in answers] == [201] + [200] * (REPEATS - 1)
+    assert len({a.json()["id"] for a in answers}) == 1
+    assert all(a.json()["frames"] == 312 for a in answers)
+    assert all(a.headers.get("idempotent-replayed") == "true" for a in answers[1:])
+    assert sum(stored_jobs(fresh_client).values()) == 1
+    bad_key = fresh_client.post("/api/jobs", files={"file": ("a.mp4", b"x")},
+                                headers={"Idempotency-Key": "x" * 300})  # fmt: skip
+    assert bad_key.status_code == 400 and bad_key.json()["code"] == "bad_header"
+
+
+@pytest.mark.slow
+def test_a_burst_of_uploads_meets_the_quota(fresh_client: TestClient) -> None:
+    answers = [upload(fresh_client, RENDERED_CLIP) for _ in range(REPEATS)]
+    created = [a for a in answers if a.status_code == 201]
+    refused = [a for a in answers if a.status_code == 429]
+    assert len(created) + len(refused) == REPEATS, [a.text for a in answers]
+    assert refused, f"{REPEATS} uploads in a burst made {len(created)} jobs"
+    quota = JobsConfig(data_dir=Path("x")).max_active_jobs_per_owner
+    finished = stored_jobs(fresh_client)["done"] + stored_jobs(fresh_client)["failed"]
+    assert quota <= len(created) <= quota + finished
+    assert all(int(a.headers["retry-after"]) >= 1 for a in refused)
+    assert all(a.json()["code"] == "quota" and "wait" in a.json()["detail"] for a in refused)
+
+
+@pytest.mark.slow
+def test_a_running_job_can_be_deleted_with_its_files(
+    fresh_client: TestClient, tmp_path: Path
+) -> None:
+    created = upload(fresh_client, RENDERED_CLIP)
+    assert created.status_code == 201, created.text
+    job_id = created.json()["id"]
+    deadline = time.monotonic() + WAIT_LIMIT_S
+    while fresh_client.get(f"/api/jobs/{job_id}").json()["state"] != "running":
+        assert time.monotonic() < deadline
+        time.sleep(POLL_S)
+    deleted = fresh_client.delete(f"/api/jobs/{job_id}")
+    assert deleted.status_code == 204, deleted.text
+    assert fresh_client.get(f"/api/jobs/{job_id}").status_code == 404
+    assert fresh_client.delete(f"/api/jobs/{job_id}").status_code == 404
+    data_dir = tmp_path / "data"
+    deadline = time.monotonic() + WAIT_LIMIT_S
+    while list((data_dir / "reports").iterdir()):  # the run's folder goes with its process
+        assert time.monotonic() < deadline, list((data_dir / "reports").iterdir())
+        time.sleep(POLL_S)
+    assert list((data_dir / "uploads").iterdir()) == []
+    assert sum(stored_jobs(fresh_client).values()) == 0
+
+
+# --- a full disk (issue 15, finding 3) ----------------------------------------------------
+
+SMALL_DISK_BYTES = 16_000_000
+FILL_CHUNK_BYTES = 64_000
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 16 MB tmpfs of its own (needs root with CAP_SYS_ADMIN, as in a CI container)."""
+    mount_point = tmp_path / "disk"
+    mount_point.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={SMALL_DISK_BYTES},mode=0700", "tmpfs",
+         str(mount_point)], capture_output=True, text=True, check=False,
+    ) if os.geteuid() == 0 else None  # fmt: skip
+    if mounted is None or mounted.returncode != 0:
+        reason = mounted.stderr.strip() if mounted is not None else "not root"
+        pytest.skip(f"a small tmpfs cannot be mounted here ({reason}): needs root")
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", "-l", str(mount_point)], check=False)
+
+
+def fill(disk: Path) -> Path:
+    filler = disk / "filler"
+    with filler.open("wb") as handle:
+        try:
+            while True:
+                handle.write(b"\0" * FILL_CHUNK_BYTES)
+                handle.flush()
+        except OSError:
+            pass
+    return filler
+
+
+def wait_until(predicate: Any, what: str) -> None:
+    deadline = time.monotonic() + WAIT_LIMIT_S
+    while not predicate():
+        assert time.monotonic() < deadline, f"gave up waiting for {what}"
+        time.sleep(POLL_S)
+
+
+@pytest.mark.slow
+def test_a_full_disk_is_refused_reported_and_survived(
+    small_disk: Path, model_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from formcheck.server.app import create_app
+
+    for name, value in (("MIN_FREE_DISK_BYTES", "1000000"), ("RECORD_RETRY_MAX_S", "0.5"),
+                        ("SUPERVISE_INTERVAL_S", "0.2")):  # fmt: skip
+        monkeypatch.setenv(f"FORMCHECK_JOBS__{name}", value)
+    config = ServerConfig(jobs={"data_dir": small_disk / "data", "workers": 1,
+                                "poll_interval_s": 0.1, "progress_interval_s": 0.1})  # fmt: skip
+    app = create_app(config, model=model_path)
+    with TestClient(app, base_url="http://127.0.0.1", raise_server_exceptions=False) as client:
+        created = upload(client, RENDERED_CLIP)
+        assert created.status_code == 201, created.text
+        job_id = created.json()["id"]
+        wait_until(lambda: client.get(f"/api/jobs/{job_id}").json()["progress"] > 0,
+                   "the analysis to be under way")  # fmt: skip
+        filler = fill(small_disk)  # the disk fills up while the job runs
+
+        health = client.get("/api/health")
+        assert health.status_code == 503 and health.json()["status"] == "degraded", health.text
+        refused = upload(client, RENDERED_CLIP)
+        assert refused.status_code == 507, refused.text
+        assert refused.json()["code"] == "disk_full" and "disk space" in refused.json()["detail"]
+        wait_until(lambda: "cannot be written" in client.get("/api/health").text
+                   or client.get(f"/api/jobs/{job_id}").json()["state"] != "running",
+                   "the run to hit the full disk")  # fmt: skip
+
+        filler.unlink()  # space comes back
+        wait_until(lambda: client.get(f"/api/jobs/{job_id}").json()["state"] == "failed",
+                   "the job's failure to be recorded")  # fmt: skip
+        assert "disk space" in client.get(f"/api/jobs/{job_id}").json()["error"]
+        wait_until(lambda: client.get("/api/health").status_code == 200, "health to be ok")
+        jobs = client.get("/api/health").json()["jobs"]
+        assert jobs["workers_alive"] == jobs["workers"] == 1 and jobs["running"] == 0
+
+        short = first_seconds(RENDERED_CLIP, small_disk / "short.mp4", KILL_CLIP_FRAMES)
+        again = upload(client, short)  # and new uploads run
+        short.unlink()
+        assert again.status_code == 201, again.text
+        assert wait_for_job(client, again.json()["id"])["state"] == "done"

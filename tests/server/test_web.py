@@ -59,7 +59,10 @@ def test_the_pinned_tasks_vision_sends_nothing_anywhere() -> None:
 def client(model_path: Path) -> Iterator[TestClient]:
     from formcheck.server.app import create_app
 
-    with TestClient(create_app(ServerConfig(), model=model_path)) as test_client:
+    # As 127.0.0.1: the server answers loopback names only.
+    with TestClient(
+        create_app(ServerConfig(), model=model_path), base_url="http://127.0.0.1"
+    ) as test_client:
         yield test_client
 
 

@@ -1,0 +1,28 @@
+"""The terminal's summary line and finding lines, read from the typed report."""
+
+from __future__ import annotations
+
+from formcheck.report.terminal import finding_lines, summary_line
+from tests.reports import finding, make_report
+
+
+def test_reps_attempts_and_where_form_frayed() -> None:
+    report = make_report(summary={"reps": 5, "attempts": 1, "form_frays_at_rep": 4})
+    assert summary_line(report) == "hip_hinge: 5 reps, 1 partial attempts, form frays from rep 4"
+    steady = make_report(summary={"reps": 3, "attempts": 0, "form_frays_at_rep": None})
+    assert summary_line(steady) == "hip_hinge: 3 reps, 0 partial attempts"
+
+
+def test_a_hold_says_how_long_of_what_target() -> None:
+    summary = {"reps": 0, "attempts": 0, "form_frays_at_rep": None, "hold_s": 18.26,
+               "target_hold_s": 20.0}  # fmt: skip
+    report = make_report(exercise="plank", summary=summary)
+    assert summary_line(report) == "plank: held 18.3 s of 20 s"
+    untargeted = make_report(exercise="plank", summary={**summary, "target_hold_s": None})
+    assert summary_line(untargeted) == "plank: held 18.3 s"
+
+
+def test_measures_only_and_the_findings() -> None:
+    assert summary_line(make_report(exercise=None, summary=None)) == "set: not analysed"
+    report = make_report(findings=[finding("a", message="One."), finding("b", message="Two.")])
+    assert finding_lines(report) == ["  - One.", "  - Two."]
