@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from formcheck.analyzers.checks.condition import NotJudged
 
 NOT_JUDGED_ADVICE: dict[NotJudged, str] = {
@@ -23,4 +25,45 @@ NOT_JUDGED_ADVICE: dict[NotJudged, str] = {
     "of your legs.",
     NotJudged.OTHER_FAULT: "",
     NotJudged.TOO_SHORT: "Hold the position for at least a few seconds.",
+}
+
+
+class FilmingProblem(StrEnum):
+    """What in a recording got in the way of judging it (the setup check's, or the report's)."""
+
+    NOT_SIDE_ON = "not_side_on"
+    TRACKING_LOST = "tracking_lost"
+    BACK_HIDDEN = "back_hidden"
+    NO_STILL_MOMENT = "no_still_moment"
+    TOO_SMALL = "too_small"
+    FEET_OUT = "feet_out_of_frame"
+
+
+# (what was wrong, what to change), shown with the camera diagram.
+FILMING_TIPS: dict[FilmingProblem, tuple[str, str]] = {
+    FilmingProblem.NOT_SIDE_ON: (
+        "The camera was not side-on to you.",
+        NOT_JUDGED_ADVICE[NotJudged.VIEW_ANGLE],
+    ),
+    FilmingProblem.TRACKING_LOST: (
+        "You were not seen clearly in every frame.",
+        NOT_JUDGED_ADVICE[NotJudged.TRACKING_LOST],
+    ),
+    FilmingProblem.BACK_HIDDEN: (
+        "Your back could not be seen well enough to measure its shape.",
+        NOT_JUDGED_ADVICE[NotJudged.BACK_HIDDEN],
+    ),
+    FilmingProblem.NO_STILL_MOMENT: (
+        "There was no still moment before the first rep.",
+        "Stand still, side-on, for two seconds before you start: your start position and "
+        "how much the measures jitter are taken from that moment.",
+    ),
+    FilmingProblem.TOO_SMALL: (
+        "You were small in the picture.",
+        "Move closer to the camera (about 2.5-3 m) so that you fill most of its height.",
+    ),
+    FilmingProblem.FEET_OUT: (
+        "Your feet were out of the picture.",
+        "Tilt the camera down or step back until your feet are in view.",
+    ),
 }

@@ -16,11 +16,13 @@ from pathlib import Path
 
 from formcheck.kinematics import names
 from formcheck.kinematics.calibration import ASSUMED_ADULT_HEIGHT_CM
+from formcheck.report.diagram import camera_diagram_svg
 from formcheck.report.keyframes import KeyFrame
 from formcheck.report.model import FindingBlock, RepBlock, Report
 from formcheck.report.plots import Band, HLine, Marker, RepTempo, Series, line_chart, tempo_chart
 from formcheck.report.series import MeasureSeries
-from formcheck.report.words import NOT_JUDGED, fault_name
+from formcheck.report.verdict import Verdict, build_verdict
+from formcheck.report.words import NOT_JUDGED, and_list, fault_name
 
 REPORT_HTML = "report.html"
 DEFAULT_DOWNLOADS = {
@@ -52,6 +54,11 @@ SCALE_SOURCES = {
     "none": "none (millimetres unavailable)",
 }
 SEVERITY_LABELS = {"safety": "Safety", "warning": "Form", "info": "Note"}
+SCORE_NOTE = (
+    "Score: 100 points less each fault's points in that rep (a rounded or over-arched back "
+    "costs the most), for comparing reps with each other; it is not a grade."
+)
+AT_START_TOLERANCE_S = 0.1  # a rep this close to the first frame started with the recording
 
 CSS = """
 :root{--fg:#1b1b1b;--muted:#5b6470;--line:#dde1e6;--safety:#c62828;--warning:#b85c00;
@@ -84,10 +91,26 @@ letter-spacing:.04em;margin-right:6px}
 .info .badge{color:var(--info)}
 .ok{color:var(--ok)}.bad{color:var(--safety)}
 svg.chart{width:100%;min-width:540px;height:auto;display:block;margin:8px 0 16px}
-.frames{display:grid;grid-template-columns:repeat(auto-fit,minmax(260px,1fr));gap:12px}
-figure{margin:0}figure img{width:100%;height:auto;border-radius:6px;display:block}
+.frames{display:flex;flex-wrap:wrap;gap:12px;align-items:flex-start}
+.frames figure{flex:0 1 auto;max-width:100%}
+figure{margin:0}figure img{height:auto;border-radius:6px;display:block}
 figcaption{font-size:.9rem;color:var(--muted);margin-top:4px}
 ul.downloads{padding-left:1.2em}
+.verdict{border-radius:10px;padding:12px 16px;background:var(--card);
+border-left:8px solid var(--muted)}
+.verdict.good{border-color:var(--ok)}.verdict.faults{border-color:var(--warning)}
+.verdict.safety{border-color:var(--safety)}
+.verdict h2{border:0;margin:.1em 0 .3em;font-size:1.35rem}
+.verdict p{margin:.35em 0}
+ul.found{list-style:none;padding:0;margin:.6em 0}
+ul.found li{background:#fff;border-radius:6px;margin:8px 0;padding:8px 12px;
+border-left:5px solid var(--info)}
+ul.found li.safety{border-color:var(--safety)}ul.found li.warning{border-color:var(--warning)}
+ul.found .measured{font-size:.9rem;color:var(--muted)}
+.filming{display:flex;flex-wrap:wrap;gap:12px;align-items:center;margin-top:.6em}
+.filming svg{max-width:100%;height:auto;color:var(--fg)}
+h2.details{margin-top:2.4em;font-size:1.3rem}
+figure img{max-width:100%}
 @media (max-width:520px){main{padding:10px}body{font-size:15px}th,td{padding:5px 6px}}
 """
 
@@ -138,13 +161,17 @@ def measure_label(name: str) -> tuple[str, str]:
 def render_report_html(report: Report, context: ReportContext) -> str:
     exercise = report.exercise
     title = f"{pretty(exercise)} report" if exercise else "Movement report"
+    verdict = build_verdict(report) if report.summary is not None else None
     sections = [
         _header(report, context, title),
+        _verdict(verdict, report) if verdict is not None else "",
+        _key_frames(context.keyframes, report),
+        _plots(report, context),
+        '<h2 class="details" id="details">Details for your physiotherapist</h2>',
+        _cards(report),
         _analysed(report, context),
         _findings(report),
         _rep_table(report),
-        _plots(report, context),
-        _key_frames(context.keyframes),
         _downloads(context.downloads),
     ]
     body = "\n".join(s for s in sections if s)
@@ -170,8 +197,16 @@ def _frayed_rep(report: Report) -> int | None:
 
 
 def _header(report: Report, context: ReportContext, title: str) -> str:
-    summary = report.summary
     name = context.video_name or Path(report.video.path or "").name
+    return (
+        f"<header><h1>{escape(title)}</h1>"
+        f'<p class="muted">{escape(name)} · {_f(report.video.duration_s, 1, "s")}</p></header>'
+    )
+
+
+def _cards(report: Report) -> str:
+    """The set in numbers, for the physiotherapist."""
+    summary = report.summary
     cards = []
     if summary is not None:
         target = summary.target_reps
@@ -188,20 +223,54 @@ def _header(report: Report, context: ReportContext, title: str) -> str:
         f'<div class="card"><span class="muted">{escape(k)}</span><b>{escape(v)}</b></div>'
         for k, v in cards
     )
-    fray_text = ""
-    if frayed:
-        fray_text = (
-            f'<p class="bad">Form frayed from rep {frayed}: from that rep to the end of the '
-            "set the scores stayed well below those of the first reps (rows marked in the "
-            "table, shaded red in the charts).</p>"
+    return f'<section class="cards" aria-label="the set in numbers">{card_html}</section>'
+
+
+def _verdict(verdict: Verdict, report: Report) -> str:
+    """What was counted, judged and found, in plain words: the first thing on the page."""
+    parts = [
+        f'<section class="verdict {verdict.tone.value}" id="verdict" aria-labelledby="vh">'
+        f'<h2 id="vh">{escape(verdict.headline)}</h2>',
+        f"<p><b>{escape(verdict.counted)}</b></p>",
+    ]
+    if verdict.form:
+        parts.append(f"<p>{escape(verdict.form)}</p>")
+    if verdict.findings:
+        items = []
+        for f in verdict.findings:
+            label = SEVERITY_LABELS.get(f.severity.value, f.severity.value)
+            items.append(
+                f'<li class="{escape(f.severity.value)}" data-code="{escape(f.code)}">'
+                f'<span class="badge">{escape(label)}</span><b>{escape(f.name)}</b> '
+                f"{escape(f.where)}. {escape(f.explanation)}<br>{escape(f.advice)}<br>"
+                f'<span class="measured">{escape(f.measured)}.</span></li>'
+            )
+        parts.append(f'<h3>What was found</h3><ul class="found">{"".join(items)}</ul>')
+    if verdict.not_judged:
+        items = [
+            f"<li><b>{escape(u.name)}</b>{' ' + escape(u.where) if u.where else ''}: not "
+            f"judged, because {escape(u.why)}."
+            + (f'<br><span class="muted">{escape(u.advice)}</span>' if u.advice else "")
+            + "</li>"
+            for u in verdict.not_judged
+        ]
+        parts.append(f'<h3>Not judged</h3><ul class="not-judged">{"".join(items)}</ul>')
+    if verdict.judged:
+        parts.append(f'<p class="muted">{escape(verdict.judged)}</p>')
+    if verdict.not_asked:
+        parts.append(f'<p class="muted">{escape(verdict.not_asked)}</p>')
+    if verdict.filming:
+        tips = "".join(
+            f"<li><b>{escape(t.text)}</b> {escape(t.advice)}</li>" for t in verdict.filming
         )
-    elif summary is not None and summary.reps and _fray_judged(report):
-        fray_text = '<p class="ok">Form held up through the set.</p>'
-    return (
-        f"<header><h1>{escape(title)}</h1>"
-        f'<p class="muted">{escape(name)} · {_f(report.video.duration_s, 1, "s")}</p></header>'
-        f'<section class="cards">{card_html}</section>{fray_text}'
+        parts.append(
+            f'<h3>Filming help</h3><div class="filming"><ul>{tips}</ul>{camera_diagram_svg()}</div>'
+        )
+    parts.append(
+        '<p class="muted">The evidence (key frames, charts) follows; the measures and every '
+        'number are under <a href="#details">Details for your physiotherapist</a>.</p>'
     )
+    return "".join(parts) + "</section>"
 
 
 def _analysed(report: Report, context: ReportContext) -> str:
@@ -242,7 +311,12 @@ def _analysed(report: Report, context: ReportContext) -> str:
             (
                 "Standing baseline",
                 f"{_f(start_s, 1)}–{_f(end_s, 1)} s"
-                + ("" if cal.found_still else " (no still moment found)"),
+                + (
+                    ""
+                    if cal.found_still
+                    else " (no still moment found: the least moving second was used; "
+                    "see Filming help)"
+                ),
             )
         )
     dl = "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in facts)
@@ -314,8 +388,7 @@ def _findings(report: Report) -> str:
             "judged (below)."
         )
         return (
-            f'<section><h2>Findings</h2><p class="ok">{verdict}</p>{compared}{unjudged}'
-            "</section>"
+            f'<section><h3>Findings</h3><p class="ok">{verdict}</p>{compared}{unjudged}</section>'
         )
     items = []
     for f in report.findings:
@@ -324,12 +397,13 @@ def _findings(report: Report) -> str:
         items.append(
             f'<li class="{escape(severity)}"><span class="badge">'
             f"{escape(SEVERITY_LABELS.get(severity, severity))}</span>"
+            f"<b>{escape(fault_name(f.code))}</b>: "
             f'{escape(f.message)}<br><span class="muted">Measured '
             f"{_f(f.value, 1, f.unit)} against a limit of {_f(f.threshold, 1, f.unit)}"
             f" · {where} at {_f(f.t_s, 1, 's')}</span></li>"
         )
     return (
-        f'<section><h2>Findings</h2><ul class="findings">{"".join(items)}</ul>'
+        f'<section><h3>Every finding</h3><ul class="findings">{"".join(items)}</ul>'
         f"{compared}{unjudged}</section>"
     )
 
@@ -343,26 +417,51 @@ def _rep_table(report: Report) -> str:
     frayed = _frayed_rep(report)
     header = (
         "<tr><th>rep</th><th>time (s)</th><th>down (s)</th><th>pause (s)</th>"
-        '<th>up (s)</th><th>depth</th><th>score</th><th class="text">faults</th></tr>'
+        '<th>up (s)</th><th>depth</th><th>score (of 100)</th><th class="text">faults</th></tr>'
     )
     rows = []
+    started_at_bottom = False
     for r in reps:
         phases = r.phases
-        faults = ", ".join(pretty(c) for c in r.faults) or "none"
+        faults = ", ".join(fault_name(c) for c in r.faults) or "none"
         css = ' class="frayed"' if frayed and r.index >= frayed else ""
+        down = _f(phases.down_s)
+        if _at_bottom(report, r):
+            down, started_at_bottom = "–*", True
         rows.append(
             f"<tr{css}><td>{r.index}</td><td>{_f(r.start_s)}–{_f(r.end_s)}</td>"
-            f"<td>{_f(phases.down_s)}</td><td>{_f(phases.pause_s)}</td>"
+            f"<td>{down}</td><td>{_f(phases.pause_s)}</td>"
             f"<td>{_f(phases.up_s)}</td><td>{_f(r.metrics.get('depth_deg'), 0, '°')}</td>"
             f'<td>{_f(r.score, 0)}</td><td class="text">{escape(faults)}</td></tr>'
+        )
+    notes = [SCORE_NOTE]
+    if started_at_bottom:
+        notes.append(
+            "* The recording starts at the bottom of this rep: its way down was not filmed."
         )
     return (
         '<section><h2>Reps</h2><div class="scroll"><table>'
         + header
         + "".join(rows)
         + "</table></div>"
+        + "".join(f'<p class="muted">{escape(n)}</p>' for n in notes)
         + _metrics_details(reps)
         + "</section>"
+    )
+
+
+def _at_bottom(report: Report, rep: RepBlock) -> bool:
+    """A rep whose way down was not filmed: it starts at the first frame, with no time
+    down (the recording opens at the bottom)."""
+    first = report.video.first_frame_t_s
+    down = rep.phases.down_s
+    return (
+        rep.index == 1
+        and down is not None
+        and down <= 0.0
+        and rep.start_s is not None
+        and first is not None
+        and rep.start_s - first <= AT_START_TOLERANCE_S
     )
 
 
@@ -462,22 +561,40 @@ def _rep_tempos(report: Report) -> list[RepTempo]:
     return out
 
 
-def _key_frames(keyframes: Sequence[KeyFrame]) -> str:
+def keyframe_caption(k: KeyFrame, report: Report | None = None) -> str:
+    """``Fewest faults: rep 3 at the bottom (6.2 s). No faults.`` and so on."""
+    spec = k.spec
+    label = spec.label if spec.label.lower() != f"rep {spec.rep}" else ""
+    what = f"{label}: rep {spec.rep}" if label else f"Rep {spec.rep}"
+    text = f"{what} at the bottom ({k.frame_t_s:.1f} s)."
+    rep = next((r for r in report.reps if r.index == spec.rep), None) if report else None
+    if rep is not None:
+        faults = [fault_name(c).lower() for c in rep.faults]
+        text += f" {and_list(faults).capitalize()}." if faults else " No faults found."
+    if not k.outline_drawn:
+        text += " The back outline could not be measured on this frame."
+    return text
+
+
+def _key_frames(keyframes: Sequence[KeyFrame], report: Report | None = None) -> str:
     if not keyframes:
         return ""
     figures = []
     for k in keyframes:
         data = base64.b64encode(k.jpeg).decode("ascii")
-        score = f", score {k.spec.score:.0f}" if k.spec.score is not None else ""
-        caption = f"{k.spec.label}: rep {k.spec.rep} at the bottom ({k.frame_t_s:.1f} s{score})"
+        caption = keyframe_caption(k, report)
         figures.append(
-            f'<figure><img src="data:image/jpeg;base64,{data}" width="{k.width_px}" '
-            f'height="{k.height_px}" alt="{escape(caption)}">'
+            f'<figure style="width:{k.width_px}px"><img src="data:image/jpeg;base64,{data}" '
+            f'width="{k.width_px}" height="{k.height_px}" alt="{escape(caption)}">'
             f"<figcaption>{escape(caption)}</figcaption></figure>"
         )
+    outlined = any(k.outline_drawn for k in keyframes)
+    legend = "Skeleton in blue" + (
+        ", the back outline in pink where it was measured." if outlined else "."
+    )
     return (
-        '<section><h2>Key frames</h2><p class="muted">Skeleton in blue, back outline in '
-        f'pink.</p><div class="frames">{"".join(figures)}</div></section>'
+        f'<section><h2>Key frames</h2><p class="muted">{legend} Shown at their own size.</p>'
+        f'<div class="frames">{"".join(figures)}</div></section>'
     )
 
 

@@ -38,6 +38,7 @@ class KeyFrame:
     jpeg: bytes
     width_px: int
     height_px: int
+    outline_drawn: bool = False  # the back outline was measured, and drawn, on this frame
 
 
 def bottom_time_s(rep: RepBlock) -> float | None:
@@ -86,7 +87,7 @@ class KeyFrameGrabber:
     ) -> None:
         self._specs = list(specs)
         self._max_side_px = max_side_px
-        self._best: list[tuple[float, ImageRGB] | None] = [None] * len(self._specs)
+        self._best: list[tuple[float, ImageRGB, bool] | None] = [None] * len(self._specs)
 
     def wants(self, t_s: float) -> bool:
         return any(abs(t_s - s.t_s) <= CANDIDATE_WINDOW_S for s in self._specs)
@@ -101,10 +102,12 @@ class KeyFrameGrabber:
             held = self._best[k]
             if held is None or gap < abs(held[0] - spec.t_s):
                 box = person_box(overlay, image.shape[1], image.shape[0])
+                crop = image
                 if box is not None:
                     x0, y0, x1, y1 = box
-                    image = image[y0:y1, x0:x1]
-                self._best[k] = (t_s, self._shrink(image))
+                    crop = image[y0:y1, x0:x1]
+                outline = overlay is not None and overlay.outline_px is not None
+                self._best[k] = (t_s, self._shrink(crop), outline)
 
     def _shrink(self, image: ImageRGB) -> ImageRGB:
         h, w = image.shape[:2]
@@ -119,7 +122,7 @@ class KeyFrameGrabber:
         for spec, held in zip(self._specs, self._best, strict=True):
             if held is None:
                 continue
-            t_s, image = held
+            t_s, image, outline = held
             frames.append(
                 KeyFrame(
                     spec=spec,
@@ -127,6 +130,7 @@ class KeyFrameGrabber:
                     jpeg=encode_jpeg(image),
                     width_px=image.shape[1],
                     height_px=image.shape[0],
+                    outline_drawn=outline,
                 )
             )
         return frames

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from formcheck.report.model import Report
-from formcheck.report.words import NOT_JUDGED, fault_name
+from formcheck.report.words import NOT_JUDGED, fault_name, plural
 
 SET = "set"
 
@@ -19,7 +19,10 @@ def summary_line(report: Report) -> str:
         of = f" of {target:g} s" if target else ""
         line = f"{exercise}: held {summary.hold_s:.1f} s{of}"
     else:
-        line = f"{exercise}: {summary.reps} reps, {summary.attempts} partial attempts"
+        line = (
+            f"{exercise}: {plural(summary.reps, 'rep')}, "
+            f"{plural(summary.attempts, 'partial attempt')}"
+        )
     frays = summary.form_frays_at_rep
     return line + (f", form frays from rep {frays}" if frays else "")
 

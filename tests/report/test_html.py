@@ -106,10 +106,20 @@ def test_report_page_says_what_was_analysed_and_what_was_found() -> None:
     assert "Measured 9.2 mm against a limit of 8.0 mm" in page
     assert "the body height you gave" in page and "side, 5° off the side" in page
     assert "Noise floor" in page and "0.40 mm" in page
-    assert "Form frayed from rep 2" in page and 'class="frayed"' in page
+    assert "From rep 2 to the end of the set" in page and 'class="frayed"' in page
     assert page.count("<svg") == 3  # angles, back bulge, tempo
     assert "against the prescription" in page
-    assert "data:image/jpeg;base64," in page and "Worst rep: rep 2" in page
+    assert "data:image/jpeg;base64," in page
+    assert "Worst rep: rep 2 at the bottom (4.5 s). Rounded lower back." in page
+    assert "The back outline could not be measured on this frame." in page
+    assert "back outline in pink" not in page  # no key frame shows one
+    assert "score (of 100)" in page and "it is not a grade" in page
+    # the verdict comes first: before the evidence, and the details after both
+    verdict, frames = page.index('id="verdict"'), page.index("<h2>Key frames</h2>")
+    details = page.index("Details for your physiotherapist</h2>")
+    assert verdict < frames < details < page.index("<h2>What was analysed</h2>")
+    assert "1 thing to work on" in page and "Rounded lower back</b> in rep 2" in page
+    assert "2 reps counted; 1 partial attempt did not go deep enough to count." in page
     assert "<script" not in page.lower() and not EXTERNAL.search(page)
     assert 'name="viewport"' in page
 
@@ -121,6 +131,8 @@ def test_report_without_reps_or_findings_says_so() -> None:
     page = render_report_html(report, ReportContext(series=_series()))
     assert "No complete rep was counted." in page and "No faults were found." in page
     assert "Tempo" not in page and "Key frames" not in page
+    assert "No rep was counted</h2>" in page  # the verdict: nothing to judge, not "no faults"
+    assert 'class="verdict good"' not in page
 
 
 def test_line_chart_breaks_at_gaps_and_ticks_are_round() -> None:

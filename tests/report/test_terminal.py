@@ -8,7 +8,7 @@ from tests.reports import finding, make_report
 
 def test_reps_attempts_and_where_form_frayed() -> None:
     report = make_report(summary={"reps": 5, "attempts": 1, "form_frays_at_rep": 4})
-    assert summary_line(report) == "hip_hinge: 5 reps, 1 partial attempts, form frays from rep 4"
+    assert summary_line(report) == "hip_hinge: 5 reps, 1 partial attempt, form frays from rep 4"
     steady = make_report(summary={"reps": 3, "attempts": 0, "form_frays_at_rep": None})
     assert summary_line(steady) == "hip_hinge: 3 reps, 0 partial attempts"
 

@@ -1,0 +1,320 @@
+"""The verdict of a set in plain words: what was counted, what was judged against what, what
+was found, what could not be judged and what to change when filming.
+
+One place makes it, from the typed report: the HTML report shows it first, the live page's
+summary and the job page show it (the server sends it as JSON), the terminal prints it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+from formcheck.analyzers.checks.condition import NotJudged
+from formcheck.analyzers.events import Severity
+from formcheck.kinematics import names
+from formcheck.report.advice import FILMING_TIPS, NOT_JUDGED_ADVICE, FilmingProblem
+from formcheck.report.model import CheckStatus, FindingBlock, ReferenceKind, Report
+from formcheck.report.words import (
+    FAULTS,
+    NOT_JUDGED,
+    Basis,
+    and_list,
+    fault_explanation,
+    fault_name,
+    plural,
+    rep_list,
+)
+
+# Under this share of frames with a person found, the set says tracking was patchy: the
+# setup check asks for the whole body in view, and a set seen in fewer than 9 frames in 10
+# loses reps' phases and checks (issue 14's real clips: 100% on clean ones).
+MIN_POSE_RATE = 0.9
+# More than this off the side, the camera was turned towards the person: the side-view
+# checks (back, head) lose their millimetres (the setup check's own accepted range).
+MAX_SIDE_YAW_DEG = 30.0
+# Reasons that are not a problem of the set: a tempo or depth nobody asked for is listed
+# apart ("not asked for"), a masked or switched-off check not at all.
+NOT_ASKED = frozenset({NotJudged.NOT_PRESCRIBED})
+UNLISTED = frozenset({NotJudged.CHECK_OFF, NotJudged.OTHER_FAULT})
+SEVERITY_ORDER = {Severity.SAFETY: 0, Severity.WARNING: 1, Severity.INFO: 2}
+UNIT_WORDS = {"mm": " mm", "deg": "°", "ms": " ms", "s": " s", "x": "×", "%": "%", "pct": "%"}
+
+
+class Tone(StrEnum):
+    GOOD = "good"  # every check judged, nothing found
+    FAULTS = "faults"  # form faults found
+    SAFETY = "safety"  # a fault that matters for the back found
+    UNKNOWN = "unknown"  # nothing counted, or parts not judged
+
+
+class _Block(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class VerdictFinding(_Block):
+    """One fault, with every rep it was seen in."""
+
+    code: str
+    name: str
+    explanation: str
+    severity: Severity
+    reps: list[int]
+    where: str  # "in reps 8-10"
+    measured: str  # "12 mm at most (rep 10), the limit 6.4 mm; compared with your first reps"
+    advice: str  # the analyzer's own cue for its largest occurrence
+
+
+class VerdictUnjudged(_Block):
+    code: str
+    name: str
+    where: str  # "in rep 3", "" for the whole set
+    why: str
+    advice: str
+
+
+class FilmingTip(_Block):
+    problem: FilmingProblem
+    text: str  # what was wrong
+    advice: str  # what to change
+
+
+class Verdict(_Block):
+    """The set in plain words; every field is a sentence or a list of them."""
+
+    tone: Tone
+    headline: str
+    counted: str
+    judged: str
+    compared_with: str
+    form: str  # "Form held up through the set." / "From rep 6 ..."; "" when it cannot be told
+    findings: list[VerdictFinding]
+    not_judged: list[VerdictUnjudged]
+    not_asked: str  # "Not asked for: ... (give a tempo ...)"; "" when none
+    filming: list[FilmingTip]
+
+
+def number_with_unit(value: float | None, unit: str) -> str:
+    """``12 mm``, ``35°``, ``1.4×``, ``0.8 s``: whole numbers except seconds and ratios."""
+    if value is None or not math.isfinite(value):
+        return "–"
+    digits = 1 if unit in ("s", "x") else 0
+    return f"{value:.{digits}f}{UNIT_WORDS.get(unit, f' {unit}' if unit else '')}"
+
+
+def compared_with(report: Report) -> str:
+    """What the set's changes were measured against, in words."""
+    summary = report.summary
+    if summary is not None and summary.hold_s is not None:
+        return "the first settled second of your hold"
+    ref = report.reference
+    if ref is None:
+        return ""
+    if ref.kind is ReferenceKind.SAVED:
+        when = ref.recorded_at.strftime("%Y-%m-%d") if ref.recorded_at else "earlier"
+        return f"your reference recorded {when}"
+    if ref.reps:
+        which = rep_list(ref.reps).split(" ", 1)[1]
+        first = "first rep" if len(ref.reps) == 1 else "first reps"
+        return f"your {first} of this set ({which})"
+    return "nothing: no rep was counted"
+
+
+def _basis_words(basis: Basis, reference: str) -> str:
+    if basis is Basis.REFERENCE:
+        return f"compared with {reference}" if reference else "compared with your first reps"
+    if basis is Basis.PRESCRIPTION:
+        return "compared with your prescription"
+    if basis is Basis.WITHIN_REP:
+        return "measured within each rep"
+    return "against the exercise's fixed limit"
+
+
+def _counted(report: Report) -> str:
+    summary = report.summary
+    if summary is None:
+        return "No exercise was analysed (measures only)."
+    if summary.hold_s is not None:
+        target = f" of the {summary.target_hold_s:g} s asked for" if summary.target_hold_s else ""
+        return f"Held for {summary.hold_s:.1f} s{target}."
+    text = plural(summary.reps, "rep") + " counted"
+    if summary.target_reps:
+        text += f" of the {summary.target_reps} asked for"
+    if summary.reps_per_side:
+        text += " (" + ", ".join(f"{n} {side}" for side, n in summary.reps_per_side.items()) + ")"
+    if summary.attempts:
+        text += f"; {plural(summary.attempts, 'partial attempt')} did not go deep enough to count"
+    return text + "."
+
+
+def _judged_codes(report: Report) -> list[str]:
+    codes: list[str] = []
+    for rep in report.reps:
+        for check in rep.checks:
+            if check.status is CheckStatus.JUDGED and check.code not in codes:
+                codes.append(check.code)
+    for f in report.findings:  # holds judge without per-rep checks
+        if f.code not in codes:
+            codes.append(f.code)
+    return codes
+
+
+def _judged(report: Report, reference: str) -> str:
+    codes = _judged_codes(report)
+    if report.summary is None:
+        return ""
+    if not codes:
+        return "No check could be judged."
+    names_ = and_list([fault_name(code).lower() for code in codes])
+    against = f" Changes are compared with {reference}." if reference else ""
+    return f"Checked: {names_}.{against}"
+
+
+def _fray_judged(report: Report) -> bool:
+    ref = report.reference
+    first = len(ref.reps) if ref is not None else 0
+    return report.summary is not None and report.summary.reps >= first + 2
+
+
+def _form(report: Report) -> str:
+    summary = report.summary
+    if summary is None or summary.hold_s is not None:
+        return ""
+    if summary.form_frays_at_rep:
+        return (
+            f"From rep {summary.form_frays_at_rep} to the end of the set, your reps had clearly "
+            "more faults than your first reps: you may have been tiring."
+        )
+    if summary.reps and _fray_judged(report):
+        return "Your form held up through the set: the last reps were as good as the first."
+    return ""
+
+
+def _findings(report: Report, reference: str) -> list[VerdictFinding]:
+    by_code: dict[str, list[FindingBlock]] = {}
+    for f in report.findings:
+        by_code.setdefault(f.code, []).append(f)
+    out = []
+    for code, items in by_code.items():
+        worst = max(items, key=lambda f: f.value if f.value is not None else -math.inf)
+        severity = min((f.severity for f in items), key=lambda s: SEVERITY_ORDER[s])
+        reps = sorted({f.rep for f in items if f.rep})
+        where = f"in {rep_list(reps)}" if reps else "during the hold"
+        basis = FAULTS[code].basis if code in FAULTS else Basis.REFERENCE
+        at = f" (rep {worst.rep})" if len(reps) > 1 and worst.rep else ""
+        measured = (
+            f"{number_with_unit(worst.value, worst.unit)} at most{at}, the limit "
+            f"{number_with_unit(worst.threshold, worst.unit)}; {_basis_words(basis, reference)}"
+        )
+        out.append(
+            VerdictFinding(
+                code=code,
+                name=fault_name(code),
+                explanation=fault_explanation(code),
+                severity=severity,
+                reps=reps,
+                where=where,
+                measured=measured,
+                advice=worst.message,
+            )
+        )
+    return sorted(out, key=lambda v: (SEVERITY_ORDER[v.severity], v.reps[:1] or [0]))
+
+
+def _unjudged(report: Report) -> list[VerdictUnjudged]:
+    ref = report.reference
+    reference_reps = set(ref.reps) if ref is not None else set()
+    out = []
+    for item in report.not_judged:
+        if item.reason in NOT_ASKED or item.reason in UNLISTED:
+            continue
+        if (
+            item.reason is NotJudged.NO_REFERENCE
+            and item.reps
+            and set(item.reps) <= (reference_reps)
+        ):
+            continue  # the reference reps themselves: what the rest is compared with
+        out.append(
+            VerdictUnjudged(
+                code=item.code,
+                name=fault_name(item.code),
+                where=f"in {rep_list(item.reps)}" if item.reps else "",
+                why=NOT_JUDGED[item.reason],
+                advice=item.advice or NOT_JUDGED_ADVICE[item.reason],
+            )
+        )
+    return out
+
+
+def _not_asked(report: Report) -> str:
+    codes = [i.code for i in report.not_judged if i.reason in NOT_ASKED]
+    unique = list(dict.fromkeys(codes))
+    if not unique:
+        return ""
+    return (
+        f"Not asked for: {and_list([fault_name(c).lower() for c in unique])}. "
+        f"{NOT_JUDGED_ADVICE[NotJudged.NOT_PRESCRIBED]}"
+    )
+
+
+def filming_problems(report: Report) -> list[FilmingProblem]:
+    """What the recording itself got in the way of, in the order to fix it."""
+    problems: list[FilmingProblem] = []
+    reasons = {i.reason for i in report.not_judged}
+    cal = report.calibration
+    yaw = cal.baseline.get(names.CAMERA_YAW_FROM_SIDE_DEG) if cal is not None else None
+    if NotJudged.VIEW_ANGLE in reasons or (yaw is not None and abs(yaw) > MAX_SIDE_YAW_DEG):
+        problems.append(FilmingProblem.NOT_SIDE_ON)
+    if (report.video.frames and report.video.pose_rate < MIN_POSE_RATE) or (
+        NotJudged.TRACKING_LOST in reasons
+    ):
+        problems.append(FilmingProblem.TRACKING_LOST)
+    if NotJudged.BACK_HIDDEN in reasons:
+        problems.append(FilmingProblem.BACK_HIDDEN)
+    if report.summary is not None and (cal is None or not cal.found_still):
+        problems.append(FilmingProblem.NO_STILL_MOMENT)
+    return problems
+
+
+def _headline(
+    report: Report, findings: Sequence[VerdictFinding], unjudged: int
+) -> tuple[Tone, str]:
+    summary = report.summary
+    if summary is None:
+        return Tone.UNKNOWN, "Measured only: no exercise was chosen"
+    counted_nothing = summary.hold_s is None and summary.reps == 0
+    if report.set_started is False:
+        return Tone.UNKNOWN, "The set did not start: the setup check did not pass"
+    if counted_nothing and not findings:
+        return Tone.UNKNOWN, "No rep was counted"
+    if findings:
+        tone = Tone.SAFETY if any(f.severity is Severity.SAFETY for f in findings) else Tone.FAULTS
+        return tone, f"{plural(len(findings), 'thing')} to work on"
+    if unjudged:
+        return Tone.UNKNOWN, "No faults found in what could be judged"
+    return Tone.GOOD, "No faults found"
+
+
+def build_verdict(report: Report) -> Verdict:
+    reference = compared_with(report)
+    findings = _findings(report, reference)
+    unjudged = _unjudged(report)
+    tone, headline = _headline(report, findings, len(unjudged))
+    return Verdict(
+        tone=tone,
+        headline=headline,
+        counted=_counted(report),
+        judged=_judged(report, reference),
+        compared_with=reference,
+        form=_form(report),
+        findings=findings,
+        not_judged=unjudged,
+        not_asked=_not_asked(report),
+        filming=[
+            FilmingTip(problem=p, text=FILMING_TIPS[p][0], advice=FILMING_TIPS[p][1])
+            for p in filming_problems(report)
+        ],
+    )
