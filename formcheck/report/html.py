@@ -58,10 +58,12 @@ SCORE_NOTE = (
     "Score: 100 points less each fault's points in that rep (a rounded or over-arched back "
     "costs the most), for comparing reps with each other; it is not a grade."
 )
+# A wide table or chart scrolls sideways on a phone; focusable so a keyboard can scroll it.
+SCROLL = '<div class="scroll" tabindex="0">'
 AT_START_TOLERANCE_S = 0.1  # a rep this close to the first frame started with the recording
 
 CSS = """
-:root{--fg:#1b1b1b;--muted:#5b6470;--line:#dde1e6;--safety:#c62828;--warning:#b85c00;
+:root{--fg:#1b1b1b;--muted:#5b6470;--line:#dde1e6;--safety:#c62828;--warning:#9a4d00;
 --info:#1f5fbf;--ok:#2e7d32;--bg:#fff;--card:#f6f8fa}
 *{box-sizing:border-box}
 body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);
@@ -331,7 +333,7 @@ def _analysed(report: Report, context: ReportContext) -> str:
         noise_html = (
             '<h3>Noise floor</h3><p class="muted">The jitter of each measure while standing '
             "still; a cue fires only when a change is larger than both its threshold and this "
-            'floor.</p><div class="scroll"><table><tr><th>measure</th><th>noise (SD)</th></tr>'
+            f"floor.</p>{SCROLL}<table><tr><th>measure</th><th>noise (SD)</th></tr>"
             + "".join(rows)
             + "</table></div>"
         )
@@ -440,7 +442,7 @@ def _rep_table(report: Report) -> str:
             "* The recording starts at the bottom of this rep: its way down was not filmed."
         )
     return (
-        '<section><h2>Reps</h2><div class="scroll"><table>'
+        f"<section><h2>Reps</h2>{SCROLL}<table>"
         + header
         + "".join(rows)
         + "</table></div>"
@@ -478,7 +480,7 @@ def _metrics_details(reps: Sequence[RepBlock]) -> str:
         cells = "".join(f"<td>{_f(r.metrics.get(key), 1)}</td>" for r in reps)
         rows.append(f"<tr><td>{escape(words)}{f' ({unit})' if unit else ''}</td>{cells}</tr>")
     return (
-        '<details><summary>All measures per rep</summary><div class="scroll"><table>'
+        f"<details><summary>All measures per rep</summary>{SCROLL}<table>"
         f"<tr><th>measure \\ rep</th>{head}</tr>{''.join(rows)}</table></div></details>"
     )
 
@@ -549,7 +551,7 @@ def _plots(report: Report, context: ReportContext) -> str:
         if context.tempo_target_s is not None:
             target = RepTempo(0, *context.tempo_target_s)
         charts += ["<h3>Tempo</h3>", tempo_chart(tempo, target)]
-    body = "\n".join(c if c.startswith("<h3") else f'<div class="scroll">{c}</div>' for c in charts)
+    body = "\n".join(c if c.startswith("<h3") else f"{SCROLL}{c}</div>" for c in charts)
     return f"<section><h2>Charts</h2>{body}</section>"
 
 

@@ -39,7 +39,7 @@ from typing import Any
 
 from fastapi import FastAPI, WebSocket, WebSocketDisconnect
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
@@ -245,6 +245,26 @@ def create_app(
             ExerciseOut(name=a.name, description=a.description, camera_placement=a.camera_placement)
             for a in list_analyzers()
         ]
+
+    @app.get("/api/words", summary="Every fault code's plain name, explanation and basis")
+    def words() -> dict[str, dict[str, str]]:
+        from formcheck.report.words import words_for_page
+
+        return words_for_page()
+
+    @app.get(
+        "/api/filming-diagram.svg",
+        summary="A drawing of where to put the camera",
+        response_class=Response,
+    )
+    def filming_diagram() -> Response:
+        from formcheck.report.diagram import camera_diagram_svg
+
+        return Response(
+            camera_diagram_svg(),
+            media_type="image/svg+xml",
+            headers={"Cache-Control": "public, max-age=3600"},
+        )
 
     @app.get(
         "/api/health",

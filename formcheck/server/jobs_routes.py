@@ -42,6 +42,8 @@ from formcheck.jobs.errors import DiskFullError, QuotaExceededError
 from formcheck.jobs.service import REPORT_FILES
 from formcheck.jobs.store import Job, JobState
 from formcheck.jobs.uploads import discard_upload
+from formcheck.report.model import Report
+from formcheck.report.verdict import Verdict, build_verdict
 from formcheck.server.client_limits import UploadGate, client_key, too_many
 from formcheck.server.config import ClientLimits
 from formcheck.server.jobs_models import (
@@ -455,6 +457,19 @@ def jobs_router(
         if job is None:
             return _error(HTTP_NOT_FOUND, "no_job", NOT_FOUND)
         return JSONResponse(job_out(job, service).model_dump())
+
+    @router.get(
+        "/api/jobs/{job_id}/verdict",
+        summary="A finished job's verdict in plain words (what the job page shows first)",
+        responses={HTTP_NOT_FOUND: {"model": ApiError}},
+        response_model=Verdict,
+    )
+    def job_verdict(job_id: str) -> Response:
+        path = service.report_file(job_id, "report.json") if service.get(job_id) else None
+        if path is None:
+            return _error(HTTP_NOT_FOUND, "no_report", "There is no finished report for this job.")
+        report = Report.model_validate_json(path.read_bytes())
+        return JSONResponse(build_verdict(report).model_dump(mode="json"))
 
     @router.delete(
         "/api/jobs/{job_id}",

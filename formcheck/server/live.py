@@ -45,6 +45,7 @@ from formcheck.pose.landmarks import SKELETON_EDGES
 from formcheck.pose.remote import PayloadLimits, PosePayload, is_pose_payload
 from formcheck.report.build import build_report, stream_video_block
 from formcheck.report.model import ModelBlock, ReportSource
+from formcheck.report.verdict import build_verdict
 from formcheck.server.browser_pose import (
     BrowserPoseInput,
     BrowserPoseSettings,
@@ -315,7 +316,7 @@ class LiveSession:
         )
         self.state = SessionState.IDLE
         self._session = None
-        return SummaryMessage(report=report)
+        return SummaryMessage(report=report, verdict=build_verdict(report))
 
     def close(self) -> None:
         self._release_estimator()

@@ -33,6 +33,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from formcheck.report.model import Report
+from formcheck.report.verdict import Verdict
 from formcheck.server.browser_pose import BrowserPoseSettings
 from formcheck.server.jobs_models import JobsHealthOut
 
@@ -173,10 +174,12 @@ class FrameResult(_Message):
 
 
 class SummaryMessage(_Message):
-    """End of the set: its report, in report.json's schema (``GET /api/schema/report``)."""
+    """End of the set: its report, in report.json's schema (``GET /api/schema/report``), and
+    its verdict in plain words (formcheck/report/verdict.py), shown first."""
 
     type: Literal["summary"] = "summary"
     report: Report
+    verdict: Verdict
 
 
 class ErrorMessage(_Message):

@@ -15,6 +15,11 @@ const FRAME_HEADER_BYTES = 12;     // <uint32 seq><float64 t_ms>, little-endian
 const RTT_WINDOW_FRAMES = 30;      // round-trip shown as the median of the last frames
 const MIN_VISIBILITY = 0.5;        // landmarks less visible than this are not drawn
 const CUE_LOG_MAX = 20;
+// A cue is about one rep; once a later rep has ended and this long has passed with no new
+// cue, that later rep was clean and the cue fades. Cues come when their rep has been
+// analysed, up to about 1.5 s after its bottom on a hinge (the settling wait), so a shorter
+// wait would fade a cue just before the next one arrives.
+const CUE_FADE_AFTER_CLEAN_REP_MS = 2000;
 const TIMINGS_MAX = 5000;          // frames and cues kept in window.formcheckTimings
 const POSE_MODULE = "/static/pose_browser.js";
 const PRIVACY = {
@@ -46,6 +51,11 @@ const state = {
   fallbackReason: "",   // why this set runs pose on the server although browser was wanted
   local: new Map(),     // seq -> { landmarks, glassMs } of frames posed here
   lastVideoFrameMs: null,
+  setState: "idle",     // idle, live (setup, calibrating, counting or holding), finished
+  words: {},            // fault code -> {name, explanation}, from GET /api/words
+  cue: null,            // the cue on show: {rep, code}
+  cueFadeTimer: null,
+  lastReps: 0,
 };
 
 // Timings for bench/bench_live.py: per frame, when it was captured ("glass"), sent and
@@ -80,8 +90,31 @@ async function loadExercises() {
     const ex = exercises.find((e) => e.name === select.value);
     $("placement").textContent = ex ? `Camera: ${ex.camera_placement}` : "";
   };
-  select.addEventListener("change", showPlacement);
+  select.addEventListener("change", () => { showPlacement(); followExercise(select.value); });
   showPlacement();
+  followExercise(select.value);
+}
+
+// The upload panel's exercise follows the one chosen above until the person picks another
+// there (upload.js fills its options from the same list).
+function followExercise(name) {
+  const upload = $("upload-exercise");
+  if (!upload || upload.dataset.chosen === "yes") return;
+  upload.dataset.follow = name;
+  if ([...upload.options].some((o) => o.value === name)) upload.value = name;
+}
+
+async function loadWords() {
+  try {
+    state.words = await (await fetch("/api/words")).json();
+  } catch (_) {
+    state.words = {};
+  }
+}
+
+function faultName(code) {
+  const words = state.words[code];
+  return words ? words.name : code.replace(/_/g, " ");
 }
 
 async function startMessage(pose) {
@@ -235,11 +268,13 @@ async function onStarted(msg) {
   $("start-panel").hidden = true;
   $("summary").hidden = true;
   $("live").hidden = false;
-  $("cue").textContent = "";
-  $("cue").className = "cue";
+  clearCue();
   $("cue-log").replaceChildren();
   $("reps").textContent = "0";
+  $("reps-word").textContent = "reps";
   $("tempo").textContent = "–";
+  state.lastReps = 0;
+  setSetState("live");
   sendFrame();
 }
 
@@ -344,14 +379,14 @@ function onFrame(msg) {
   draw(msg, msg.landmarks || local.landmarks);
   showStatus(msg);
   $("reps").textContent = String(msg.reps);
+  $("reps-word").textContent = msg.reps === 1 ? "rep" : "reps";
   $("phase").textContent = msg.phase;
   $("server-ms").textContent = msg.server_ms.toFixed(0);
   if (msg.tempo) {
     const t = msg.tempo;
     const s = (v) => (v === null ? "–" : v.toFixed(1));
     $("tempo").textContent =
-      `Rep ${t.rep}: down ${s(t.down_s)} s · pause ${s(t.pause_s)} s · up ${s(t.up_s)} s` +
-      (t.score === null ? "" : ` · score ${t.score.toFixed(0)}`);
+      `Rep ${t.rep} took: down ${s(t.down_s)} s · pause ${s(t.pause_s)} s · up ${s(t.up_s)} s`;
   }
   if (msg.hold) {
     const h = msg.hold;
@@ -361,6 +396,8 @@ function onFrame(msg) {
   }
   for (const cue of msg.cues) showCue(cue);
   for (const hint of msg.hints) logLine(hint.message, "hint");
+  if (msg.reps > state.lastReps) repEnded(msg.reps);
+  state.lastReps = msg.reps;
   recordTimings(msg, local, answeredMs);
   frameAnswered(msg.seq);
 }
@@ -400,20 +437,61 @@ function showStatus(msg) {
   } else if (msg.state === "calibrating") {
     status.textContent = "Stand still for a moment: measuring your start position.";
     status.className = "status calibrating";
+  } else if (msg.hold) {
+    status.textContent = "Holding: keep the position.";
+    status.className = "status active";
   } else {
     status.textContent = "Go: counting your reps.";
     status.className = "status active";
   }
+  status.dataset.state = msg.state;
+  $("filming-live").hidden = !(msg.state === "setup" && msg.setup.length);
   showBanner("");
 }
 
 function showCue(cue) {
   const el = $("cue");
-  el.textContent = cue.message;
+  clearTimeout(state.cueFadeTimer);
+  el.replaceChildren();
+  const about = document.createElement("span");
+  about.className = "cue-rep";
+  about.textContent = `Rep ${cue.rep} · ${faultName(cue.code)}`;
+  el.append(about, document.createTextNode(cue.message));
   el.className = `cue ${cue.severity}`;
   el.dataset.code = cue.code;
+  el.dataset.rep = String(cue.rep);
+  state.cue = { rep: cue.rep, code: cue.code };
   logLine(`Rep ${cue.rep}: ${cue.message}`, cue.severity, cue.code);
   if (cue.spoken) speak(cue.message);
+}
+
+// A rep after the cue's has ended: if no cue about it comes, it was clean and the cue fades
+// (it stays in the history beside the box).
+function repEnded(reps) {
+  if (!state.cue || reps <= state.cue.rep) return;
+  clearTimeout(state.cueFadeTimer);
+  const shown = state.cue;
+  state.cueFadeTimer = setTimeout(() => {
+    if (state.cue === shown) fadeCue();
+  }, CUE_FADE_AFTER_CLEAN_REP_MS);
+}
+
+function fadeCue() {
+  const el = $("cue");
+  el.classList.add("faded");
+  el.dataset.faded = "yes";
+  state.cue = null;
+}
+
+function clearCue() {
+  clearTimeout(state.cueFadeTimer);
+  state.cue = null;
+  const el = $("cue");
+  el.replaceChildren();
+  el.className = "cue";
+  delete el.dataset.code;
+  delete el.dataset.rep;
+  delete el.dataset.faded;
 }
 
 function logLine(text, kind, code) {
@@ -471,18 +549,27 @@ function draw(msg, lms) {
     for (const [x, y] of outline.slice(1)) ctx.lineTo(x * w, y * h);
     ctx.stroke();
   }
-  ctx.font = `bold ${Math.round(h / 10)}px system-ui, sans-serif`;
+  // The rep count, its box sized to its text (a portrait frame is narrow).
+  const fontPx = Math.round(Math.min(h / 10, w / 7));
+  const pad = Math.round(fontPx / 4);
+  ctx.font = `bold ${fontPx}px system-ui, sans-serif`;
+  const label = msg.reps === 1 ? "1 rep" : `${msg.reps} reps`;
+  const boxW = Math.min(w, ctx.measureText(label).width + 2 * pad);
   ctx.fillStyle = "rgba(0, 0, 0, 0.55)";
-  ctx.fillRect(0, 0, Math.round(w / 3.2), Math.round(h / 7.5));
+  ctx.fillRect(0, 0, boxW, fontPx + 2 * pad);
   ctx.fillStyle = "#fff";
-  ctx.fillText(`${msg.reps} reps`, Math.round(w / 60), Math.round(h / 10));
+  ctx.textBaseline = "top";
+  ctx.fillText(label, pad, pad, w - 2 * pad);
 }
 
 // ---- end of set -----------------------------------------------------------------------------
 
 function finishSet() {
+  if (state.setState === "finished") { start(); return; }   // the button reads "Start another set"
   if (!state.ws || state.ws.readyState !== WebSocket.OPEN) return;
   state.running = false;
+  $("finish").disabled = true;
+  $("status").textContent = "Ending the set…";
   const send = () => {
     if (state.inFlight) { setTimeout(send, 20); return; }   // let the last answer arrive
     state.ws.send(JSON.stringify({ type: "finish" }));
@@ -494,15 +581,13 @@ function onSummary(msg) {
   state.report = msg.report;
   const report = msg.report;
   const summary = report.summary || { reps: 0, attempts: 0 };
-  const frays = summary.form_frays_at_rep ? `; form frays from rep ${summary.form_frays_at_rep}` : "";
-  $("summary-line").textContent =
-    `${report.exercise.replace(/_/g, " ")}: ${summary.reps} reps, ` +
-    `${summary.attempts} partial attempts${frays}.`;
+  formcheckVerdict.renderVerdict($("verdict"), msg.verdict, 3);
   const fmt = (v) => (v === null || v === undefined ? "–" : Number(v).toFixed(1));
   $("rep-table").tBodies[0].replaceChildren(...(report.reps || []).map((rep) => {
     const tr = document.createElement("tr");
-    const cells = [rep.index, fmt(rep.score), fmt(rep.phases.down_s), fmt(rep.phases.pause_s),
-      fmt(rep.phases.up_s), rep.faults.join(", ") || "–"];
+    const faults = rep.faults.map(faultName).join(", ") || "none";
+    const cells = [rep.index, fmt(rep.phases.down_s), fmt(rep.phases.pause_s),
+      fmt(rep.phases.up_s), faults, rep.score === null ? "–" : Number(rep.score).toFixed(0)];
     for (const c of cells) {
       const td = document.createElement("td");
       td.textContent = String(c);
@@ -510,15 +595,35 @@ function onSummary(msg) {
     }
     return tr;
   }));
-  const findings = report.findings || [];
-  $("findings").replaceChildren(...(findings.length ? findings : [{ message: "No form faults found." }])
-    .map((f) => {
-      const li = document.createElement("li");
-      li.textContent = f.message;
-      if (f.code) li.dataset.code = f.code;
-      return li;
-    }));
+  $("rep-details").hidden = !(report.reps || []).length;
   $("summary").hidden = false;
+  setSetState("finished", summary);
+  $("summary").scrollIntoView({ behavior: "smooth", block: "start" });
+  const headline = $("verdict").querySelector(".verdict-headline");
+  if (headline) headline.focus({ preventScroll: true });
+}
+
+// The page's set state: the status line, the badge and the End set button say it.
+function setSetState(name, summary) {
+  state.setState = name;
+  document.body.dataset.set = name;
+  const button = $("finish");
+  button.disabled = false;
+  if (name === "finished") {
+    clearTimeout(state.cueFadeTimer);
+    button.textContent = "Start another set";
+    const counted = summary && summary.hold_s !== null && summary.hold_s !== undefined
+      ? `held ${Number(summary.hold_s).toFixed(1)} s`
+      : formcheckVerdict.plural(summary ? summary.reps : 0, "rep") + " counted";
+    const status = $("status");
+    status.textContent = `Set finished: ${counted}. The summary is below.`;
+    status.className = "status finished";
+    status.dataset.state = "finished";
+    setConnection("set finished", "done");
+  } else if (name === "live") {
+    button.textContent = "End set";
+    setConnection("live", "ok");
+  }
 }
 
 function saveReport() {
@@ -546,6 +651,7 @@ $("start-form").addEventListener("submit", start);
 $("finish").addEventListener("click", finishSet);
 $("save-report").addEventListener("click", saveReport);
 $("again").addEventListener("click", () => start());
+loadWords();
 $("mute").addEventListener("click", toggleMute);
 loadExercises().catch((err) => showStartError(`Could not load the exercises: ${err}`));
 showPoseMode(wantsServerPose() ? "server" : "browser");

@@ -33,8 +33,24 @@ function showJob(job) {
   if (job.state === "failed") showFailure(job);
 }
 
+// The verdict first: fetched as words (GET /api/jobs/<id>/verdict) and shown above the video.
+async function showVerdict(job) {
+  try {
+    const response = await fetch(`/api/jobs/${encodeURIComponent(job.id)}/verdict`);
+    if (!response.ok) return;
+    formcheckVerdict.renderVerdict(el("job-verdict"), await response.json(), 2);
+    el("job-verdict-card").hidden = false;
+    document.body.dataset.verdict = "shown";
+  } catch (_) {
+    // the report below still says it all
+  }
+}
+
 function showReport(job) {
+  if (document.body.dataset.shown === job.id) return;
+  document.body.dataset.shown = job.id;
   el("job-progress-box").hidden = true;
+  showVerdict(job);
   const files = job.links.files;
   el("dl-html").href = files.report_html;
   el("dl-json").href = `${files.report_json}?download=1`;

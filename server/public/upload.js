@@ -28,7 +28,12 @@ async function loadUploadPanel() {
     `${minutes >= 2 ? `${Math.round(minutes)} minutes` : `${health.jobs.max_duration_s} s`}; ` +
     `uploads and reports are deleted after ${health.jobs.retention_days} days.`;
   const exercises = await (await fetch("/api/exercises")).json();
-  fillExerciseOptions(up("upload-exercise"), exercises);
+  const select = up("upload-exercise");
+  fillExerciseOptions(select, exercises);
+  // the exercise chosen for the live set, until one is picked here (app.js followExercise)
+  const follow = select.dataset.follow || (document.getElementById("exercise") || {}).value;
+  if (follow && [...select.options].some((o) => o.value === follow)) select.value = follow;
+  select.addEventListener("change", () => { select.dataset.chosen = "yes"; });
   showRecent();
 }
 
