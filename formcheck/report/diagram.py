@@ -32,7 +32,7 @@ _BODY = """
 </g>
 <g font-size="12" fill="currentColor" font-family="system-ui,sans-serif">
   <text x="120" y="170">about 3 m, side-on</text>
-  <text x="200" y="80">hip height</text>
+  <text x="226" y="80">hip height</text>
   <text x="20" y="22">head to feet in view</text>
 </g>
 """

@@ -196,6 +196,15 @@ def test_routes_and_openapi(app_client: TestClient) -> None:
     )
     schemas = app_client.get("/api/messages").json()
     assert {"StartMessage", "FrameResult", "ErrorMessage", "SummaryMessage"} <= set(schemas)
+    # every fault code of every exercise in plain words, as the report says them
+    words = app_client.get("/api/words").json()
+    for name in [e["name"] for e in exercises]:
+        for code in get_spec(name).faults:
+            assert words[code]["name"] and words[code]["explanation"].endswith("."), code
+            assert "_" not in words[code]["name"]
+    diagram = app_client.get("/api/filming-diagram.svg")
+    assert diagram.headers["content-type"].startswith("image/svg+xml")
+    assert diagram.text.startswith("<svg") and "3 m" in diagram.text
     report_schema = app_client.get("/api/schema/report")
     assert report_schema.status_code == 200
     assert report_schema.json() == report_json_schema()  # what `formcheck schema report` prints
@@ -246,6 +255,9 @@ def test_bad_client_gets_errors_and_the_session_goes_on(app_client: TestClient) 
         assert report.summary is not None and report.summary.reps == 0
         assert report.set_started is False and report.source.value == "live"
         assert report.video.frames == 1 and report.calibration is None
+        verdict = summary["verdict"]  # in plain words: no set, not "no faults"
+        assert verdict["headline"].startswith("The set did not start")
+        assert verdict["tone"] == "unknown" and verdict["counted"] == "0 reps counted."
     assert open_sessions(app_client) == 0
 
 

@@ -271,7 +271,17 @@ def test_rendered_clip_through_the_api_gives_the_command_lines_report(
     assert client.get(f"/api/jobs/{job['id']}/files/..%2F..%2Fjobs.sqlite3").status_code == 404
     stored = list((Path(client.app.state.context.config.jobs.data_dir) / "uploads").iterdir())  # type: ignore[attr-defined]
     assert stored and all(p.name not in client.get(files["report_html"]).text for p in stored)
-    for path in ("/api/jobs/0123abcd", "/jobs/0123abcd", "/api/jobs/0123abcd/files/report.json"):
+    # the verdict the job page shows first: the report's, in plain words
+    verdict = client.get(f"/api/jobs/{job['id']}/verdict").json()
+    assert verdict["headline"] == "1 thing to work on"
+    assert [f["name"] for f in verdict["findings"]] == ["Hips rising first"]
+    assert verdict["counted"] == "2 reps counted."
+    for path in (
+        "/api/jobs/0123abcd",
+        "/jobs/0123abcd",
+        "/api/jobs/0123abcd/files/report.json",
+        "/api/jobs/0123abcd/verdict",
+    ):
         assert client.get(path).status_code == 404
 
 
