@@ -573,6 +573,9 @@ def keyframe_caption(k: KeyFrame, report: Report | None = None) -> str:
     if rep is not None:
         faults = [fault_name(c).lower() for c in rep.faults]
         text += f" {and_list(faults).capitalize()}." if faults else " No faults found."
+        ref = report.reference if report is not None else None
+        if ref is not None and ref.kind.value == "first_reps" and spec.rep in ref.reps:
+            text += " The later reps are compared with this one."
     if not k.outline_drawn:
         text += " The back outline could not be measured on this frame."
     return text

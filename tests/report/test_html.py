@@ -266,3 +266,23 @@ def test_no_faults_is_said_only_when_every_check_was_judged() -> None:
     assert "Film three or more reps." in page
     assert "your first rep of this set (1)" in page
     assert "Form held up" not in page  # one rep cannot show whether form frayed
+
+
+def test_key_frame_captions_say_the_rep_its_faults_and_the_outline() -> None:
+    from formcheck.report.html import keyframe_caption
+
+    rgb = np.zeros((40, 30, 3), dtype=np.uint8)
+    report = make_report(
+        summary={"reps": 3, "attempts": 0, "form_frays_at_rep": None},
+        reps=[rep(1), rep(2), rep(3, faults=["spine_rounded", "head_forward"])],
+        reference={"kind": "first_reps", "exercise": "hip_hinge", "reps": [1, 2]},
+    )
+    single = KeyFrame(KeyFrameSpec("Rep 1", 1, 2.0, 100.0), 2.04, encode_jpeg(rgb), 30, 40, True)
+    assert keyframe_caption(single, report) == (
+        "Rep 1 at the bottom (2.0 s). No faults found. The later reps are compared with this one."
+    )  # never "Rep 1: rep 1"
+    worst = KeyFrame(KeyFrameSpec("Worst rep", 3, 5.0, 40.0), 5.0, encode_jpeg(rgb), 30, 40)
+    assert keyframe_caption(worst, report) == (
+        "Worst rep: rep 3 at the bottom (5.0 s). Rounded lower back and head pushed forward. "
+        "The back outline could not be measured on this frame."
+    )
