@@ -37,8 +37,45 @@ MAX_PASSWORD_CHARS = 256
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}$")
 MAX_DISPLAY_NAME_CHARS = 80
 
-_hasher = PasswordHasher()  # argon2id, RFC 9106's low-memory profile (64 MiB, 3 passes)
-_DUMMY_HASH = _hasher.hash("formcheck: no such user")
+
+class _Hashing:
+    """The argon2id hasher (RFC 9106's low-memory profile: 64 MiB, 3 passes, by default)
+    and a hash of no one's password to verify against for unknown names."""
+
+    def __init__(self, hasher: PasswordHasher) -> None:
+        self.hasher = hasher
+        self._dummy: str | None = None
+
+    @property
+    def dummy(self) -> str:
+        if self._dummy is None:
+            self._dummy = self.hasher.hash("formcheck: no such user")
+        return self._dummy
+
+
+# RFC 9106's second recommended (low-memory) argon2id profile.
+ARGON2_TIME_COST = 3
+ARGON2_MEMORY_KIB = 65_536  # 64 MiB
+ARGON2_PARALLELISM = 4
+
+
+def production_hasher() -> PasswordHasher:
+    return PasswordHasher(
+        time_cost=ARGON2_TIME_COST, memory_cost=ARGON2_MEMORY_KIB, parallelism=ARGON2_PARALLELISM
+    )
+
+
+_hashing = _Hashing(production_hasher())
+
+
+def use_hasher(hasher: PasswordHasher) -> PasswordHasher:
+    """Hash with these parameters from now on (tests use cheap ones); returns the previous
+    hasher. Stored hashes made with other parameters still verify, and are rehashed with
+    these at the next sign-in."""
+    global _hashing
+    previous = _hashing.hasher
+    _hashing = _Hashing(hasher)
+    return previous
 
 
 class AccountError(FormcheckError):
@@ -51,7 +88,7 @@ class SignInError(FormcheckError):
 
 def hash_password(password: str) -> str:
     check_password(password)
-    return _hasher.hash(password)
+    return _hashing.hasher.hash(password)
 
 
 def check_password(password: str) -> None:
@@ -110,15 +147,16 @@ def set_password(session: Session, account: Account, password: str) -> None:
 def verify(session: Session, username: str, password: str) -> Account:
     """The account these match; SignInError otherwise (the same work either way)."""
     account = session.scalar(select(Account).where(Account.username == username.strip().lower()))
-    stored = account.password_hash if account is not None else _DUMMY_HASH
+    hasher = _hashing.hasher
+    stored = account.password_hash if account is not None else _hashing.dummy
     try:
-        _hasher.verify(stored, password[:MAX_PASSWORD_CHARS])
+        hasher.verify(stored, password[:MAX_PASSWORD_CHARS])
     except (VerificationError, InvalidHashError) as error:
         raise SignInError("The user name or password is wrong.") from error
     if account is None:  # pragma: no cover - the dummy hash never matches a password
         raise SignInError("The user name or password is wrong.")
-    if _hasher.check_needs_rehash(stored):
-        account.password_hash = _hasher.hash(password)
+    if hasher.check_needs_rehash(stored):
+        account.password_hash = hasher.hash(password)
     return account
 
 

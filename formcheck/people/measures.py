@@ -12,7 +12,7 @@ import math
 from typing import Any
 
 from formcheck.analyzers.codes import TEMPO_DOWN_FAST, TEMPO_UP_FAST
-from formcheck.errors import FormcheckError
+from formcheck.people.programmes import ProgrammeError
 from formcheck.report.model import CheckResult, CheckStatus, Report
 
 # Each exercise's "how much the back moved away from its reference at depth", in millimetres.
@@ -47,7 +47,7 @@ def report_from_json(data: dict[str, Any]) -> Report:
     try:
         return Report.model_validate(data)
     except ValueError as error:
-        raise FormcheckError(f"The set's report is not a formcheck report: {error}") from error
+        raise ProgrammeError(f"The set's report is not a formcheck report: {error}") from error
 
 
 def _back_change(metrics: dict[str, float | None]) -> float | None:

@@ -136,9 +136,7 @@ def _progress(
     spine = [int(p.measures.get("spine_findings") or 0) for p in recent]
     if prescription.reps is not None and any(r < prescription.reps for r in reps):
         return None
-    if prescription.hold_s is not None and any(
-        h is None or h < prescription.hold_s for h in holds
-    ):
+    if prescription.hold_s is not None and any(h is None or h < prescription.hold_s for h in holds):
         return None
     if prescription.tempo is not None and any(k is None or k < TEMPO_KEPT_SHARE for k in kept):
         return None

@@ -36,3 +36,20 @@ def database(database_url: str) -> Iterator[Database]:
     db = Database(database_url)
     yield db
     db.close()
+
+
+# argon2 at its real cost (64 MiB, 3 passes) takes about a second a sign-in on a loaded
+# two-core machine; the route tests sign in dozens of times. test_accounts checks the
+# production parameters and that hashes made with other ones still verify and get rehashed.
+CHEAP_ARGON2 = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
+
+
+@pytest.fixture(autouse=True)
+def _cheap_password_hashing() -> Iterator[None]:
+    from argon2 import PasswordHasher
+
+    from formcheck.people.accounts import use_hasher
+
+    previous = use_hasher(PasswordHasher(**CHEAP_ARGON2))
+    yield
+    use_hasher(previous)

@@ -61,6 +61,7 @@ async function startMessage() {
   if (Number.isFinite(height)) message.height_cm = height;
   const file = $("prescription").files[0];
   if (file) message.prescription = { name: file.name, text: await file.text() };
+  else if (window.formcheckProgramme) message.prescription = window.formcheckProgramme.prescription;
   return message;
 }
 
@@ -345,6 +346,7 @@ function finishSet() {
 
 function onSummary(msg) {
   state.report = msg.report;
+  document.dispatchEvent(new CustomEvent("formcheck:set-report", { detail: msg.report }));
   const report = msg.report;
   const summary = report.summary || { reps: 0, attempts: 0 };
   const frays = summary.form_frays_at_rep ? `; form frays from rep ${summary.form_frays_at_rep}` : "";
