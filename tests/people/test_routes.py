@@ -302,8 +302,8 @@ def test_nobody_reads_or_changes_another_persons_data(
         "ben-p"
     ]
     assert [r["username"] for r in ok(client.get("/api/people", headers=ana.person))] == ["ana-p"]
-    assert client.post("/api/people", headers=ana.person,
-                       json={"username": "sneaky", "password": PASSWORD}).status_code == 403  # fmt: skip
+    sneaky = {"username": "sneaky", "password": PASSWORD}
+    assert client.post("/api/people", headers=ana.person, json=sneaky).status_code == 403
 
 
 def test_a_person_cannot_change_their_own_programme(

@@ -139,7 +139,8 @@ def build_side(client: TestClient, database_url: str, name: str) -> Side:
     assert len(suggestions) == 1, suggestions
     side.suggestion_id = suggestions[0]["id"]
     side.job_id = upload(client, "hip_hinge")
+    upload_session = {"item_id": hinge, "source": "job", "job_id": side.job_id}
     ok(client.post(f"/api/people/{person['id']}/sessions", headers=person_headers,
-                   json={"item_id": hinge, "source": "job", "job_id": side.job_id}), 201)  # fmt: skip
+                   json=upload_session), 201)  # fmt: skip
     side.extra["hinge_item"] = hinge
     return side
