@@ -65,8 +65,17 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
         reference = load_reference(Path(args.reference), exercise)
         exercise = exercise or reference.exercise
-    if args.person and exercise is None:
-        raise FormcheckError("Recording a run for a person needs its exercise: --exercise NAME.")
+    if args.person:
+        if exercise is None:
+            raise FormcheckError(
+                "Recording a run for a person needs its exercise: --exercise NAME."
+            )
+        from formcheck.people.cli import programme_settings
+
+        # the programme item's prescription and reference rep, unless given here
+        item_prescription, item_reference = programme_settings(args, exercise)
+        prescription = prescription or item_prescription
+        reference = reference or item_reference
     recorder = AnnotationRecorder()
     try:
         run = analyze_video(

@@ -17,11 +17,14 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from formcheck.analyzers.personal_reference import PersonalReference
+from formcheck.analyzers.spec import Prescription
 from formcheck.errors import FormcheckError
 from formcheck.jobs.config import DEFAULT_DATA_DIR
 from formcheck.people.accounts import Account, create_account
 from formcheck.people.db import Database, default_url
 from formcheck.people.models import Programme, ProgrammeItem
+from formcheck.people.programmes import parse_prescription
 from formcheck.people.service import progress_of, record_session, sessions_of
 
 PASSWORD_VARIABLE = "FORMCHECK_PASSWORD"
@@ -107,6 +110,35 @@ def history_lines(result: dict[str, object]) -> list[str]:
             f"{metric['verdict']}"
         )
     return lines
+
+
+def programme_settings(
+    args: argparse.Namespace, exercise: str
+) -> tuple[Prescription, PersonalReference | None]:
+    """The prescription and reference rep of ``args.person``'s programme item (``--item``,
+    else the newest item of the exercise), for ``formcheck analyze --person``."""
+    from formcheck.analyzers.personal_reference import reference_from_mapping
+
+    database = open_database(args)
+    try:
+        with database.session() as session:
+            person = _account(session, args.person)
+            item = session.get(ProgrammeItem, args.item or _item_for(session, person, exercise))
+            if item is None or item.programme.person_id != person.id:
+                raise FormcheckError(f"{person.username}'s programme has no item {args.item}.")
+            if item.exercise != exercise:
+                raise FormcheckError(
+                    f"Programme item {item.id} is {item.exercise}, not {exercise}."
+                )
+            prescription = parse_prescription(item.exercise, dict(item.prescription))
+            reference = (
+                reference_from_mapping(item.reference, "of the programme item", exercise)
+                if item.reference is not None
+                else None
+            )
+            return prescription, reference
+    finally:
+        database.close()
 
 
 def record_analysis(args: argparse.Namespace, report_path: Path, exercise: str | None) -> str:

@@ -181,7 +181,7 @@ def series_for(metric: MetricDef, points: Sequence[SessionPoint]) -> Series:
         if out.noise_sd is not None:
             out.mdc = mdc95_between(out.noise_sd, first[2], last[2])
             out.basis = (
-                f"rep-to-rep SD {out.noise_sd:.3g}{metric.unit} pooled over {len(values)} "
+                f"rep-to-rep SD {out.noise_sd:.3g}{_unit(metric.unit)} pooled over {len(values)} "
                 f"sessions; MDC95 = 1.96·√(SD²/{first[2]} + SD²/{last[2]})"
             )
     else:
@@ -191,7 +191,7 @@ def series_for(metric: MetricDef, points: Sequence[SessionPoint]) -> Series:
             out.noise_sd = statistics.stdev(baseline)
             out.mdc = max(Z_95 * math.sqrt(2) * out.noise_sd, floor)
             out.basis = (
-                f"session-to-session SD {out.noise_sd:.3g}{metric.unit} of the first "
+                f"session-to-session SD {out.noise_sd:.3g}{_unit(metric.unit)} of the first "
                 f"{len(baseline)} sessions; MDC95 = max(1.96·√2·SD, {floor:g})"
             )
     if out.mdc is not None and len(values) >= 2:
@@ -214,6 +214,10 @@ def progress(points: Sequence[SessionPoint]) -> dict[str, Series]:
 
 def _finite(value: Any) -> TypeGuard[float]:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _unit(unit: str) -> str:
+    return f" {unit}" if unit else ""
 
 
 def _num(value: int | None) -> float | None:

@@ -124,7 +124,7 @@ def create_programme(
             ProgrammeItem(
                 programme_id=programme.id, position=position, exercise=exercise,
                 prescription=prescription_json(prescription), rules=rules.model_dump(),
-                reference=data.get("reference"),
+                reference=checked_reference(data.get("reference"), exercise),
             )
         )  # fmt: skip
     session.flush()
@@ -147,10 +147,22 @@ def update_item(
     if rules is not None:
         item.rules = parse_rules(rules).model_dump()
     if reference is not None:
-        if reference.get("exercise") not in (None, item.exercise):
-            raise ProgrammeError(f"The reference rep is not of {item.exercise}.")
-        item.reference = reference
+        item.reference = checked_reference(reference, item.exercise)
     return item
+
+
+def checked_reference(data: dict[str, Any] | None, exercise: str) -> dict[str, Any] | None:
+    """A personal reference rep (``formcheck reference record``'s file) for this exercise."""
+    from formcheck.analyzers.errors import PrescriptionError
+    from formcheck.analyzers.personal_reference import reference_from_mapping
+
+    if data is None:
+        return None
+    try:
+        reference = reference_from_mapping(data, "of the programme item", exercise)
+    except PrescriptionError as error:
+        raise ProgrammeError(str(error)) from error
+    return reference.model_dump(mode="json")
 
 
 def _check_exercise(exercise: str) -> None:

@@ -6,10 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from formcheck.cli import main
 from formcheck.people.accounts import create_account
 from formcheck.people.db import Database, default_url
+from formcheck.people.models import TrainingSession
 from formcheck.people.service import create_programme
 from tests.conftest import REPO_ROOT
 
@@ -66,6 +68,13 @@ def test_analyze_records_the_run_and_history_prints_it(
                              "--data-dir", str(data))  # fmt: skip
         assert code == 0, err
         assert "recorded as session" in out
+    database = Database(default_url(data))
+    with database.session() as session:
+        recorded = session.scalars(select(TrainingSession)).all()
+        # analysed at the programme item's prescription, recorded with the ratings given
+        assert [r.measures["target_reps"] for r in recorded] == [5, 5]  # type: ignore[index]
+        assert [r.pain for r in recorded] == [2, 3] and {r.source for r in recorded} == {"file"}
+    database.close()
     code, out, _ = run(capsys, "history", "pat", "--data-dir", str(data))
     assert code == 0
     assert "glute_bridge: 2 sessions" in out

@@ -317,3 +317,20 @@ def test_a_person_cannot_change_their_own_programme(
         answer = client.request(key[0], url, json=body, headers=ana.person)
         assert answer.status_code == 403, f"{key}: {answer.status_code}"
     assert snapshot(database_url) == before
+
+
+def test_an_items_reference_rep_must_be_a_reference_of_its_exercise(
+    client: TestClient, world: tuple[Side, Side]
+) -> None:
+    ana, _ = world
+    reference = {"exercise": "glute_bridge", "recorded_at": "2026-01-05T09:00:00Z",
+                 "source": "best.mp4", "formcheck_version": "0.1.0",
+                 "reps": [{"index": 1, "metrics": {"curve_bottom_mm": 3.0}}]}  # fmt: skip
+    url = f"/api/items/{ana.item_id}"
+    wrong = client.patch(url, headers=ana.clinician,
+                         json={"reference": {**reference, "exercise": "squat"}})  # fmt: skip
+    assert wrong.status_code == 422 and "squat" in wrong.json()["detail"]
+    broken = client.patch(url, headers=ana.clinician, json={"reference": {"reps": []}})
+    assert broken.status_code == 422
+    stored = ok(client.patch(url, headers=ana.clinician, json={"reference": reference}))
+    assert stored["reference"]["source"] == "best.mp4"
