@@ -118,6 +118,8 @@ class TrainingSession(Base):
     effort: Mapped[int | None] = mapped_column(Integer)  # 0-10
     pain: Mapped[int | None] = mapped_column(Integer)  # 0-10
     note: Mapped[str] = mapped_column(Text, default="")
+    # a de-identified copy (skeleton and outline only) analysed as a job of its own
+    share_job_id: Mapped[str | None] = mapped_column(String(ID_CHARS))
 
 
 class Suggestion(Base):

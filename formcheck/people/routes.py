@@ -12,6 +12,7 @@
     GET    /api/people/{id}/sessions     the sets, with measures and ratings
     POST   /api/people/{id}/sessions     attach an upload (job id) or a finished set's report
     PATCH  /api/sessions/{id}            rate effort and pain (0-10)
+    POST   /api/sessions/{id}/share      a de-identified copy of an upload (its own job)
     GET    /api/people/{id}/progress?exercise=X   series, MDC95 bands and verdicts
     GET    /api/people/{id}/suggestions  micro-progressions, open and decided
     POST   /api/suggestions/{id}/decision  a clinician accepts, edits or dismisses
@@ -209,6 +210,7 @@ def session_json(record: Any, exercise: str) -> dict[str, Any]:
         "recorded_at": service._aware(record.recorded_at).isoformat(),
         "prescription": record.prescription, "measures": record.measures,
         "effort": record.effort, "pain": record.pain, "note": record.note,
+        "share_url": f"/jobs/{record.share_job_id}" if record.share_job_id else None,
     }  # fmt: skip
 
 
@@ -371,6 +373,17 @@ def people_router(people: People) -> APIRouter:
         record = service.rate_session(
             session, account, session_id, body.effort, body.pain, body.note
         )
+        item = session.get(ProgrammeItem, record.item_id)
+        assert item is not None
+        return session_json(record, item.exercise)
+
+    @router.post(
+        "/api/sessions/{session_id}/share",
+        summary="A de-identified copy of an uploaded set (skeleton and outline only)",
+    )
+    def share(session_id: int, who: Who = signed) -> Any:
+        session, account = who
+        record = service.share_session(session, account, session_id, people.jobs)
         item = session.get(ProgrammeItem, record.item_id)
         assert item is not None
         return session_json(record, item.exercise)

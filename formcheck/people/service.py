@@ -12,12 +12,13 @@ import datetime as dt
 import json
 import logging
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from formcheck.errors import FormcheckError
+from formcheck.jobs.datadir import DataDir
 from formcheck.jobs.store import Job, JobState
 from formcheck.people.accounts import Account
 from formcheck.people.measures import report_from_json, set_measures
@@ -54,10 +55,16 @@ class ForbiddenError(FormcheckError):
 
 
 class JobSource(Protocol):
-    """The part of the job backend sessions read: a job and its report file."""
+    """The part of the job backend sessions use: a job, its report file, its data directory
+    (the stored upload) and submitting a new job."""
+
+    data: DataDir
 
     def get(self, job_id: str) -> Job | None: ...
     def report_file(self, job_id: str, name: str) -> Any: ...
+    def submit(
+        self, source: BinaryIO, display_name: str, options: dict[str, Any] | None = None
+    ) -> Job: ...
 
 
 # --- who may see whom -----------------------------------------------------------------------
@@ -254,6 +261,35 @@ def rate_session(
         record.note = note[:MAX_NOTE_CHARS]
     if record.state == "done":
         evaluate_item(session, session.get(ProgrammeItem, record.item_id))
+    return record
+
+
+SHARE_NAME = "a shared set"  # the name a shared copy's report shows (not the file's)
+
+
+def share_session(
+    session: Session, account: Account, session_id: int, jobs: JobSource | None
+) -> TrainingSession:
+    """A de-identified copy of an uploaded set: the same upload analysed again as a job of its
+    own whose annotated video and key frames show only the skeleton and back outline (no
+    camera pixels), and whose report does not name the file. Its job id is the link to give."""
+    record = session.get(TrainingSession, session_id)
+    if record is None:
+        raise NotFoundError("There is no such session.")
+    visible_person(session, account, record.person_id)
+    if record.share_job_id is not None:
+        return record
+    job = jobs.get(record.job_id) if jobs is not None and record.job_id else None
+    if jobs is None or job is None:
+        raise ProgrammeError("Only an uploaded set that is still kept can be shared.")
+    path = jobs.data.upload_path(job.upload_name)
+    if not path.is_file():
+        raise ProgrammeError("The upload is no longer kept (its retention ended).")
+    options = {"settings": job.options.get("settings") or {}, "deidentified": True,
+               "display_name": SHARE_NAME, "height_cm": job.options.get("height_cm")}  # fmt: skip
+    with path.open("rb") as source:
+        shared = jobs.submit(source, SHARE_NAME, options)
+    record.share_job_id = shared.id
     return record
 
 

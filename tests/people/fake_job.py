@@ -1,5 +1,6 @@
 """A job function for the people tests: the "analysis" writes a synthetic report.json of the
-upload's exercise (imported by name in the job's worker process)."""
+upload's exercise, and a report.html saying what it was asked (the name it shows, whether
+de-identified) (imported by name in the job's worker process)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,10 @@ def report_job(
     exercise = (options.get("settings") or {}).get("exercise", "glute_bridge")
     report = set_report(exercise, source="job")
     (out_dir / "report.json").write_text(json.dumps(report), encoding="utf-8")
-    (out_dir / "report.html").write_text("<p>report</p>", encoding="utf-8")
+    deidentified = bool(options.get("deidentified"))
+    (out_dir / "report.html").write_text(
+        f"<p>report of {options.get('display_name')}, deidentified={deidentified}</p>",
+        encoding="utf-8",
+    )
     progress(1.0, "done")
     return {}

@@ -95,6 +95,25 @@ def test_an_upload_becomes_a_session_once_its_job_is_done(
     assert twice.status_code == 422 and "already" in twice.json()["detail"]
 
 
+def test_an_upload_is_shared_as_a_deidentified_job_of_its_own(
+    client: TestClient, world: tuple[Side, Side]
+) -> None:
+    ana, _ = world
+    sessions = ok(client.get(f"/api/people/{ana.person_id}/sessions", headers=ana.person))
+    upload_session = next(s for s in sessions if s["source"] == "job")
+    live_session = next(s for s in sessions if s["source"] == "live")
+    refused = client.post(f"/api/sessions/{live_session['id']}/share", headers=ana.person)
+    assert refused.status_code == 422 and "uploaded" in refused.json()["detail"]
+    shared = ok(client.post(f"/api/sessions/{upload_session['id']}/share", headers=ana.clinician))
+    share_id = shared["share_url"].removeprefix("/jobs/")
+    assert share_id != ana.job_id
+    again = ok(client.post(f"/api/sessions/{upload_session['id']}/share", headers=ana.person))
+    assert again["share_url"] == shared["share_url"]  # one share per set
+    assert wait_for_job(client, share_id)["state"] == "done"
+    page = client.get(f"/api/jobs/{share_id}/files/report.html").text
+    assert "deidentified=True" in page and "a shared set" in page and "clip.mp4" not in page
+
+
 def test_a_set_of_another_exercise_is_refused(client: TestClient, world: tuple[Side, Side]) -> None:
     ana, _ = world
     answer = client.post(f"/api/people/{ana.person_id}/sessions", headers=ana.person,
@@ -210,6 +229,8 @@ TARGETED: dict[tuple[str, str], Target] = {
         {"item_id": v.item_id, "source": "live", "report": set_report(), "pain": 9}),
     ("PATCH", "/api/sessions/{session_id}"): lambda v, a: (
         f"/api/sessions/{v.session_id}", {"pain": 9, "note": "changed"}),
+    ("POST", "/api/sessions/{session_id}/share"): lambda v, a: (
+        f"/api/sessions/{v.session_id}/share", None),
     ("GET", "/api/people/{person_id}/progress"): lambda v, a: (
         f"/api/people/{v.person_id}/progress?exercise=glute_bridge", None),
     ("GET", "/api/people/{person_id}/suggestions"): lambda v, a: (

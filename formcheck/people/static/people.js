@@ -167,8 +167,26 @@ async function loadSessions() {
       el("td", {}, s.exercise), el("td", {}, `${s.source} (${s.state})`),
       el("td", {}, m.reps === undefined ? "–" : String(m.reps)), el("td", {}, mean),
       el("td", {}, s.effort === null ? "–" : String(s.effort)),
-      el("td", {}, s.pain === null ? "–" : String(s.pain)));
+      el("td", {}, s.pain === null ? "–" : String(s.pain)), shareCell(s));
   }));
+}
+
+// An upload can be shared de-identified: skeleton and outline only, no camera pixels.
+function shareCell(s) {
+  const cell = el("td", { class: "share" });
+  if (s.share_url) {
+    cell.append(el("a", { href: s.share_url, target: "_blank", rel: "noopener" }, "shared copy"));
+  } else if (s.source === "job") {
+    const button = el("button", { type: "button", class: "share-button" }, "share (no camera pixels)");
+    button.addEventListener("click", async () => {
+      try {
+        await api(`/api/sessions/${s.id}/share`, { method: "POST" });
+        await loadSessions();
+      } catch (error) { cell.textContent = String(error.message || error); }
+    });
+    cell.append(button);
+  }
+  return cell;
 }
 
 $("programme-form").addEventListener("submit", async (event) => {
