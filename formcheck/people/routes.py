@@ -269,7 +269,9 @@ def people_router(people: People) -> APIRouter:
                 raise NotSignedInError
             yield session, account
 
-    signed = Depends(signed_in)
+    # scope="function": the session's transaction is committed (or rolled back) when the route
+    # returns, before the answer is sent: a client's next request sees what this one did.
+    signed = Depends(signed_in, scope="function")
 
     @router.post("/api/account/login", summary="Sign in: a session cookie (HttpOnly, Strict)")
     def login(body: LoginIn, request: Request) -> Any:

@@ -2,8 +2,9 @@
 of the upload, SQLite in the data directory): a clinician signs in, adds a person and gives a
 programme; the person signs in, does a live set with the fake webcam and uploads a recording
 from the programme item, rates effort and pain, and sees both sessions on the progress chart
-with a suggestion; the clinician sees them on the dashboard. Screenshots go to
-out/browser/people_*.png.
+with a suggestion; the clinician sees them on the dashboard, accepts the suggestion (the
+person sees what changed) and shares the upload de-identified (no camera pixels).
+Screenshots go to out/browser/people_*.png.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ EXERCISE = "hip_hinge"  # the webcam clip: two reps of a hinge whose hips rise f
 JOB_WAIT_S = 300.0  # the real analysis of the uploaded clip on a busy two-core machine
 POLL_S = 1.0
 UI_TIMEOUT_MS = 30_000
+SHARE_PAGE_SETTLE_MS = 1_500  # the job page loads its report into a frame
 
 
 @pytest.fixture()
@@ -81,7 +83,7 @@ def rate(page: Any, effort: str, pain: str) -> None:
 
 
 def test_clinician_person_live_set_upload_progress_and_dashboard(
-    flow_setup: tuple[Any, BackgroundServer],
+    flow_setup: tuple[Any, BackgroundServer], tmp_path: Path
 ) -> None:
     browser, server = flow_setup
     errors: list[str] = []
@@ -168,4 +170,50 @@ def test_clinician_person_live_set_upload_progress_and_dashboard(
     mine.goto(server.url + "/people")
     mine.wait_for_selector("#suggestions li.accepted", timeout=UI_TIMEOUT_MS)
     assert "2 reps → 4 reps (accepted)" in mine.inner_text("#suggestions")
+
+    # the clinician shares the uploaded set de-identified: skeleton and outline, no pixels
+    page.click("#sessions-table button.share-button")
+    link = page.locator("#sessions-table a:has-text('shared copy')")
+    link.wait_for(timeout=UI_TIMEOUT_MS)
+    share_id = str(link.get_attribute("href")).removeprefix("/jobs/")
+    shared = wait_for_job(page, server.url, share_id)
+    assert shared["state"] == "done", shared
+    video = page.request.get(f"{server.url}/api/jobs/{share_id}/files/annotated.mp4")
+    assert video.ok
+    (tmp_path / "shared.mp4").write_bytes(video.body())
+    assert_no_camera_pixels(tmp_path / "shared.mp4", CLIP)
+    page.goto(f"{server.url}/jobs/{share_id}")
+    page.wait_for_timeout(SHARE_PAGE_SETTLE_MS)
+    page.screenshot(path=str(SCREENSHOTS / "people_shared_set.png"), full_page=True)
     assert not errors, errors
+
+
+def wait_for_job(page: Any, url: str, job_id: str) -> dict[str, Any]:
+    deadline = time.monotonic() + JOB_WAIT_S
+    while True:
+        job: dict[str, Any] = page.request.get(f"{url}/api/jobs/{job_id}").json()
+        if job["state"] in ("done", "failed") or time.monotonic() > deadline:
+            return job
+        time.sleep(POLL_S)
+
+
+def assert_no_camera_pixels(shared: Path, original: Path) -> None:
+    """Every frame of the shared video is the plain background wherever nothing is drawn:
+    where the skeleton, outline and HUD are not, not one camera pixel (the original clip
+    has its rendered room there)."""
+    import av
+    import numpy as np
+
+    from formcheck.report.annotate import DEIDENTIFIED_BACKGROUND_RGB
+
+    background = np.array(DEIDENTIFIED_BACKGROUND_RGB)
+    with av.open(str(shared)) as container:
+        frames = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+    with av.open(str(original)) as container:
+        first = next(iter(container.decode(video=0))).to_ndarray(format="rgb24")
+    assert frames
+    plain_share = np.mean([np.mean(np.abs(f.astype(int) - background).max(axis=2) <= 6)
+                           for f in frames])  # fmt: skip
+    plain_original = np.mean(np.abs(first.astype(int) - background).max(axis=2) <= 6)
+    assert plain_share > 0.8, plain_share  # the background, bar the drawing and the HUD
+    assert plain_original < 0.2, plain_original  # the camera's scene is not that grey

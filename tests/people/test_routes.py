@@ -156,6 +156,48 @@ def test_a_programme_with_a_bad_item_leaves_nothing_behind(
     assert [p["name"] for p in person["programmes"]] == ["Back basics"]
 
 
+def test_a_change_is_committed_before_the_answer_is_sent(
+    client: TestClient, world: tuple[Side, Side], database_url: str
+) -> None:
+    """The browser's next request must see what this one did: when the answer starts, the
+    rating is already in the database (read over another connection)."""
+    import asyncio
+    import json as jsonlib
+
+    from sqlalchemy import text
+
+    ana, _ = world
+    body = jsonlib.dumps({"pain": 7}).encode()
+    cookie = ana.person["Cookie"].encode()
+    seen: list[Any] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            seen.append(message["status"])
+            other = Database(database_url, migrate=False)
+            try:
+                with other.engine.connect() as connection:
+                    seen.append(connection.execute(
+                        text("SELECT pain FROM training_sessions WHERE id = :id"),
+                        {"id": ana.session_id}).scalar_one())  # fmt: skip
+            finally:
+                other.close()
+
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "PATCH",
+        "scheme": "http", "path": f"/api/sessions/{ana.session_id}", "raw_path": b"",
+        "query_string": b"", "root_path": "", "client": ("127.0.0.1", 5000),
+        "server": ("127.0.0.1", 80),
+        "headers": [(b"host", b"127.0.0.1"), (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()), (b"cookie", cookie)],
+    }  # fmt: skip
+    asyncio.run(client.app(scope, receive, send))  # type: ignore[arg-type]
+    assert seen == [200, 7]
+
+
 # --- signing in -----------------------------------------------------------------------------
 
 
