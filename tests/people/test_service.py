@@ -22,8 +22,8 @@ from formcheck.people.service import (
 from tests.people.synthetic_reports import set_report
 
 PASSWORD = "correct horse battery"
-ITEM = {"exercise": "glute_bridge", "prescription": {"reps": 10},
-        "rules": {"sessions_required": 2, "steps": [{"kind": "reps", "step": 2, "limit": 14}]}}  # fmt: skip
+RULES = {"sessions_required": 2, "steps": [{"kind": "reps", "step": 2, "limit": 14}]}
+ITEM = {"exercise": "glute_bridge", "prescription": {"reps": 10}, "rules": RULES}
 
 
 def setup(database: Database) -> tuple[int, int, int]:
@@ -89,8 +89,9 @@ class _GoneJobs:
 def test_a_pending_upload_whose_job_is_gone_is_marked_failed(database: Database) -> None:
     _, person_id, item_id = setup(database)
     with database.session() as session:
-        session.add(TrainingSession(person_id=person_id, item_id=item_id, source="job",
-                                    job_id="deadbeef", state="pending", prescription={}))  # fmt: skip
+        pending = TrainingSession(person_id=person_id, item_id=item_id, source="job",
+                                  job_id="deadbeef", state="pending", prescription={})  # fmt: skip
+        session.add(pending)
     with database.session() as session:
         refresh_pending(session, person_id, _GoneJobs())
     with database.session() as session:
