@@ -32,9 +32,10 @@ import io
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
@@ -68,6 +69,9 @@ HTTP_LENGTH_REQUIRED = 411
 HTTP_TOO_LARGE = 413
 HTTP_UNPROCESSABLE = 422
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+MAX_ROW_ID = 2**31 - 1  # PostgreSQL's integer: a larger id would be a database error
+RowId = Annotated[int, PathParam(ge=1, le=MAX_ROW_ID)]
+ExerciseName = Annotated[str, Query(min_length=1, max_length=40)]
 NOT_SIGNED_IN = "Sign in first (POST /api/account/login, or an API token as a Bearer header)."
 PAGE_CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -141,7 +145,7 @@ class ItemPatch(_In):
 
 
 class SessionIn(_In):
-    item_id: int
+    item_id: int = Field(ge=1, le=MAX_ROW_ID)
     source: Literal["job", "live", "file"]
     job_id: str | None = Field(None, max_length=64)
     report: dict[str, Any] | None = None
@@ -330,12 +334,12 @@ def people_router(people: People) -> APIRouter:
         return JSONResponse(account_json(person), status_code=201)
 
     @router.get("/api/people/{person_id}", summary="A person, their programmes and items")
-    def get_person(person_id: int, who: Who = signed) -> Any:
+    def get_person(person_id: RowId, who: Who = signed) -> Any:
         session, account = who
         return person_json(session, service.visible_person(session, account, person_id))
 
     @router.post("/api/people/{person_id}/programmes", status_code=201)
-    def add_programme(person_id: int, body: ProgrammeIn, who: Who = signed) -> Any:
+    def add_programme(person_id: RowId, body: ProgrammeIn, who: Who = signed) -> Any:
         session, account = who
         programme = service.create_programme(
             session, account, person_id, body.name, body.sessions_per_week,
@@ -344,7 +348,7 @@ def people_router(people: People) -> APIRouter:
         return JSONResponse(programme_json(programme), status_code=201)
 
     @router.patch("/api/items/{item_id}", summary="A clinician changes an item")
-    def patch_item(item_id: int, body: ItemPatch, who: Who = signed) -> Any:
+    def patch_item(item_id: RowId, body: ItemPatch, who: Who = signed) -> Any:
         session, account = who
         item = service.update_item(
             session, account, item_id, body.prescription, body.rules, body.reference
@@ -352,14 +356,14 @@ def people_router(people: People) -> APIRouter:
         return item_json(item)
 
     @router.get("/api/people/{person_id}/sessions")
-    def list_sessions(person_id: int, who: Who = signed) -> Any:
+    def list_sessions(person_id: RowId, who: Who = signed) -> Any:
         session, account = who
         person = service.visible_person(session, account, person_id)
         service.refresh_pending(session, person.id, people.jobs)
         return [session_json(r, e) for r, e in service.sessions_of(session, person.id)]
 
     @router.post("/api/people/{person_id}/sessions", status_code=201)
-    def add_session(person_id: int, body: SessionIn, who: Who = signed) -> Any:
+    def add_session(person_id: RowId, body: SessionIn, who: Who = signed) -> Any:
         session, account = who
         record = service.record_session(
             session, account, person_id, body.item_id, source=body.source, jobs=people.jobs,
@@ -370,7 +374,7 @@ def people_router(people: People) -> APIRouter:
         return JSONResponse(session_json(record, exercise.exercise), status_code=201)
 
     @router.patch("/api/sessions/{session_id}", summary="Rate effort and pain (0-10)")
-    def rate(session_id: int, body: RatingIn, who: Who = signed) -> Any:
+    def rate(session_id: RowId, body: RatingIn, who: Who = signed) -> Any:
         session, account = who
         record = service.rate_session(
             session, account, session_id, body.effort, body.pain, body.note
@@ -383,7 +387,7 @@ def people_router(people: People) -> APIRouter:
         "/api/sessions/{session_id}/share",
         summary="A de-identified copy of an uploaded set (skeleton and outline only)",
     )
-    def share(session_id: int, who: Who = signed) -> Any:
+    def share(session_id: RowId, who: Who = signed) -> Any:
         session, account = who
         record = service.share_session(session, account, session_id, people.jobs)
         item = session.get(ProgrammeItem, record.item_id)
@@ -391,21 +395,21 @@ def people_router(people: People) -> APIRouter:
         return session_json(record, item.exercise)
 
     @router.get("/api/people/{person_id}/progress", summary="Series, MDC95 bands, verdicts")
-    def get_progress(person_id: int, exercise: str, who: Who = signed) -> Any:
+    def get_progress(person_id: RowId, exercise: ExerciseName, who: Who = signed) -> Any:
         session, account = who
         person = service.visible_person(session, account, person_id)
         service.refresh_pending(session, person.id, people.jobs)
         return service.progress_of(session, person.id, exercise)
 
     @router.get("/api/people/{person_id}/suggestions")
-    def list_suggestions(person_id: int, who: Who = signed) -> Any:
+    def list_suggestions(person_id: RowId, who: Who = signed) -> Any:
         session, account = who
         person = service.visible_person(session, account, person_id)
         service.refresh_pending(session, person.id, people.jobs)
         return [suggestion_json(s, e) for s, e in service.suggestions_of(session, person.id)]
 
     @router.post("/api/suggestions/{suggestion_id}/decision")
-    def decide(suggestion_id: int, body: DecisionIn, who: Who = signed) -> Any:
+    def decide(suggestion_id: RowId, body: DecisionIn, who: Who = signed) -> Any:
         session, account = who
         suggestion = service.decide(session, account, suggestion_id, body.action, body.prescription)
         item = session.get(ProgrammeItem, suggestion.item_id)
@@ -413,7 +417,7 @@ def people_router(people: People) -> APIRouter:
         return suggestion_json(suggestion, item.exercise)
 
     @router.get("/api/people/{person_id}/export.json", summary="The whole history as JSON")
-    def export_json(person_id: int, who: Who = signed) -> Any:
+    def export_json(person_id: RowId, who: Who = signed) -> Any:
         session, account = who
         person = service.visible_person(session, account, person_id)
         body = person_json(session, person) | {
@@ -424,7 +428,7 @@ def people_router(people: People) -> APIRouter:
         return JSONResponse(body, headers=_attachment(f"{person.username}-history.json"))
 
     @router.get("/api/people/{person_id}/export.csv", summary="One row per session")
-    def export_csv(person_id: int, who: Who = signed) -> Any:
+    def export_csv(person_id: RowId, who: Who = signed) -> Any:
         session, account = who
         person = service.visible_person(session, account, person_id)
         out = io.StringIO()
@@ -445,7 +449,7 @@ def people_router(people: People) -> APIRouter:
         )  # fmt: skip
 
     @router.get("/people/{person_id}/report", include_in_schema=False)
-    def printable(person_id: int, who: Who = signed) -> Any:
+    def printable(person_id: RowId, who: Who = signed) -> Any:
         session, account = who
         person = service.visible_person(session, account, person_id)
         return HTMLResponse(
