@@ -65,6 +65,17 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
         reference = load_reference(Path(args.reference), exercise)
         exercise = exercise or reference.exercise
+    if args.person:
+        if exercise is None:
+            raise FormcheckError(
+                "Recording a run for a person needs its exercise: --exercise NAME."
+            )
+        from formcheck.people.cli import programme_settings
+
+        # the programme item's prescription and reference rep, unless given here
+        item_prescription, item_reference = programme_settings(args, exercise)
+        prescription = prescription or item_prescription
+        reference = reference or item_reference
     recorder = AnnotationRecorder()
     try:
         run = analyze_video(
@@ -114,7 +125,39 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     if written.annotated_mp4 is not None:
         files.append(written.annotated_mp4.name)
     print(f"wrote {', '.join(files)} in {out_dir}")
+    if args.person:
+        from formcheck.people.cli import record_analysis
+
+        print(record_analysis(args, out_dir / "report.json", report.exercise))
     return 0
+
+
+def add_database_options(parser: argparse.ArgumentParser) -> None:
+    """Where the people database is (formcheck.people.cli)."""
+    parser.add_argument("--database", metavar="URL", help="postgresql://USER@HOST/DB or "
+                        "sqlite:///PATH (default: people.db in the data directory; "
+                        "FORMCHECK_DATABASE_URL for a URL with a password)")  # fmt: skip
+    parser.add_argument("--data-dir", help=f"the server's data directory (default "
+                        f"{DEFAULT_DATA_DIR})")  # fmt: skip
+
+
+def _rating(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 10:
+        raise argparse.ArgumentTypeError(f"ratings are 0 to 10, got {text}")
+    return value
+
+
+def cmd_users_add(args: argparse.Namespace) -> int:
+    from formcheck.people.cli import cmd_users_add as run
+
+    return run(args)
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    from formcheck.people.cli import cmd_history as run
+
+    return run(args)
 
 
 def cmd_reference(args: argparse.Namespace) -> int:
@@ -306,6 +349,12 @@ def build_parser() -> argparse.ArgumentParser:
                    "(`formcheck reference record`)")
     p.add_argument("--no-video", action="store_true", help="skip the annotated MP4")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--person", help="record the run as a session of this person's programme")
+    p.add_argument("--item", type=int, help="with --person: the programme item (default: the "
+                   "newest item of the exercise)")
+    p.add_argument("--effort", type=_rating, help="with --person: effort 0-10")
+    p.add_argument("--pain", type=_rating, help="with --person: pain 0-10")
+    add_database_options(p)
     p.set_defaults(handler=cmd_analyze)
 
     p = sub.add_parser("reference", help="record a reference rep that later runs compare with")
@@ -374,6 +423,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--queue", metavar="URL",
                    help="run jobs on Celery workers through this Redis (redis://HOST:PORT/DB; "
                    "see `formcheck worker`) instead of worker processes here")
+    p.add_argument("--database", metavar="URL",
+                   help="people, programmes and sessions in this PostgreSQL "
+                   "(postgresql://USER@HOST/DB; with a password: FORMCHECK_DATABASE_URL) "
+                   "instead of people.db in the data directory")
     p.set_defaults(handler=cmd_serve)
 
     p = sub.add_parser(
@@ -421,6 +474,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--exercise", help="exercise analyzer to use")
     p.add_argument("--height-cm", type=_positive_cm, help="body height, for millimetre scale")
     p.set_defaults(handler=cmd_live)
+
+    p = sub.add_parser("users", help="accounts of the people database (clinicians, people)")
+    users = p.add_subparsers(dest="users_command", required=True)
+    u = users.add_parser("add", help="add an account (the first clinician, for one); the "
+                         "password is asked for, or read from FORMCHECK_PASSWORD")
+    u.add_argument("username")
+    u.add_argument("--role", choices=["clinician", "person"], default="clinician")
+    u.add_argument("--name", help="the name shown (default the user name)")
+    u.add_argument("--clinician", help="a person's clinician (user name)")
+    add_database_options(u)
+    u.set_defaults(handler=cmd_users_add)
+
+    p = sub.add_parser("history", help="a person's progress table (MDC95 and verdicts)")
+    p.add_argument("name", help="the person's user name")
+    p.add_argument("--exercise", help="only this exercise")
+    add_database_options(p)
+    p.set_defaults(handler=cmd_history)
 
     p = sub.add_parser("exercises", help="list the exercise analyzers")
     p.set_defaults(handler=cmd_exercises)

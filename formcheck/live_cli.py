@@ -63,18 +63,21 @@ def _server_fields(args: argparse.Namespace) -> dict[str, Any]:
             fields[name] = getattr(args, name)
     if args.allowed_origin:
         fields["allowed_origins"] = args.allowed_origin
+    if getattr(args, "database", None) is not None:
+        fields["database_url"] = queue_option(args.database, "FORMCHECK_DATABASE_URL")
     return fields
 
 
-def queue_option(url: str) -> str:
-    """``--queue URL``, refused with a password in it (it would show in the process list:
-    FORMCHECK_JOBS__QUEUE__URL carries one instead)."""
+def queue_option(url: str, variable: str = "FORMCHECK_JOBS__QUEUE__URL") -> str:
+    """``--queue URL`` (or ``--database URL``), refused with a password in it (it would show
+    in the process list: the environment ``variable`` carries one instead)."""
     from urllib.parse import urlsplit
 
     if urlsplit(url).password is not None:
+        kind = "queue" if "QUEUE" in variable else "database"
         raise FormcheckError(
-            "A queue URL with a password must not be a command-line option (it would show in "
-            "the process list); set FORMCHECK_JOBS__QUEUE__URL instead."
+            f"A {kind} URL with a password must not be a command-line option (it would show "
+            f"in the process list); set {variable} instead."
         )
     return url
 

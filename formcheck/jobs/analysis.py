@@ -1,10 +1,13 @@
 """The job every upload runs: the command line's analysis and outputs, on the stored file.
 
 ``options``: ``{"settings": <AnalysisSettings fields>, "height_cm": float | None,
-"display_name": str}``. Messages never show the upload's stored name: it is replaced by the
-name the user gave the file, also in report.json's ``video.path``; the report's ``source`` is
-``job``. ``formcheck batch --queue`` adds ``"as_file": <the path it was given>``: the report
-is then the one ``formcheck analyze <path>`` writes (``source`` ``file``, that path).
+"display_name": str, "deidentified": bool}`` (``deidentified``: the annotated video and the
+report's key frames show the skeleton and back outline on a plain background, no camera
+pixels: a set shared with someone else, formcheck.people). Messages never show the upload's
+stored name: it is replaced by the name the user gave the file, also in report.json's
+``video.path``; the report's ``source`` is ``job``. ``formcheck batch --queue`` adds
+``"as_file": <the path it was given>``: the report is then the one ``formcheck analyze
+<path>`` writes (``source`` ``file``, that path).
 
 A long-lived worker process calls ``prepare_process()`` once: the pose model is found and
 checked, and MediaPipe loaded, before the first job (each job then creates its estimator
@@ -20,6 +23,7 @@ from typing import Any
 from formcheck.errors import FormcheckError
 from formcheck.offline import analyze_video
 from formcheck.pose.model import ModelInfo, ensure_model
+from formcheck.report.annotate import AnnotateConfig
 from formcheck.report.model import ReportSource
 from formcheck.report.outputs import write_outputs
 from formcheck.report.recorder import AnnotationRecorder
@@ -97,6 +101,7 @@ def _run(
         prescription=prescription,
         video_name=Path(display).name if options.get("as_file") else display,
         progress=output_progress,
+        config=AnnotateConfig(deidentified=bool(options.get("deidentified"))),
     )
     summary = run.report.summary
     return {

@@ -35,6 +35,9 @@ PIXEL_FORMAT = "yuv420p"  # the only H.264 layout every browser decodes
 TIME_BASE = Fraction(1, 90_000)  # MPEG's 90 kHz clock: sub-millisecond timestamps
 MS_PER_S = 1000.0
 FALLBACK_FPS = 30.0
+# A de-identified render's background: mid grey, so the skeleton, outline and HUD colours
+# all stand out; no camera pixel reaches the video or the key frames.
+DEIDENTIFIED_BACKGROUND_RGB = (96, 96, 96)
 
 
 class AnnotateConfig(BaseModel):
@@ -46,6 +49,11 @@ class AnnotateConfig(BaseModel):
     crf: int = Field(23, ge=0, le=51, description="x264 quality: lower is better and larger")
     preset: str = Field("veryfast", description="x264 speed preset")
     cue_display_s: float = Field(3.0, gt=0, description="how long a cue stays on screen")
+    deidentified: bool = Field(
+        False,
+        description="draw the skeleton, back outline and HUD on a plain background: no camera "
+        "pixels (a set shared with someone else)",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +169,11 @@ def render_annotations(
         total = source.info.frame_count
         try:
             for frame in source:
-                image = frame.rgb.copy()
+                image = (
+                    np.full_like(frame.rgb, DEIDENTIFIED_BACKGROUND_RGB)
+                    if cfg.deidentified
+                    else frame.rgb.copy()
+                )
                 overlay = recorder.at(frame.t_ms)
                 draw_pose(image, overlay)
                 t_s = frame.t_ms / MS_PER_S

@@ -11,8 +11,9 @@
   route except the page, its static files and public descriptions needs
   ``Authorization: Bearer <token>``, or the cookie a browser gets by POSTing the token to
   ``/api/auth`` (HttpOnly, SameSite=Strict; it holds a keyed hash of the token, not the
-  token). The page does this itself when opened with ``#token=...`` in its address: the
-  link ``formcheck serve`` prints.
+  token), or a signed-in account's cookie or API token (formcheck.people). The page does
+  this itself when opened with ``#token=...`` in its address: the link ``formcheck serve``
+  prints.
 
 The token is generated at the first start that needs one and kept in the data directory
 (``token``, 0600); ``FORMCHECK_TOKEN`` sets it instead.
@@ -23,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,8 @@ PUBLIC_PATHS = frozenset(
         "/api/schema/report",
         "/api/auth",
         "/openapi.json",
+        "/people",  # the people page (its data needs a signed-in account)
+        "/api/account/login",  # signing in to an account (formcheck.people.routes)
         "/docs",
         "/docs/oauth2-redirect",
         "/redoc",
@@ -62,7 +65,7 @@ PUBLIC_PATHS = frozenset(
 )
 # The page's files include what it runs pose with: tasks-vision's module and WebAssembly, and
 # the model bundle (formcheck.server.web); nothing in them is private.
-PUBLIC_PREFIXES = ("/static/", "/vendor/tasks-vision/", "/models/")
+PUBLIC_PREFIXES = ("/static/", "/vendor/tasks-vision/", "/models/", "/people/static/")
 WS_POLICY_VIOLATION = 1008
 HTTP_BAD_REQUEST = 400
 HTTP_UNAUTHORIZED = 401
@@ -134,8 +137,11 @@ class AccessPolicy:
         token: str | None,
         allowed_origins: Iterable[str] = (),
         allowed_hosts: Iterable[str] | None = None,
+        signed_in: Callable[[Headers], bool] | None = None,
     ) -> None:
         self.token = token
+        # A signed-in account (formcheck.people: its cookie or API token) also passes.
+        self.signed_in = signed_in
         self.allowed_origins = frozenset(o.rstrip("/").lower() for o in allowed_origins)
         self.allowed_hosts = (
             None if allowed_hosts is None else frozenset(h.lower() for h in allowed_hosts)
@@ -144,9 +150,14 @@ class AccessPolicy:
         self._cookie = hmac.new(key, COOKIE_KEY_LABEL, hashlib.sha256).hexdigest()
 
     @classmethod
-    def from_config(cls, config: ServerConfig, token: str | None) -> AccessPolicy:
+    def from_config(
+        cls,
+        config: ServerConfig,
+        token: str | None,
+        signed_in: Callable[[Headers], bool] | None = None,
+    ) -> AccessPolicy:
         hosts = list(config.allowed_hosts) if is_loopback(config.host) else None
-        return cls(token, config.allowed_origins, hosts)
+        return cls(token, config.allowed_origins, hosts, signed_in)
 
     @property
     def cookie_value(self) -> str:
@@ -172,7 +183,9 @@ class AccessPolicy:
         ):
             return True
         cookie = _cookie(headers, COOKIE_NAME)
-        return cookie is not None and hmac.compare_digest(cookie.encode(), self._cookie.encode())
+        if cookie is not None and hmac.compare_digest(cookie.encode(), self._cookie.encode()):
+            return True
+        return self.signed_in is not None and self.signed_in(headers)
 
     def check(self, scope: Scope) -> tuple[int, str, str] | None:
         """(status, code, reason) of a refusal, or None when the request may go on."""

@@ -10,6 +10,9 @@
                           (formcheck.server.access)
     WS   /ws/live         one live session per connection (see formcheck.server.messages;
                           its limits: formcheck.server.live_guard)
+    ...  /api/account, /api/people, /people  accounts, programmes, sessions and progress
+                          (formcheck.people.routes), when there is a data directory or a
+                          ``database_url``
     ...  /api/jobs, /jobs  uploads and their reports (formcheck.server.jobs_routes), when
                           ``config.jobs`` is set; the app's lifespan starts and stops the
                           job backend (local, or Celery over Redis: formcheck.jobs.backend),
@@ -51,6 +54,7 @@ from formcheck.errors import FormcheckError
 from formcheck.jobs.backend import JobBackend, QueueUnavailableError, open_job_backend
 from formcheck.jobs.throttle import ThrottledLogger
 from formcheck.jobs.worker import DEFAULT_JOB_FN
+from formcheck.people.server import install_people, open_people
 from formcheck.pose.estimator import PoseEstimator
 from formcheck.pose.model import ModelInfo, ensure_model
 from formcheck.pose.remote import HEADER as POSE_HEADER
@@ -171,8 +175,11 @@ def create_app(
     on the local backend (tests use a fake one); with ``config.jobs.queue.url`` jobs go to
     Celery workers instead (formcheck.jobs.backend)."""
     config = config or ServerConfig()
-    policy = AccessPolicy.from_config(config, resolve_token(config).value)
     jobs = open_job_backend(config.jobs, job_fn=job_fn) if config.jobs is not None else None
+    people = open_people(config, jobs)
+    policy = AccessPolicy.from_config(
+        config, resolve_token(config).value, people.signed_in if people is not None else None
+    )
     context = ServerContext(
         config=config,
         model=ensure_model(model),
@@ -199,6 +206,8 @@ def create_app(
                 await run_in_threadpool(jobs.close)  # running jobs go back to the queue
             if context.live_pool is not None:
                 await run_in_threadpool(context.live_pool.close)
+            if people is not None:
+                people.db.close()
 
     app = FastAPI(
         title="formcheck", version=__version__, description=DESCRIPTION, lifespan=lifespan
@@ -230,6 +239,8 @@ def create_app(
         app.include_router(
             jobs_router(jobs, lambda: {a.name for a in list_analyzers()}, config.clients)
         )
+    if people is not None:
+        install_people(app, people)  # accounts, programmes, sessions, progress: /people
 
     @app.get("/", include_in_schema=True, summary="The live page", response_class=FileResponse)
     def page() -> FileResponse:

@@ -186,6 +186,11 @@ class ServerConfig(BaseSettings):
         8_000_000, ge=1_000, description="uvicorn closes the socket on larger messages (1009)"
     )
     pipeline: PipelineConfig = PipelineConfig()
+    database_url: SecretStr | None = Field(
+        None,
+        description="people, programmes and sessions: postgresql://USER@HOST/DB for a clinic; "
+        "None keeps them in SQLite in the data directory (people.db)",
+    )
     jobs: JobsConfig | None = Field(
         None,
         description="uploads and background jobs (data directory, workers, limits, retention); "

@@ -123,6 +123,7 @@ async function startMessage(pose) {
   if (Number.isFinite(height)) message.height_cm = height;
   const file = $("prescription").files[0];
   if (file) message.prescription = { name: file.name, text: await file.text() };
+  else if (window.formcheckProgramme) message.prescription = window.formcheckProgramme.prescription;
   return message;
 }
 
@@ -579,6 +580,7 @@ function finishSet() {
 
 function onSummary(msg) {
   state.report = msg.report;
+  document.dispatchEvent(new CustomEvent("formcheck:set-report", { detail: msg.report }));
   const report = msg.report;
   const summary = report.summary || { reps: 0, attempts: 0 };
   formcheckVerdict.renderVerdict($("verdict"), msg.verdict, 3);

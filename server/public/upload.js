@@ -83,6 +83,7 @@ function startUpload(event) {
     up("upload-percent").textContent = "100%";
     recentJobs.remember({ id: body.id, name: file.name, exercise: form.get("exercise"),
       state: body.state });
+    document.dispatchEvent(new CustomEvent("formcheck:job-created", { detail: body }));
     const link = up("upload-job-link");
     link.href = body.url;
     link.dataset.jobId = body.id;

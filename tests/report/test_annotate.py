@@ -223,3 +223,47 @@ def test_annotated_video_plays_in_chromium(tmp_path: Path) -> None:
         timeout=120,
     ).stdout
     assert f'<p id="out">loaded {WIDTH_PX - 1}</p>' in dom
+
+
+def _camera_video(path: Path, seed: int = 3) -> Path:
+    """A clip of busy camera pixels (noise stands in for a face and a room)."""
+    rng = np.random.default_rng(seed)
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=30)
+        stream.width, stream.height = WIDTH_PX - 1, HEIGHT_PX - 1
+        stream.pix_fmt = "yuv420p"
+        for _ in range(len(FRAME_TIMES_MS)):
+            rgb = rng.integers(0, 256, (HEIGHT_PX - 1, WIDTH_PX - 1, 3), dtype=np.uint8)
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")))
+        container.mux(stream.encode(None))
+    return path
+
+
+def test_a_deidentified_render_has_the_skeleton_and_no_camera_pixels(tmp_path: Path) -> None:
+    """The shared copy of a set (issue 16): skeleton, outline and HUD on a plain background;
+    away from them every pixel is the background, in the video and in the key frames."""
+    from formcheck.report.annotate import DEIDENTIFIED_BACKGROUND_RGB
+
+    source = _camera_video(tmp_path / "camera.mp4")
+    _, _, times_ms, camera = _decode(source)
+    size = (WIDTH_PX - 1, HEIGHT_PX - 1)
+    recorder = _Recorded([_overlay(t, size) for t in times_ms])
+    spec = KeyFrameSpec("best", 1, times_ms[5] / 1000, 90.0)
+    config = AnnotateConfig(deidentified=True)
+    out = tmp_path / "shared.mp4"
+    result = render_annotations(source, recorder, HudTimeline([]), video_out=out,
+                                keyframes=[spec], config=config)  # fmt: skip
+    _, _, _, images = _decode(out)
+    background = np.array(DEIDENTIFIED_BACKGROUND_RGB)
+    h, w = images[0].shape[:2]
+    corner = (slice(h // 2 - 10, h // 2 + 10), slice(w - 40, w - 10))  # away from the figure
+    for shared, original in zip(images, camera, strict=True):
+        assert np.abs(shared[corner].astype(int) - background).max() <= 3  # codec rounding
+        assert original[corner].astype(float).std() > 40  # the camera had a busy scene there
+        middle = shared[h // 2 - 5 : h // 2 + 5, w // 2 - 1 : w // 2 + 2].astype(int)
+        assert np.abs(middle - background).max() > 60  # the skeleton is drawn
+    import cv2
+
+    key = cv2.imdecode(np.frombuffer(result.keyframes[0].jpeg, np.uint8), cv2.IMREAD_COLOR)
+    key_corner = key[h // 2 - 10 : h // 2 + 10, w - 40 : w - 10].astype(int)
+    assert np.abs(key_corner - background[::-1]).max() <= 8  # BGR, JPEG rounding
