@@ -119,10 +119,10 @@ def test_clinician_person_live_set_upload_progress_and_dashboard(
     mine.click("#programme a.do-set")
     mine.wait_for_selector("#programme-line", timeout=UI_TIMEOUT_MS)
     assert "hip hinge, 2 reps" in mine.inner_text("#programme-box")
-    mine.wait_for_function(f"document.querySelector('#exercise').value === '{EXERCISE}'",
+    mine.wait_for_function(f"() => document.querySelector('#exercise').value === '{EXERCISE}'",
                            timeout=UI_TIMEOUT_MS)  # fmt: skip
     mine.click("#start")
-    mine.wait_for_function("Number(document.querySelector('#reps').textContent) >= 2",
+    mine.wait_for_function("() => Number(document.querySelector('#reps').textContent) >= 2",
                            timeout=REPS_TIMEOUT_MS)  # fmt: skip
     mine.click("#finish")
     mine.wait_for_selector("#summary", state="visible", timeout=SUMMARY_TIMEOUT_MS)
