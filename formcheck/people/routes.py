@@ -55,10 +55,12 @@ from formcheck.people.accounts import (
 from formcheck.people.db import Database
 from formcheck.people.models import Account, Programme, ProgrammeItem, utc_now
 from formcheck.people.programmes import ProgrammeError
+from formcheck.server.attest import ReportSigner
 
 STATIC_DIR = Path(__file__).parent / "static"
 COOKIE_NAME = "formcheck_session"
 BEARER_PREFIX = "fc_"
+SIGNATURE_MAX_CHARS = 64  # an HMAC-SHA256 in hex
 MAX_JSON_BODY_BYTES = 2_000_000  # a live set's report with every rep's checks fits easily
 MAX_ITEMS = 20
 MAX_PROGRAMMES_SHOWN = 50
@@ -82,11 +84,19 @@ REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'no
 
 
 class People:
-    """The database, and the job backend whose uploads sessions attach to."""
+    """The database, the job backend whose uploads sessions attach to, and the key that
+    live sets' reports are signed with (a report sent to the routes must carry its signature:
+    formcheck/server/attest.py)."""
 
-    def __init__(self, database: Database, jobs: service.JobSource | None = None) -> None:
+    def __init__(
+        self,
+        database: Database,
+        jobs: service.JobSource | None = None,
+        signer: ReportSigner | None = None,
+    ) -> None:
         self.db = database
         self.jobs = jobs
+        self.signer = signer or ReportSigner.for_data_dir(None)
 
     def secret_of(self, headers: Headers) -> tuple[str, Literal["cookie", "api"]] | None:
         scheme, _, given = headers.get("authorization", "").partition(" ")
@@ -149,6 +159,7 @@ class SessionIn(_In):
     source: Literal["job", "live", "file"]
     job_id: str | None = Field(None, max_length=64)
     report: dict[str, Any] | None = None
+    signature: str | None = Field(None, max_length=SIGNATURE_MAX_CHARS)
     effort: int | None = Field(None, ge=0, le=10)
     pain: int | None = Field(None, ge=0, le=10)
 
@@ -368,6 +379,7 @@ def people_router(people: People) -> APIRouter:
         record = service.record_session(
             session, account, person_id, body.item_id, source=body.source, jobs=people.jobs,
             job_id=body.job_id, report=body.report, effort=body.effort, pain=body.pain,
+            report_attested=people.signer.verify(body.report, body.signature),
         )  # fmt: skip
         exercise = session.get(ProgrammeItem, record.item_id)
         assert exercise is not None

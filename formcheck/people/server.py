@@ -8,10 +8,13 @@ from fastapi.staticfiles import StaticFiles
 from formcheck.people.db import Database, default_url
 from formcheck.people.routes import STATIC_DIR, People, install_handlers, people_router
 from formcheck.people.service import JobSource
+from formcheck.server.attest import ReportSigner
 from formcheck.server.config import ServerConfig
 
 
-def open_people(config: ServerConfig, jobs: JobSource | None) -> People | None:
+def open_people(
+    config: ServerConfig, jobs: JobSource | None, signer: ReportSigner | None = None
+) -> People | None:
     """The database (``database_url``, else SQLite in the data directory), migrated; None for
     a server without either (the live page alone)."""
     if config.database_url is not None:
@@ -20,7 +23,7 @@ def open_people(config: ServerConfig, jobs: JobSource | None) -> People | None:
         url = default_url(config.jobs.data_dir)
     else:
         return None
-    return People(Database(url), jobs)
+    return People(Database(url), jobs, signer)
 
 
 def install_people(app: FastAPI, people: People) -> None:

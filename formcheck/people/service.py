@@ -195,11 +195,14 @@ def record_session(
     jobs: JobSource | None = None,
     job_id: str | None = None,
     report: dict[str, Any] | None = None,
+    report_attested: bool = True,
     effort: int | None = None,
     pain: int | None = None,
 ) -> TrainingSession:
     """A set attached to the person and one item of their programme: an upload (its job,
-    whose report is read once it is done) or a finished set's report (live or file)."""
+    whose report is read once it is done) or a finished set's report (live or file).
+    ``report_attested``: the report is known to be the analysis' own (the routes: it carries
+    this server's signature; the command line made it itself)."""
     person = visible_person(session, account, person_id)
     item = visible_item(session, account, item_id)
     if item.programme.person_id != person.id:
@@ -223,6 +226,12 @@ def record_session(
             raise ProgrammeError("That upload is already recorded as a session.")
         record.job_id = job.id
     elif source in (ReportSource.LIVE.value, ReportSource.FILE.value):
+        if not report_attested:
+            raise ProgrammeError(
+                "That report was not made by this server (its signature is missing or does "
+                "not match): record a live set from the page that ran it, or a recording as "
+                "an upload."
+            )
         parsed = report_from_json(report or {})
         if parsed.source.value != source:
             raise ProgrammeError(f"The report is from a {parsed.source.value} set, not {source}.")

@@ -36,7 +36,7 @@ import json
 import logging
 import os
 from collections.abc import AsyncIterator, MutableMapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +60,7 @@ from formcheck.pose.model import ModelInfo, ensure_model
 from formcheck.pose.remote import HEADER as POSE_HEADER
 from formcheck.pose.remote import PosePayloadError, is_pose_payload
 from formcheck.server.access import AccessMiddleware, AccessPolicy, auth_router, resolve_token
+from formcheck.server.attest import ReportSigner
 from formcheck.server.browser_pose import BrowserPoseSettings, browser_pose_settings
 from formcheck.server.client_limits import ClientRateMiddleware, client_key
 from formcheck.server.config import ServerConfig
@@ -138,6 +139,7 @@ class ServerContext:
     errors: ThrottledLogger  # tracebacks of live sessions, throttled
     jobs: JobBackend | None = None
     live_pool: LiveWorkerPool | None = None  # browser-pose sets in worker processes
+    signer: ReportSigner = field(default_factory=lambda: ReportSigner.for_data_dir(None))
 
     def new_estimator(self) -> PoseEstimator:
         pipeline = self.config.pipeline
@@ -176,7 +178,8 @@ def create_app(
     Celery workers instead (formcheck.jobs.backend)."""
     config = config or ServerConfig()
     jobs = open_job_backend(config.jobs, job_fn=job_fn) if config.jobs is not None else None
-    people = open_people(config, jobs)
+    signer = ReportSigner.for_data_dir(config.jobs.data_dir if config.jobs is not None else None)
+    people = open_people(config, jobs, signer)
     policy = AccessPolicy.from_config(
         config, resolve_token(config).value, people.signed_in if people is not None else None
     )
@@ -188,6 +191,7 @@ def create_app(
         web=WEB_ASSETS,
         errors=ThrottledLogger(log, config.traceback_log_interval_s),
         jobs=jobs,
+        signer=signer,
     )
 
     settings = context.browser_settings()
@@ -344,6 +348,9 @@ async def serve_live_socket(websocket: WebSocket, context: ServerContext) -> Non
             if message["type"] == "websocket.disconnect":
                 break
             reply = await _answer(session, message, guard)
+            if isinstance(reply, SummaryMessage):  # the report as the page will get it
+                report = json.loads(reply.report.model_dump_json())
+                reply = reply.model_copy(update={"signature": context.signer.sign(report)})
             await websocket.send_text(reply.model_dump_json())
             if guard.should_close:
                 close_code = WS_CLOSE_INTERNAL_ERROR

@@ -180,6 +180,11 @@ class SummaryMessage(_Message):
     type: Literal["summary"] = "summary"
     report: Report
     verdict: Verdict
+    signature: str = Field(
+        "",
+        description="HMAC-SHA256 of the report by this server (formcheck/server/attest.py): "
+        "give it with the report to record the set in a programme",
+    )
 
 
 class ErrorMessage(_Message):

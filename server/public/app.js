@@ -580,7 +580,9 @@ function finishSet() {
 
 function onSummary(msg) {
   state.report = msg.report;
-  document.dispatchEvent(new CustomEvent("formcheck:set-report", { detail: msg.report }));
+  document.dispatchEvent(
+    new CustomEvent("formcheck:set-report", { detail: { report: msg.report, signature: msg.signature } }),
+  );
   const report = msg.report;
   const summary = report.summary || { reps: 0, attempts: 0 };
   formcheckVerdict.renderVerdict($("verdict"), msg.verdict, 3);

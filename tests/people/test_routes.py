@@ -26,6 +26,7 @@ from tests.people.world import (
     running_app,
     server_config,
     sign_in,
+    signed_set,
     wait_for_job,
 )
 
@@ -118,8 +119,27 @@ def test_a_set_of_another_exercise_is_refused(client: TestClient, world: tuple[S
     ana, _ = world
     answer = client.post(f"/api/people/{ana.person_id}/sessions", headers=ana.person,
                          json={"item_id": ana.item_id, "source": "live",
-                               "report": set_report("squat")})  # fmt: skip
+                               **signed_set(client, "squat")})  # fmt: skip
     assert answer.status_code == 422 and "squat" in answer.json()["detail"]
+
+
+def test_a_report_the_server_did_not_sign_is_refused(
+    client: TestClient, world: tuple[Side, Side]
+) -> None:
+    """A person cannot record a made-up set: the report must be the server's own, unchanged."""
+    ana, _ = world
+    url = f"/api/people/{ana.person_id}/sessions"
+    before = ok(client.get(url, headers=ana.person))
+    forged = signed_set(client)
+    forged["report"]["summary"]["reps"] = 30  # the count raised after the server signed it
+    unsigned = {"report": set_report()}
+    for body in (unsigned, forged, {**unsigned, "signature": "0" * 64}):
+        answer = client.post(url, headers=ana.person,
+                             json={"item_id": ana.item_id, "source": "live", **body})  # fmt: skip
+        assert answer.status_code == 422 and "not made by this server" in answer.json()["detail"]
+    assert ok(client.get(url, headers=ana.person)) == before
+    good = {"item_id": ana.item_id, "source": "live", **signed_set(client)}
+    ok(client.post(url, headers=ana.person, json=good), 201)
 
 
 def test_exports_report_and_dashboard(client: TestClient, world: tuple[Side, Side]) -> None:
@@ -127,7 +147,7 @@ def test_exports_report_and_dashboard(client: TestClient, world: tuple[Side, Sid
     pid = ana.person_id
     ok(client.post(f"/api/people/{pid}/sessions", headers=ana.person,
                    json={"item_id": ana.item_id, "source": "live", "pain": 6,
-                         "report": set_report(spine_findings=1)}), 201)  # fmt: skip
+                         **signed_set(client, spine_findings=1)}), 201)  # fmt: skip
     rows = client.get(f"/api/people/{pid}/export.csv", headers=ana.clinician)
     assert rows.status_code == 200 and "attachment" in rows.headers["content-disposition"]
     lines = rows.text.strip().splitlines()

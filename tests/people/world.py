@@ -50,6 +50,13 @@ def server_config(data_dir: Path, database_url: str | None, **changes: Any) -> S
     )  # fmt: skip
 
 
+def signed_set(client: TestClient, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    """A live set's report (``set_report``'s arguments) with the running app's signature, as
+    the page sends it after the summary message."""
+    report = set_report(*args, **kwargs)
+    return {"report": report, "signature": client.app.state.context.signer.sign(report)}  # type: ignore[attr-defined]
+
+
 @contextmanager
 def running_app(config: ServerConfig) -> Iterator[TestClient]:
     from formcheck.server.app import create_app
@@ -132,7 +139,7 @@ def build_side(client: TestClient, database_url: str, name: str) -> Side:
     for _ in range(3):
         record = ok(client.post(f"/api/people/{person['id']}/sessions", headers=person_headers,
                                 json={"item_id": bridge, "source": "live",
-                                      "report": set_report(), "pain": 2, "effort": 5}),
+                                      **signed_set(client), "pain": 2, "effort": 5}),
                     201)  # fmt: skip
         side.session_id = record["id"]
     suggestions = ok(client.get(f"/api/people/{person['id']}/suggestions", headers=clinician))

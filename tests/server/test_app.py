@@ -258,6 +258,10 @@ def test_bad_client_gets_errors_and_the_session_goes_on(app_client: TestClient) 
         verdict = summary["verdict"]  # in plain words: no set, not "no faults"
         assert verdict["headline"].startswith("The set did not start")
         assert verdict["tone"] == "unknown" and verdict["counted"] == "0 reps counted."
+        # the server's signature of the report as received: what a programme records
+        signer = app_client.app.state.context.signer  # type: ignore[attr-defined]
+        assert signer.verify(summary["report"], summary["signature"])
+        assert not signer.verify({**summary["report"], "exercise": "squat"}, summary["signature"])
     assert open_sessions(app_client) == 0
 
 

@@ -110,9 +110,9 @@
   }
 
   document.addEventListener("formcheck:set-report", (event) => {
-    const report = event.detail;
+    const { report, signature } = event.detail;  // the server's signature of its report
     if (current && report.set_started !== false && report.exercise === current.exercise) {
-      record({ source: "live", report });
+      record({ source: "live", report, signature });
     }
   });
   document.addEventListener("formcheck:job-created", (event) => {
