@@ -15,7 +15,7 @@ change (MDC95), computed from this person's own noise:
   per session, so the noise is the SD between the first ``BASELINE_SESSIONS`` sessions (the
   baseline, before change is expected) and ``MDC95 = 1.96 * sqrt(2) * SD``, never below the
   metric's resolution floor (``MDC_FLOORS``: one rep; 2 points for the 0-10 pain and effort
-  ratings, their published MDC (Childs et al. 2005)).
+  ratings, their published MDC (Childs et al. 2005); 0.15 s for a phase's time, per-rep too).
 
 With too little data to estimate the noise the verdict is "not enough data", never a claim.
 The progress page draws the band ``baseline ± MDC95``.
@@ -33,7 +33,16 @@ from typing import Any, Literal, TypeGuard
 Z_95 = 1.96  # two-sided 95 %
 BASELINE_SESSIONS = 3  # sessions whose spread is the noise of a per-session metric
 MIN_REPS_FOR_NOISE = 2  # a session with fewer reps says nothing about rep-to-rep noise
-MDC_FLOORS = {"reps": 1.0, "form_frays_at_rep": 1.0, "pain": 2.0, "effort": 2.0, "hold_s": 1.0}
+MDC_FLOORS = {
+    "reps": 1.0,
+    "form_frays_at_rep": 1.0,
+    "pain": 2.0,
+    "effort": 2.0,
+    "hold_s": 1.0,
+    # a phase's time is read to about 0.15 s (the evaluation's phase tolerance: the
+    # fitted phase ends against the renders' truth), however steady the reps
+    "down_s": 0.15,
+}
 
 Better = Literal["higher", "lower"]
 Verdict = Literal["better", "worse", "no change beyond noise", "not enough data"]
@@ -179,10 +188,12 @@ def series_for(metric: MetricDef, points: Sequence[SessionPoint]) -> Series:
     if metric.per_rep:
         out.noise_sd = pooled_within_sd([reps for *_, reps in values])
         if out.noise_sd is not None:
-            out.mdc = mdc95_between(out.noise_sd, first[2], last[2])
+            floor = MDC_FLOORS.get(metric.key, 0.0)
+            out.mdc = max(mdc95_between(out.noise_sd, first[2], last[2]), floor)
             out.basis = (
                 f"rep-to-rep SD {out.noise_sd:.3g}{_unit(metric.unit)} pooled over {len(values)} "
                 f"sessions; MDC95 = 1.96·√(SD²/{first[2]} + SD²/{last[2]})"
+                + (f", never below {floor:g}{_unit(metric.unit)}" if floor else "")
             )
     else:
         baseline = [v for _, v, _, _ in values[:BASELINE_SESSIONS]]

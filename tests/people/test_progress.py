@@ -123,3 +123,18 @@ def test_pooled_sd_and_mdc_formulas() -> None:
     )
     assert pooled_within_sd([[1.0], [2.0]]) is None
     assert mdc95_between(2.0, 4, 4) == pytest.approx(1.96 * math.sqrt(2) * 2.0 / 2.0)
+
+
+def test_a_phase_time_needs_more_than_its_reading_accuracy_however_steady_the_reps() -> None:
+    """Steady rendered reps (rep-to-rep SD of 8 ms) read 1.59 s, then 1.57 s: within the
+    0.15 s a phase's time is read to, so no "worse"; a 0.4 s slower descent is "better"."""
+    def session(n: int, down_s: list[float]) -> SessionPoint:
+        return SessionPoint(session_id=n, recorded_at=START + n * WEEK,
+                            measures={"reps": len(down_s), "rep_down_s": down_s})  # fmt: skip
+
+    steady = progress([session(1, [1.58, 1.60]), session(2, [1.56, 1.58])])["down_s"]
+    assert steady.noise_sd == pytest.approx(0.01414, abs=1e-4)
+    assert steady.mdc == pytest.approx(0.15) and steady.verdict == "no change beyond noise"
+    assert "never below 0.15" in steady.basis
+    slower = progress([session(1, [1.58, 1.60]), session(2, [1.98, 2.0])])["down_s"]
+    assert slower.verdict == "better"
