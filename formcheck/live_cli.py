@@ -88,7 +88,7 @@ def serve_main(config: ServerConfig | None = None) -> int:
 
     from formcheck.jobs.datadir import DataDir
     from formcheck.server.access import resolve_token
-    from formcheck.server.app import create_app
+    from formcheck.server.app import create_app, uvicorn_settings
 
     config = config or ServerConfig()
     os.umask(PRIVATE_UMASK)
@@ -135,13 +135,7 @@ def serve_main(config: ServerConfig | None = None) -> int:
             "camera on localhost or over https (put it behind an https reverse proxy).",
             flush=True,
         )
-    uvicorn.run(
-        app,
-        host=host,
-        port=config.port,
-        log_level="warning",
-        ws_max_size=config.ws_max_message_bytes,
-    )
+    uvicorn.run(app, host=host, port=config.port, **uvicorn_settings(config))
     return 0
 
 

@@ -93,7 +93,13 @@ from formcheck.server.messages import (
 )
 from formcheck.server.web import CONTENT_SECURITY_POLICY, WEB_ASSETS, WebAssets, web_router
 
-__all__ = ["ServerContext", "create_app", "parse_prescription", "serve_live_socket"]
+__all__ = [
+    "ServerContext",
+    "create_app",
+    "parse_prescription",
+    "serve_live_socket",
+    "uvicorn_settings",
+]
 
 WS_CLOSE_NORMAL = 1000
 WS_CLOSE_INTERNAL_ERROR = 1011
@@ -158,6 +164,19 @@ class ServerContext:
             server_pose_slots=self.server_pose_slots,
         )
         return SessionDispatcher(local, self.live_pool) if self.live_pool is not None else local
+
+
+def uvicorn_settings(config: ServerConfig) -> dict[str, Any]:
+    """uvicorn's options for this app: ``formcheck serve``, the tests' background server and
+    the benchmarks run it with these."""
+    return {
+        "ws_max_size": config.ws_max_message_bytes,
+        # No permessage-deflate: a pose payload's mask is deflated already and a picture is a
+        # JPEG, so deflating every message again (and inflating it here) costs the server CPU
+        # on each frame and a zlib context per socket, and saves next to nothing.
+        "ws_per_message_deflate": False,
+        "log_level": "warning",
+    }
 
 
 def create_app(
