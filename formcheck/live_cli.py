@@ -142,8 +142,10 @@ def serve_main(config: ServerConfig | None = None) -> int:
 class TerminalFeedback:
     """Prints what changed from one frame's answer to the next: setup, state, reps, cues."""
 
-    def __init__(self, out: TextIO = sys.stdout) -> None:
-        self._out = out
+    def __init__(self, out: TextIO | None = None) -> None:
+        # The stdout of when it prints, not of when this module was imported (a caller, or
+        # a test capturing output, may have replaced sys.stdout since).
+        self._out = out if out is not None else sys.stdout
         self._setup: list[str] = []
         self._state = ""
         self._reps = 0
