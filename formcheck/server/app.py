@@ -109,13 +109,16 @@ QUEUE_RETRY_AFTER_S = 30  # Redis restarts or fails over within about this
 log = logging.getLogger("formcheck.server")
 
 DESCRIPTION = """
-Live form feedback for back-care exercises. The page at `/` streams the camera to the
-**websocket `/ws/live`** (not listed below: OpenAPI has no websockets). Protocol:
+Live form feedback for back-care exercises. The page at `/` runs the pose model itself and
+sends each camera frame's pose to the **websocket `/ws/live`** (not listed below: OpenAPI
+has no websockets). Protocol:
 
-1. client → `StartMessage` (JSON) → server `StartedMessage`
-2. client → binary frame: 12-byte little-endian header `<uint32 seq><float64 t_ms>` + JPEG;
-   server → one `FrameResult` (or `ErrorMessage`) per frame. Send the next frame only after
-   the answer: one frame in flight, never a queue.
+1. client → `StartMessage` (JSON; `pose`: "browser" or "server") → server `StartedMessage`
+2. client → binary frame, per the set's `pose`: "browser", a pose payload (landmarks and
+   the person mask around the trunk, no image: `formcheck.pose.remote`, magic `FCP1`);
+   "server", a 12-byte little-endian header `<uint32 seq><float64 t_ms>` + JPEG. Server →
+   one `FrameResult` (or `ErrorMessage`) per frame. Send the next frame only after the
+   answer: one frame in flight, never a queue.
 3. client → `FinishMessage` → server `SummaryMessage` (the set's report).
 
 `GET /api/messages` returns the JSON Schema of every message.
