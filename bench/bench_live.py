@@ -136,11 +136,14 @@ class ServerProcess:
 
     def __enter__(self) -> ServerProcess:
         code = (
-            "import uvicorn; from formcheck.server.app import create_app; "
-            f"uvicorn.run(create_app(), host='127.0.0.1', port={self.port}, "
-            "log_level='warning', ws_max_size=8_000_000)"
+            "import uvicorn; from formcheck.server.app import create_app, uvicorn_settings; "
+            "from formcheck.server.config import ServerConfig; config = ServerConfig(); "
+            f"uvicorn.run(create_app(config), host='127.0.0.1', port={self.port}, "
+            "**uvicorn_settings(config))"
         )
-        self._process = subprocess.Popen([sys.executable, "-c", code])
+        # Every simulated client connects from 127.0.0.1: one "client" to the per-client cap.
+        env = {**os.environ, "FORMCHECK_MAX_SESSIONS_PER_CLIENT": str(MANY_CLIENTS + 2)}
+        self._process = subprocess.Popen([sys.executable, "-c", code], env=env)
         deadline = time.monotonic() + SERVER_START_TIMEOUT_S
         while True:
             try:

@@ -91,7 +91,7 @@ def serve_main(config: ServerConfig | None = None) -> int:
 
     from formcheck.jobs.datadir import DataDir
     from formcheck.server.access import resolve_token
-    from formcheck.server.app import create_app
+    from formcheck.server.app import create_app, uvicorn_settings
 
     config = config or ServerConfig()
     os.umask(PRIVATE_UMASK)
@@ -138,13 +138,7 @@ def serve_main(config: ServerConfig | None = None) -> int:
             "camera on localhost or over https (put it behind an https reverse proxy).",
             flush=True,
         )
-    uvicorn.run(
-        app,
-        host=host,
-        port=config.port,
-        log_level="warning",
-        ws_max_size=config.ws_max_message_bytes,
-    )
+    uvicorn.run(app, host=host, port=config.port, **uvicorn_settings(config))
     return 0
 
 
@@ -152,7 +146,8 @@ class TerminalFeedback:
     """Prints what changed from one frame's answer to the next: setup, state, reps, cues."""
 
     def __init__(self, out: TextIO | None = None) -> None:
-        # sys.stdout as it is now, not as it was when this module was imported
+        # The stdout of when it prints, not of when this module was imported (a caller, or
+        # a test capturing output, may have replaced sys.stdout since).
         self._out = out if out is not None else sys.stdout
         self._setup: list[str] = []
         self._state = ""

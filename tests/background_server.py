@@ -65,7 +65,7 @@ class BackgroundServer:
     ) -> None:
         import uvicorn
 
-        from formcheck.server.app import create_app
+        from formcheck.server.app import create_app, uvicorn_settings
 
         config = config or ServerConfig()
         if job_fn is None:
@@ -78,9 +78,7 @@ class BackgroundServer:
         self._socket.bind(("127.0.0.1", 0))
         self.port = self._socket.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        server_config = uvicorn.Config(
-            self.recorder or self.app, log_level="warning", ws_max_size=config.ws_max_message_bytes
-        )
+        server_config = uvicorn.Config(self.recorder or self.app, **uvicorn_settings(config))
         self._server = uvicorn.Server(server_config)
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True

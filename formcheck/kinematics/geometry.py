@@ -12,8 +12,9 @@ Vec = npt.ArrayLike
 
 def angle_at_deg(a: Vec, b: Vec, c: Vec) -> float:
     """The angle a-b-c at vertex b, in degrees within [0, 180]. NaN for a zero-length arm."""
-    ba = np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)
-    bc = np.asarray(c, dtype=np.float64) - np.asarray(b, dtype=np.float64)
+    vertex = np.asarray(b, dtype=np.float64)
+    ba = np.asarray(a, dtype=np.float64) - vertex
+    bc = np.asarray(c, dtype=np.float64) - vertex
     norm = float(np.linalg.norm(ba) * np.linalg.norm(bc))
     if norm == 0.0 or not math.isfinite(norm):
         return math.nan

@@ -121,18 +121,17 @@ def camera_yaw_from_side_deg(pose: PoseFrame) -> float:
     if p is None or w is None:
         return math.nan
     ratios = []
+    torso_img = float(
+        np.linalg.norm(
+            _mid(p, L.LEFT_SHOULDER, L.RIGHT_SHOULDER)[:2] - _mid(p, L.LEFT_HIP, L.RIGHT_HIP)[:2]
+        )
+    )
+    torso_w = float(
+        np.linalg.norm(
+            _mid(w, L.LEFT_SHOULDER, L.RIGHT_SHOULDER) - _mid(w, L.LEFT_HIP, L.RIGHT_HIP)
+        )
+    )
     for a, b in ((L.LEFT_SHOULDER, L.RIGHT_SHOULDER), (L.LEFT_HIP, L.RIGHT_HIP)):
-        torso_img = float(
-            np.linalg.norm(
-                _mid(p, L.LEFT_SHOULDER, L.RIGHT_SHOULDER)[:2]
-                - _mid(p, L.LEFT_HIP, L.RIGHT_HIP)[:2]
-            )
-        )
-        torso_w = float(
-            np.linalg.norm(
-                _mid(w, L.LEFT_SHOULDER, L.RIGHT_SHOULDER) - _mid(w, L.LEFT_HIP, L.RIGHT_HIP)
-            )
-        )
         width_w = float(np.linalg.norm(w[a] - w[b]))
         if torso_img <= 0 or torso_w <= 0 or width_w <= 0:
             continue

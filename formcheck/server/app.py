@@ -98,7 +98,13 @@ from formcheck.server.messages import (
 )
 from formcheck.server.web import CONTENT_SECURITY_POLICY, WEB_ASSETS, WebAssets, web_router
 
-__all__ = ["ServerContext", "create_app", "parse_prescription", "serve_live_socket"]
+__all__ = [
+    "ServerContext",
+    "create_app",
+    "parse_prescription",
+    "serve_live_socket",
+    "uvicorn_settings",
+]
 
 WS_CLOSE_NORMAL = 1000
 WS_CLOSE_INTERNAL_ERROR = 1011
@@ -108,13 +114,16 @@ QUEUE_RETRY_AFTER_S = 30  # Redis restarts or fails over within about this
 log = logging.getLogger("formcheck.server")
 
 DESCRIPTION = """
-Live form feedback for back-care exercises. The page at `/` streams the camera to the
-**websocket `/ws/live`** (not listed below: OpenAPI has no websockets). Protocol:
+Live form feedback for back-care exercises. The page at `/` runs the pose model itself and
+sends each camera frame's pose to the **websocket `/ws/live`** (not listed below: OpenAPI
+has no websockets). Protocol:
 
-1. client → `StartMessage` (JSON) → server `StartedMessage`
-2. client → binary frame: 12-byte little-endian header `<uint32 seq><float64 t_ms>` + JPEG;
-   server → one `FrameResult` (or `ErrorMessage`) per frame. Send the next frame only after
-   the answer: one frame in flight, never a queue.
+1. client → `StartMessage` (JSON; `pose`: "browser" or "server") → server `StartedMessage`
+2. client → binary frame, per the set's `pose`: "browser", a pose payload (landmarks and
+   the person mask around the trunk, no image: `formcheck.pose.remote`, magic `FCP1`);
+   "server", a 12-byte little-endian header `<uint32 seq><float64 t_ms>` + JPEG. Server →
+   one `FrameResult` (or `ErrorMessage`) per frame. Send the next frame only after the
+   answer: one frame in flight, never a queue.
 3. client → `FinishMessage` → server `SummaryMessage` (the set's report).
 
 `GET /api/messages` returns the JSON Schema of every message.
@@ -164,6 +173,19 @@ class ServerContext:
             server_pose_slots=self.server_pose_slots,
         )
         return SessionDispatcher(local, self.live_pool) if self.live_pool is not None else local
+
+
+def uvicorn_settings(config: ServerConfig) -> dict[str, Any]:
+    """uvicorn's options for this app: ``formcheck serve``, the tests' background server and
+    the benchmarks run it with these."""
+    return {
+        "ws_max_size": config.ws_max_message_bytes,
+        # No permessage-deflate: a pose payload's mask is deflated already and a picture is a
+        # JPEG, so deflating every message again (and inflating it here) costs the server CPU
+        # on each frame and a zlib context per socket, and saves next to nothing.
+        "ws_per_message_deflate": False,
+        "log_level": "warning",
+    }
 
 
 def create_app(

@@ -351,3 +351,25 @@ def test_formcheck_serve_prints_its_address_and_answers(model_path: Path) -> Non
         server.wait(SERVE_START_WAIT_S)
         if server.stdout is not None:
             server.stdout.close()
+
+
+@pytest.mark.slow  # the app loads the model
+def test_the_live_socket_does_not_deflate_messages(model_path: Path) -> None:
+    """A pose payload's mask is deflated already and a picture is a JPEG: the server turns
+    down permessage-deflate, which a browser (and this client) offers on every socket."""
+    import asyncio
+
+    from websockets.asyncio.client import connect
+
+    from tests.background_server import BackgroundServer
+
+    async def negotiated(port: int) -> tuple[str | None, str | None]:
+        async with connect(f"ws://127.0.0.1:{port}/ws/live", compression="deflate") as ws:
+            assert ws.request is not None and ws.response is not None
+            offered = ws.request.headers.get("Sec-WebSocket-Extensions")
+            return offered, ws.response.headers.get("Sec-WebSocket-Extensions")
+
+    with BackgroundServer(model_path) as server:
+        offered, accepted = asyncio.run(negotiated(server.port))
+    assert offered is not None and "permessage-deflate" in offered
+    assert accepted is None

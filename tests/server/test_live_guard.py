@@ -95,6 +95,31 @@ def test_frame_times_may_not_go_back_or_run_ahead_of_the_server() -> None:
     live.check_frame(b"\x01\x02")  # too short for a header: the session's parser says so
 
 
+def test_pose_payload_times_are_held_to_the_same_clock() -> None:
+    """A browser's pose payload carries its capture time after its magic and seq: the guard
+    reads it there, so a payload's t_ms cannot leap or go back either (issue 18)."""
+    from formcheck.pose.remote import encode_payload
+    from formcheck.server.live_guard import frame_time_ms
+    from formcheck.types import PoseFrame
+
+    def payload(seq: int, t_ms: float) -> bytes:
+        nobody = PoseFrame(t_ms=0.0, image_width_px=640, image_height_px=480)
+        return encode_payload(nobody, seq=seq, t_ms=t_ms, mean_luma=100.0)
+
+    assert frame_time_ms(payload(7, 1_234.5)) == 1_234.5
+    assert frame_time_ms(frame(7, 1_234.5)) == 1_234.5
+    assert frame_time_ms(payload(7, 1.0)[:12]) is None  # too short: the session says why
+    clock = Clock()
+    live = guard(clock, max_clock_lead_ms=2_000.0)
+    live.check_frame(payload(1, 5_000.0))
+    clock.now_s += 0.033
+    live.check_frame(payload(2, 5_033.0))
+    for t_ms in (4_000.0, 1e300, 5_033.0 + 2_100.0):
+        with pytest.raises(FrameError) as refused:
+            live.check_frame(payload(3, t_ms))
+        assert refused.value.code == "bad_timestamp"
+
+
 def test_a_socket_must_start_in_time_and_then_keep_sending() -> None:
     clock = Clock()
     live = guard(clock, ws_start_timeout_s=30.0, ws_idle_timeout_s=60.0)
