@@ -51,9 +51,12 @@ def hold_here(marker_dir: Path, out_dir: Path) -> None:
     release = marker_dir / "release"
     if release.exists():
         return
-    (marker_dir / f"held-{os.getpid()}").write_text(
-        f"{os.getpid()} {os.getppid()} {out_dir}", encoding="utf-8"
-    )
+    # written whole, then renamed into view: the test polls for it and must never read it
+    # half-written (an empty marker failed the test under load)
+    marker = marker_dir / f"held-{os.getpid()}"
+    partial = marker.with_name(f".{marker.name}.part")
+    partial.write_text(f"{os.getpid()} {os.getppid()} {out_dir}", encoding="utf-8")
+    os.replace(partial, marker)
     deadline = time.monotonic() + HOLD_LIMIT_S
     while not release.exists():
         if time.monotonic() > deadline:

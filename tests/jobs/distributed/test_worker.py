@@ -131,8 +131,9 @@ def test_a_worker_killed_mid_job_leaves_the_job_to_finish_once_on_another(
         done = service.get(job_id)
         assert done is not None and done.state is JobState.DONE and done.attempts == 2
         # Acknowledged late: the killed worker's message is still Redis's, to be delivered
-        # again after the visibility timeout (what the send above stood in for).
-        assert service.records.client.hlen(UNACKED_KEY) == 1
+        # again after the visibility timeout (what the send above stood in for). A task that has
+        # just returned may not be acknowledged yet, so more than one may be there.
+        assert service.records.client.hlen(UNACKED_KEY) >= 1
     finally:
         service.close()
 
