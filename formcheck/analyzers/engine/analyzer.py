@@ -31,6 +31,7 @@ from formcheck.analyzers.checks.hold import beyond_own_line
 from formcheck.analyzers.checks.tempo import phase_conditions, phase_minimums
 from formcheck.analyzers.codes import TEMPO_DOWN_FAST, TEMPO_UP_FAST
 from formcheck.analyzers.engine.context import FrameContext, NoChecks, rep_label
+from formcheck.analyzers.engine.end_of_set import EndOfSetWatch
 from formcheck.analyzers.engine.findings import CuePolicy, Persistence
 from formcheck.analyzers.engine.hold import HoldReference, HoldTimer
 from formcheck.analyzers.engine.phases import Cycle
@@ -109,6 +110,7 @@ class Analyzer(Generic[C]):
         self._persistence = Persistence(spec.cues.persistence_s)
         self._policy = CuePolicy(spec.cues)
         self._setup = SetupAdvisor(spec.setup)
+        self._end_of_set = EndOfSetWatch(spec.end_of_set)
         self._rep_findings: list[Finding] = []
         self._hold = HoldTimer()
         self._hold_reference = HoldReference(spec.hold)
@@ -262,6 +264,7 @@ class Analyzer(Generic[C]):
         t_s = sample.t_ms / MS_PER_S
         self._last_t_s = t_s
         self.observe(sample)
+        self._end_of_set.update(t_s, sample)
         events: list[Event] = list(self._setup.update(t_s, sample))
         if not sample.quality.usable:
             return events + self._maybe_finalize(t_s, leaving=False)
@@ -303,6 +306,7 @@ class Analyzer(Generic[C]):
         if self.closing_open_rep and reps and reps[-1].end_s > self._last_t_s:
             # the fitted return runs past the recording: the rep ends with the recording
             reps[-1] = dataclasses.replace(reps[-1], end_s=self._last_t_s)
+        self._drop_set_down()
         self.summary.form_frays_at_rep = form_frays_at(
             [r.score for r in reps], self.spec.calibration.reference_reps, self.spec.scoring
         )
@@ -318,6 +322,16 @@ class Analyzer(Generic[C]):
                 self.spec.faults, self.summary.findings, settled=self._hold_reference.ready
             )
         return self.summary
+
+    def _drop_set_down(self) -> None:
+        """The last cycle, when it was putting the weight down and stepping away: kept as
+        not counted (with its findings, which were about no rep)."""
+        put_down = self._end_of_set.judge(self.summary.reps)
+        if put_down is None:
+            return
+        last = self.summary.reps.pop()
+        self.summary.findings = [f for f in self.summary.findings if f.rep != last.index]
+        self.summary.not_counted.append(put_down)
 
     def _orient(self, value: float) -> float:
         return -value if self.spec.phase.direction == "decrease" else value

@@ -1,0 +1,146 @@
+"""The end of a set: putting the weight down and stepping away after the last rep is no rep."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from formcheck.analyzers import NotARepSign, SetSummary, get_analyzer, get_spec
+from formcheck.analyzers.engine.end_of_set import EndOfSetWatch
+from formcheck.analyzers.testing import (
+    MM_PER_PX_TEST,
+    STANDING,
+    HingeRep,
+    HingeSet,
+    frame_times,
+    run,
+    samples_at,
+)
+from formcheck.kinematics import names as m
+from formcheck.report.verdict import build_verdict
+from tests.reports import assert_valid_report, report_of
+
+NOISE = {m.HIP_FLEXION_DEG: 0.5, m.TRUNK_LEAN_DEG: 0.5, m.KNEE_FLEXION_DEG: 0.5}
+REP = HingeRep(down_s=1.5, pause_s=0.4, up_s=1.4)
+# bending to put the bell on the floor: slower, deeper, down while letting go
+PUT_DOWN = HingeRep(down_s=2.0, pause_s=1.5, up_s=1.4, hip_deg=95.0, knee_deg=35.0)
+STANCE_PX = 300.0
+WALK_PX_S = 1200.0 / MM_PER_PX_TEST  # 1.2 m/s
+WALK_AFTER_S = 0.8  # standing this long after the last cycle before the first step
+FEET_NOISE_PX = 2.0
+
+
+def feet_walking_off(hinge: HingeSet) -> Callable[[float], float]:
+    walk_s = hinge.truth()[-1].end_s + WALK_AFTER_S
+
+    def x(t: float) -> float:
+        return STANCE_PX + max(0.0, t - walk_s) * WALK_PX_S
+
+    return x
+
+
+def analyse(
+    reps: list[HingeRep],
+    exercise: str = "hip_hinge",
+    walk: bool = True,
+    gone_after_s: float | None = None,
+    feet: Callable[[float], float] | None = None,
+    tail_s: float = 3.0,
+) -> SetSummary:
+    hinge = HingeSet(reps, lead_in_s=1.0, tail_s=tail_s, standing=dict(STANDING))
+    feet_x = feet or (feet_walking_off(hinge) if walk else (lambda t: STANCE_PX))
+    unusable = None
+    if gone_after_s is not None:
+        gone_s = hinge.truth()[-1].end_s + gone_after_s
+        unusable = lambda t: t >= gone_s  # noqa: E731
+    samples = samples_at(
+        hinge.measures,
+        frame_times(hinge.duration_s, 30.0),
+        noise={**NOISE},
+        feet_x_px=feet_x,
+        unusable=unusable,
+    )
+    return run(get_analyzer(exercise), samples)[1]
+
+
+def test_putting_the_weight_down_and_walking_off_is_not_a_rep() -> None:
+    summary = analyse([REP, REP, REP, PUT_DOWN])
+    assert len(summary.reps) == 3
+    assert len(summary.not_counted) == 1
+    moved = summary.not_counted[0]
+    assert moved.sign is NotARepSign.FEET_LEFT_STANCE
+    assert moved.pause_s > moved.reps_pause_max_s + 0.6
+    assert moved.feet_moved_mm > 300.0
+
+
+def test_the_same_cycle_without_an_end_of_set_sign_counts() -> None:
+    summary = analyse([REP, REP, REP, PUT_DOWN], walk=False)
+    assert len(summary.reps) == 4 and not summary.not_counted
+
+
+def test_a_last_rep_like_the_others_counts_even_when_the_person_walks_off() -> None:
+    summary = analyse([REP, REP, REP, REP])
+    assert len(summary.reps) == 4 and not summary.not_counted
+
+
+def test_walking_out_of_view_is_an_end_of_set_sign() -> None:
+    summary = analyse([REP, REP, REP, PUT_DOWN], walk=False, gone_after_s=0.5)
+    assert len(summary.reps) == 3
+    assert [n.sign for n in summary.not_counted] == [NotARepSign.LEFT_VIEW]
+
+
+def test_a_foot_landmark_jump_is_not_a_step() -> None:
+    """Landmarks jump for a few frames when a plate hides the legs (real deadlifts)."""
+    hinge = HingeSet([REP, REP, REP, PUT_DOWN], lead_in_s=1.0, tail_s=3.0)
+    jump_s = hinge.truth()[-1].end_s + 1.0
+
+    def jumping(t: float) -> float:
+        return STANCE_PX + (150.0 if jump_s <= t < jump_s + 0.2 else 0.0)
+
+    summary = analyse([REP, REP, REP, PUT_DOWN], feet=jumping)
+    assert len(summary.reps) == 4 and not summary.not_counted
+
+
+def test_only_with_enough_reps_to_compare() -> None:
+    summary = analyse([REP, PUT_DOWN])
+    assert len(summary.reps) == 2 and not summary.not_counted
+
+
+def test_squat_sets_too() -> None:
+    squat = HingeRep(down_s=1.5, pause_s=0.3, up_s=1.4, hip_deg=100.0, knee_deg=100.0)
+    put_down = HingeRep(down_s=2.0, pause_s=1.4, up_s=1.4, hip_deg=100.0, knee_deg=110.0)
+    with_end = analyse([squat, squat, squat, put_down], exercise="squat")
+    assert len(with_end.reps) == 3 and len(with_end.not_counted) == 1
+    without = analyse([squat, squat, squat, put_down], exercise="squat", walk=False)
+    assert len(without.reps) == 4
+
+
+def test_off_for_exercises_without_a_weight_to_put_down() -> None:
+    spec = get_spec("bird_dog").end_of_set
+    assert not spec.enabled
+    watch = EndOfSetWatch(spec)
+    assert watch.judge([]) is None
+
+
+@pytest.mark.parametrize("exercise", ["hip_hinge", "squat"])
+def test_thresholds_come_from_the_spec(exercise: str) -> None:
+    spec = get_spec(exercise).end_of_set
+    assert spec.enabled and spec.pause_min_s > 0 and spec.feet_moved_min_mm > 0
+
+
+def test_the_report_says_what_was_not_counted_and_why() -> None:
+    summary = analyse([REP, REP, REP, PUT_DOWN])
+    data = report_of(summary).model_dump(mode="json")
+    report = assert_valid_report(data)
+    assert report.summary is not None and report.summary.reps == 3
+    assert report.summary.not_counted == 1
+    (moved,) = report.not_counted
+    assert moved.sign is NotARepSign.FEET_LEFT_STANCE
+    assert "putting the weight down and stepping away" in moved.message
+    assert not [f for f in report.findings if f.rep == 4]  # nothing about a rep that was none
+    counted = build_verdict(report).counted
+    assert counted == (
+        "3 reps counted; 1 movement after the last rep was not counted: it looked like "
+        "putting the weight down and stepping away."
+    )
