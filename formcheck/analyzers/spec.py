@@ -150,7 +150,7 @@ class EndOfSetSpec(_Strict):
     stepping away): only the last cycle, only with a clear end-of-set sign after it."""
 
     enabled: bool
-    other_reps_min: int  # the set's own reps the last cycle is compared with
+    min_other_reps: int  # the set's own reps the last cycle is compared with
     pause_min_s: float  # a put-down stays down at least this long (letting go) ...
     pause_excess_min_s: float  # ... and this much longer than any other rep of the set
     feet_window_s: float  # feet positions: medians over this long (a landmark jump is no step)

@@ -36,7 +36,7 @@ from formcheck.analyzers.engine.findings import CuePolicy, Persistence
 from formcheck.analyzers.engine.hold import HoldReference, HoldTimer
 from formcheck.analyzers.engine.phases import Cycle
 from formcheck.analyzers.engine.reference import StartPosition, own_reference
-from formcheck.analyzers.engine.rep_timer import RepTimer
+from formcheck.analyzers.engine.rep_timer import BottomSoFar, RepTimer
 from formcheck.analyzers.engine.scoring import form_frays_at, rep_score
 from formcheck.analyzers.engine.setup import SetupAdvisor
 from formcheck.analyzers.engine.verdicts import (
@@ -66,6 +66,7 @@ from formcheck.kinematics.providers import ExerciseMeasures, ProviderContext
 from formcheck.types import Sample
 
 MS_PER_S = 1000.0
+_AT_DEPTH = (Phase.DOWN, Phase.BOTTOM)  # leaving these for UP ends a rep's bottom
 
 
 C = TypeVar("C", bound=BaseModel)
@@ -148,6 +149,15 @@ class Analyzer(Generic[C]):
     def frame_conditions(self, ctx: FrameContext) -> list[Condition]:
         """Per-frame (live) checks while moving away from the start or back."""
         return []
+
+    def bottom_conditions(self, ctx: FrameContext, bottom: BottomSoFar) -> list[Condition]:
+        """Checks of the bottom, judged once as the person starts back up (over the bottom
+        so far): a cue about the bottom then comes at its end, not after the rep's return."""
+        return []
+
+    def bottom_min_s(self) -> float:
+        """The shortest stretch a bottom is judged over (the exercise's own, if any)."""
+        return self.spec.phase.smoothing_window_s
 
     def hold_conditions(self, ctx: FrameContext, change: Mapping[str, float]) -> list[Condition]:
         """A hold's per-frame checks, from each reference measure's change (its running
@@ -288,6 +298,8 @@ class Analyzer(Generic[C]):
             if move.previous is Phase.TOP and move.phase is Phase.DOWN:
                 self._begin_rep(move.t_s)
             events.append(PhaseChanged(move.t_s, move.phase, move.previous, rep_no))
+        if any(mv.phase is Phase.UP and mv.previous in _AT_DEPTH for mv in moves):
+            events += self._bottom_checks(t_s, depth, rep_no)
         if self._reps.phase in (Phase.DOWN, Phase.BOTTOM, Phase.UP) or cycle is not None:
             events += self._frame_checks(t_s, depth, rep_no)
         return events
@@ -346,15 +358,7 @@ class Analyzer(Generic[C]):
         self._start.begin_rep(self._buffer, t_s)
 
     def _frame_checks(self, t_s: float, depth: float, rep_no: int) -> list[Event]:
-        ctx = FrameContext(
-            t_s,
-            self._reps.phase,
-            depth,
-            self._start.rest,
-            self._buffer,
-            self.spec.phase.smoothing_window_s,
-            self._reps.phase_since_s,
-        )
+        ctx = self._context(t_s, depth)
         conditions = (
             self._hold_frame_conditions(ctx)
             if self.spec.mode == "hold"
@@ -367,6 +371,30 @@ class Analyzer(Generic[C]):
                 new.append(self._finding(fired, rep_no, t_s))
         self._rep_findings += new
         return list(self._policy.decide(new))
+
+    def _bottom_checks(self, t_s: float, depth: float, rep_no: int) -> list[Event]:
+        """The bottom judged once as the person leaves it (codes that fired live at the
+        bottom are not repeated)."""
+        bottom = self._reps.bottom_so_far(t_s, self.bottom_min_s())
+        ctx = self._context(t_s, depth)
+        new: list[Finding] = []
+        for condition in map(self.plausible, self.bottom_conditions(ctx, bottom)):
+            fired = self._persistence.fire(condition)
+            if fired is not None:
+                new.append(self._finding(fired, rep_no, t_s))
+        self._rep_findings += new
+        return list(self._policy.decide(new))
+
+    def _context(self, t_s: float, depth: float) -> FrameContext:
+        return FrameContext(
+            t_s,
+            self._reps.phase,
+            depth,
+            self._start.rest,
+            self._buffer,
+            self.spec.phase.smoothing_window_s,
+            self._reps.phase_since_s,
+        )
 
     def _hold_frame_conditions(self, ctx: FrameContext) -> list[Condition]:
         if not self._hold_reference.ready:

@@ -78,7 +78,7 @@ class EndOfSetWatch:
     def judge(self, reps: list[RepRecord]) -> NotARep | None:
         """The last of ``reps`` as a put-down, when its pause and what followed say so."""
         spec = self.spec
-        if not spec.enabled or len(reps) < spec.other_reps_min + 1:
+        if not spec.enabled or len(reps) < spec.min_other_reps + 1:
             return None
         last, others = reps[-1], reps[:-1]
         pause_s = last.phases.pause_s

@@ -70,8 +70,9 @@ def test_putting_the_weight_down_and_walking_off_is_not_a_rep() -> None:
     assert len(summary.not_counted) == 1
     moved = summary.not_counted[0]
     assert moved.sign is NotARepSign.FEET_LEFT_STANCE
-    assert moved.pause_s > moved.reps_pause_max_s + 0.6
-    assert moved.feet_moved_mm > 300.0
+    assert moved.pause_s > moved.reps_pause_max_s + 1.0
+    spec = get_spec("hip_hinge").end_of_set
+    assert moved.feet_moved_mm > spec.feet_moved_min_mm
 
 
 def test_the_same_cycle_without_an_end_of_set_sign_counts() -> None:
@@ -85,7 +86,7 @@ def test_a_last_rep_like_the_others_counts_even_when_the_person_walks_off() -> N
 
 
 def test_walking_out_of_view_is_an_end_of_set_sign() -> None:
-    summary = analyse([REP, REP, REP, PUT_DOWN], walk=False, gone_after_s=0.5)
+    summary = analyse([REP, REP, REP, PUT_DOWN], walk=False, gone_after_s=0.5, tail_s=3.0)
     assert len(summary.reps) == 3
     assert [n.sign for n in summary.not_counted] == [NotARepSign.LEFT_VIEW]
 
