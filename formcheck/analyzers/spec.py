@@ -69,6 +69,7 @@ class PhaseSpec(_Strict):
     count_returning_rep_at_end: bool
     glitch_max_s: float
     glitch_max_frame_count: int
+    bottom_rise_fraction: float
 
     @field_validator("primary_signal")
     @classmethod

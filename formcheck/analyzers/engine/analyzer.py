@@ -66,7 +66,6 @@ from formcheck.kinematics.providers import ExerciseMeasures, ProviderContext
 from formcheck.types import Sample
 
 MS_PER_S = 1000.0
-_AT_DEPTH = (Phase.DOWN, Phase.BOTTOM)  # leaving these for UP ends a rep's bottom
 
 
 C = TypeVar("C", bound=BaseModel)
@@ -113,6 +112,8 @@ class Analyzer(Generic[C]):
         self._setup = SetupAdvisor(spec.setup)
         self._end_of_set = EndOfSetWatch(spec.end_of_set)
         self._rep_findings: list[Finding] = []
+        self._rep_from_top = False  # the rep in progress left the start position (has rest values)
+        self._bottom_judged = False  # its bottom was judged (bottom_conditions)
         self._hold = HoldTimer()
         self._hold_reference = HoldReference(spec.hold)
         self._last_t_s = math.nan
@@ -298,7 +299,8 @@ class Analyzer(Generic[C]):
             if move.previous is Phase.TOP and move.phase is Phase.DOWN:
                 self._begin_rep(move.t_s)
             events.append(PhaseChanged(move.t_s, move.phase, move.previous, rep_no))
-        if any(mv.phase is Phase.UP and mv.previous in _AT_DEPTH for mv in moves):
+        if self._rising_from_bottom(depth):
+            self._bottom_judged = True
             events += self._bottom_checks(t_s, depth, rep_no)
         if self._reps.phase in (Phase.DOWN, Phase.BOTTOM, Phase.UP) or cycle is not None:
             events += self._frame_checks(t_s, depth, rep_no)
@@ -355,6 +357,8 @@ class Analyzer(Generic[C]):
         """Leaving the start position: a new rep's findings, and its start values."""
         self._persistence.reset()
         self._rep_findings = []
+        self._rep_from_top = True
+        self._bottom_judged = False
         self._start.begin_rep(self._buffer, t_s)
 
     def _frame_checks(self, t_s: float, depth: float, rep_no: int) -> list[Event]:
@@ -372,10 +376,22 @@ class Analyzer(Generic[C]):
         self._rep_findings += new
         return list(self._policy.decide(new))
 
+    def _rising_from_bottom(self, depth: float) -> bool:
+        """Whether the rep in progress is now clearly on its way back from its bottom (by
+        ``bottom_rise_fraction`` of its depth: a hesitation on the way down, which can
+        reverse by reverse_deg, is not its bottom), and its bottom is not judged yet."""
+        if self._bottom_judged or self._reps.phase is not Phase.UP:
+            return False
+        peak = self._reps.machine.peak_deg
+        phase = self.spec.phase
+        return depth <= peak - max(phase.reverse_deg, phase.bottom_rise_fraction * peak)
+
     def _bottom_checks(self, t_s: float, depth: float, rep_no: int) -> list[Event]:
         """The bottom judged once as the person leaves it (codes that fired live at the
         bottom are not repeated)."""
         bottom = self._reps.bottom_so_far(t_s, self.bottom_min_s())
+        if not (self._rep_from_top and bottom.peak_deg >= self.spec.phase.rep_min_depth_deg):
+            return []  # a set opening at the bottom has no start values; a partial rep no cue
         ctx = self._context(t_s, depth)
         new: list[Finding] = []
         for condition in map(self.plausible, self.bottom_conditions(ctx, bottom)):
@@ -479,6 +495,7 @@ class Analyzer(Generic[C]):
             self.summary.attempts.append(record)
             events.append(PartialRep(t_end, record))
         self._rep_findings = []
+        self._rep_from_top = False
         self._reps.close(t_end, cycle)
         return events
 

@@ -94,14 +94,21 @@ class RepTimer:
 
     def bottom_so_far(self, t_s: float, min_s: float) -> BottomSoFar:
         """The bottom of the rep in progress as it is known when the person starts back up:
-        where the depth stayed within ``plateau_band_deg`` of its deepest (as a finished
-        rep's bottom level is found), at least ``min_s`` long around the deepest sample."""
+        the unbroken run of samples within ``plateau_band_deg`` of its deepest (as a
+        finished rep's bottom level is found), at least ``min_s`` long around the deepest
+        sample (as a finished rep's bottom is, :meth:`RepWindow.bottom_mask`)."""
         machine, buf = self.machine, self._buffer
         peak_s, peak = machine.peak_s, machine.peak_deg
         t = np.asarray(buf.t_s, dtype=float)
         depth = self._orient(buf.column(self.spec.primary_signal)) - self._start_value()
-        near = (t <= t_s) & np.isfinite(depth) & (depth >= peak - self.spec.plateau_band_deg)
-        t0, t1 = (float(t[near][0]), float(t[near][-1])) if near.any() else (peak_s, peak_s)
+        near = (t <= t_s) & ~(depth < peak - self.spec.plateau_band_deg)  # NaN: no break
+        t0 = t1 = peak_s
+        i = int(np.searchsorted(t, peak_s))
+        if i < t.size and near[i]:  # the unbroken run of samples near the deepest one
+            before, after = np.nonzero(~near[: i + 1])[0], np.nonzero(~near[i:])[0]
+            first = before[-1] + 1 if before.size else 0
+            last = i + after[0] - 1 if after.size else t.size - 1
+            t0, t1 = float(t[first]), float(t[last])
         if t1 - t0 < min_s:
             t0, t1 = peak_s - min_s / 2, min(peak_s + min_s / 2, t_s)
         return BottomSoFar(t0, t1, peak_s, peak)

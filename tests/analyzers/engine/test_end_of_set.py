@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -18,7 +20,12 @@ from formcheck.analyzers.testing import (
     samples_at,
 )
 from formcheck.kinematics import names as m
+from formcheck.offline import analyze_video
 from formcheck.report.verdict import build_verdict
+from formcheck.synth.clip import render_clip
+from formcheck.synth.motion import MotionConfig
+from formcheck.synth.spec import ClipSpec
+from formcheck.synth.timeline import Tempo
 from tests.reports import assert_valid_report, report_of
 
 NOISE = {m.HIP_FLEXION_DEG: 0.5, m.TRUNK_LEAN_DEG: 0.5, m.KNEE_FLEXION_DEG: 0.5}
@@ -145,3 +152,45 @@ def test_the_report_says_what_was_not_counted_and_why() -> None:
         "3 reps counted; 1 movement after the last rep was not counted: it looked like "
         "putting the weight down and stepping away."
     )
+
+
+# ----- renders through the real pose model and pipeline ------------------------------------------
+RENDER_TEMPO = Tempo(down_s=1.3, pause_s=0.3, up_s=1.2, rest_s=0.6)
+
+
+def _render(tmp_path: Path, exercise: str, variant: str, seed: int, ending: str) -> Path:
+    config = MotionConfig(
+        reps=3, tempo=RENDER_TEMPO, variant=variant, ending=ending, ending_pause_s=1.3
+    )
+    spec = ClipSpec(exercise, seed=seed, motion=config, write_masks=False)
+    name = f"{exercise}_{seed}_{ending or 'none'}"
+    return render_clip(spec, tmp_path, name).video_path
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("exercise", "variant", "seed"),
+    [("hip_hinge", "kettlebell", 2), ("hip_hinge", "bodyweight", 3), ("squat", "", 5)],
+)
+def test_a_rendered_set_that_ends_by_putting_the_weight_down_counts_its_reps(
+    tmp_path: Path, model_path: Path, exercise: str, variant: str, seed: int
+) -> None:
+    video = _render(tmp_path, exercise, variant, seed, "set_down_step_away")
+    truth = json.loads(video.with_suffix(".json").read_text())
+    assert len(truth["reps"]) == 3 and truth["ending"]["is_rep"] is False
+    run = analyze_video(video, tmp_path / "out", exercise=exercise, model=model_path)
+    report = run.report
+    assert report.summary is not None and report.summary.reps == 3
+    (moved,) = report.not_counted
+    assert moved.start_s >= truth["ending"]["start_s"] - 0.5
+    assert "not counted" in build_verdict(report).counted
+
+
+@pytest.mark.slow
+def test_the_same_rendered_set_without_the_ending_is_unchanged(
+    tmp_path: Path, model_path: Path
+) -> None:
+    video = _render(tmp_path, "hip_hinge", "kettlebell", 2, "")
+    run = analyze_video(video, tmp_path / "out", exercise="hip_hinge", model=model_path)
+    assert run.report.summary is not None and run.report.summary.reps == 3
+    assert not run.report.not_counted
