@@ -22,6 +22,8 @@ Schema version 2. What changed from the untyped version 1 (no ``schema_version``
 - Room for what judging every check brings (issue 14), empty until it is filled:
   ``reps[].checks`` (each check judged or not, and why), ``not_judged`` (what the set could
   not judge and what to change) and ``reference`` (what the set was compared with).
+- ``not_counted`` and ``summary.not_counted`` (issue 19): a movement after the last rep that
+  was putting the weight down and stepping away, kept out of the count and said so.
 
 Units are in the names (``_s``, ``_ms``, ``_mm``, ``_deg``, ``_px``, ``_cm``) or, for a value
 with a limit, in its ``unit``. NaN and infinities are written as null.
