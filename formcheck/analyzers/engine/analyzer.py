@@ -25,7 +25,7 @@ from typing import ClassVar, Generic, TypeVar, cast, final
 from pydantic import BaseModel, ValidationError
 
 from formcheck.analyzers.baseline import Baseline
-from formcheck.analyzers.checks.condition import Condition, NotJudged
+from formcheck.analyzers.checks.condition import Condition, NotJudged, not_judged
 from formcheck.analyzers.checks.gate import gated_limit
 from formcheck.analyzers.checks.hold import beyond_own_line
 from formcheck.analyzers.checks.tempo import phase_conditions, phase_minimums
@@ -74,6 +74,14 @@ class Analyzer(Generic[C]):
     """Generic engine; usable as is for an exercise whose spec needs no checks of its own."""
 
     checks_model: ClassVar[type[BaseModel]] = NoChecks
+    # what the set builds from its samples (see ``_start_afresh``)
+    _start: StartPosition
+    _buffer: SampleBuffer
+    _reps: RepTimer
+    _persistence: Persistence
+    _rep_findings: list[Finding]
+    _hold: HoldTimer
+    _hold_reference: HoldReference
 
     def __init__(
         self,
@@ -98,21 +106,15 @@ class Analyzer(Generic[C]):
             for d in (prescription.avoid if prescription else [])
             for code in spec.avoid_codes[d]
         }
-        self._start = StartPosition(spec, baseline, self._orient)
+        self._given_baseline = baseline
         self.measures = ExerciseMeasures.from_specs(
             spec.measures, ProviderContext(baseline_value=lambda name: self.baseline.value(name))
         )
-        self._buffer = SampleBuffer()
-        self._reps = RepTimer(
-            spec.phase, spec.calibration, self._buffer, self.start_value, self._orient_array
-        )
-        self._persistence = Persistence(spec.cues.persistence_s)
         self._policy = CuePolicy(spec.cues)
         self._setup = SetupAdvisor(spec.setup)
-        self._rep_findings: list[Finding] = []
-        self._hold = HoldTimer()
-        self._hold_reference = HoldReference(spec.hold)
+        self._start_afresh()
         self._last_t_s = math.nan
+        self._cuts_s: list[float] = []  # where the video cut to another camera shot
         self.closing_open_rep = False  # True while finish() analyses a rep cut off by the end
         self.summary = SetSummary(exercise=spec.name)
         self.summary.compared_with = (
@@ -262,6 +264,8 @@ class Analyzer(Generic[C]):
         t_s = sample.t_ms / MS_PER_S
         self._last_t_s = t_s
         self.observe(sample)
+        if sample.pose.shot_cut:
+            self._camera_cut(t_s)
         events: list[Event] = list(self._setup.update(t_s, sample))
         if not sample.quality.usable:
             return events + self._maybe_finalize(t_s, leaving=False)
@@ -403,6 +407,14 @@ class Analyzer(Generic[C]):
             self._start.remember_standing(window.rest)  # its start position came after it
         metrics = self.rep_metrics(window)
         conditions = [self.plausible(c) for c in self.rep_conditions(window, metrics)]
+        if self._cut_within(window.timing.start_s, window.timing.end_s):
+            # Measures across a cut compare two camera shots: the rep counts, its checks
+            # are not judged (and what was cued live during it is withdrawn from the report).
+            cut = NotJudged.CAMERA_CUT
+            conditions = self.others_not_judged(
+                [c if c.active is None else not_judged(c, cut) for c in conditions], cut
+            )
+            self._rep_findings = []
         # A live finding was judged on part of the rep (the bottom so far); where the rep's
         # own checks cover the same code, their verdict over the whole rep stands in the
         # report, including "could not be judged" (the back hidden over most of the bottom).
@@ -439,6 +451,32 @@ class Analyzer(Generic[C]):
         self._rep_findings = []
         self._reps.close(t_end, cycle)
         return events
+
+    def _start_afresh(self) -> None:
+        """The state the set builds from its samples: start position, sample buffer, rep
+        timer, findings in progress, hold timer."""
+        spec = self.spec
+        self._start = StartPosition(spec, self._given_baseline, self._orient)
+        self._buffer = SampleBuffer()
+        self._reps = RepTimer(
+            spec.phase, spec.calibration, self._buffer, self.start_value, self._orient_array
+        )
+        self._persistence = Persistence(spec.cues.persistence_s)
+        self._rep_findings = []
+        self._hold = HoldTimer()
+        self._hold_reference = HoldReference(spec.hold)
+
+    def _camera_cut(self, t_s: float) -> None:
+        """The video cuts to another shot at ``t_s``. Before anything was counted, the set
+        starts afresh from the new shot (a clip often opens on the last frames of another);
+        later, a rep spanning the cut is counted but not judged."""
+        self._cuts_s.append(t_s)
+        counted = self.summary.reps or self.summary.attempts or self._reps.pending
+        if not (counted or self._hold.held_s > 0.0):
+            self._start_afresh()
+
+    def _cut_within(self, start_s: float, end_s: float) -> bool:
+        return any(start_s < t <= end_s for t in self._cuts_s)
 
     def _is_glitch(self, cycle: Cycle) -> bool:
         """An excursion too short, or seen in too few frames, to be a movement."""
