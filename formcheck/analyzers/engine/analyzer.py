@@ -17,6 +17,7 @@ shared components of ``formcheck.analyzers.checks``.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import math
 from collections.abc import Mapping
@@ -80,6 +81,7 @@ class Analyzer(Generic[C]):
     _reps: RepTimer
     _persistence: Persistence
     _rep_findings: list[Finding]
+    _lost_s: list[float]
     _hold: HoldTimer
     _hold_reference: HoldReference
 
@@ -268,6 +270,7 @@ class Analyzer(Generic[C]):
             self._camera_cut(t_s)
         events: list[Event] = list(self._setup.update(t_s, sample))
         if not sample.quality.usable:
+            self._lost_s.append(t_s)
             return events + self._maybe_finalize(t_s, leaving=False)
         primary = self.primary_value(sample)
         measures = _with_value(sample.measures, self.spec.phase.primary_signal, primary)
@@ -276,6 +279,7 @@ class Analyzer(Generic[C]):
         depth = self._orient(primary) - self.start_value()
         if self.spec.mode == "hold":
             self._buffer.trim_before(t_s - self._reps.history_s)
+            self._forget_lost_before(t_s - self._reps.history_s)
             events += self._update_hold(t_s, depth)
             self._hold_reference.update(t_s, self._hold.in_position, measures)
             return events
@@ -283,6 +287,7 @@ class Analyzer(Generic[C]):
         events += self._maybe_finalize(t_s, leaving)
         if self._reps.pending is None and self._reps.phase in (Phase.SETUP, Phase.TOP):
             self._buffer.trim_before(t_s - self._reps.history_s)
+            self._forget_lost_before(t_s - self._reps.history_s)
         moves, cycle = self._reps.update(t_s, depth)
         rep_no = len(self.summary.reps) + 1
         for move in moves:
@@ -407,12 +412,14 @@ class Analyzer(Generic[C]):
             self._start.remember_standing(window.rest)  # its start position came after it
         metrics = self.rep_metrics(window)
         conditions = [self.plausible(c) for c in self.rep_conditions(window, metrics)]
-        if self._cut_within(window.timing.start_s, window.timing.end_s):
-            # Measures across a cut compare two camera shots: the rep counts, its checks
-            # are not judged (and what was cued live during it is withdrawn from the report).
-            cut = NotJudged.CAMERA_CUT
+        untrusted = self._untrusted(window.timing.start_s, window.timing.end_s)
+        if untrusted is not None:
+            # Measures across a cut compare two camera shots; a rep mostly not seen was
+            # measured on the frames that happened to be: the rep counts, its checks are not
+            # judged (and what was cued live during it is withdrawn from the report).
             conditions = self.others_not_judged(
-                [c if c.active is None else not_judged(c, cut) for c in conditions], cut
+                [c if c.active is None else not_judged(c, untrusted) for c in conditions],
+                untrusted,
             )
             self._rep_findings = []
         # A live finding was judged on part of the rep (the bottom so far); where the rep's
@@ -463,6 +470,7 @@ class Analyzer(Generic[C]):
         )
         self._persistence = Persistence(spec.cues.persistence_s)
         self._rep_findings = []
+        self._lost_s = []  # times of frames without a usable pose (kept as long as the buffer)
         self._hold = HoldTimer()
         self._hold_reference = HoldReference(spec.hold)
 
@@ -475,8 +483,20 @@ class Analyzer(Generic[C]):
         if not (counted or self._hold.held_s > 0.0):
             self._start_afresh()
 
-    def _cut_within(self, start_s: float, end_s: float) -> bool:
-        return any(start_s < t <= end_s for t in self._cuts_s)
+    def _untrusted(self, start_s: float, end_s: float) -> NotJudged | None:
+        """Why a rep from ``start_s`` to ``end_s`` cannot be judged at all, if it cannot: the
+        video cut to another shot during it, or too many of its frames had no usable pose."""
+        if any(start_s < t <= end_s for t in self._cuts_s):
+            return NotJudged.CAMERA_CUT
+        lost = sum(start_s <= t <= end_s for t in self._lost_s)
+        seen = sum(start_s <= t <= end_s for t in self._buffer.t_s)
+        if lost and lost > self.spec.phase.rep_lost_max_fraction * (lost + seen):
+            return NotJudged.TRACKING_LOST
+        return None
+
+    def _forget_lost_before(self, t_s: float) -> None:
+        keep = bisect.bisect_left(self._lost_s, t_s)
+        del self._lost_s[:keep]
 
     def _is_glitch(self, cycle: Cycle) -> bool:
         """An excursion too short, or seen in too few frames, to be a movement."""

@@ -1,8 +1,10 @@
-"""A rep that spans a cut to another camera shot counts, but is not judged."""
+"""A rep that spans a cut to another camera shot, or was mostly not seen, counts but is not
+judged."""
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 
 import pytest
 
@@ -80,3 +82,31 @@ def test_a_clip_opening_on_another_shot_drops_that_shot() -> None:
     assert not cut.attempts
     assert _verdicts(cut) == _verdicts(clean)
     assert [r.start_s for r in cut.reps] == pytest.approx([r.start_s for r in clean.reps])
+
+
+def _unusable_in(hinge: HingeSet, rep: int, share: float) -> Callable[[float], bool]:
+    """Frames of rep ``rep`` (0-based) without a usable pose: every k-th, ``share`` of them."""
+    truth = hinge.truth()[rep]
+    every = round(1.0 / share)
+
+    def unusable(t_s: float) -> bool:
+        inside = truth.start_s <= t_s <= truth.end_s
+        return inside and round(t_s * FPS) % every == 0
+
+    return unusable
+
+
+def test_a_rep_mostly_not_seen_is_counted_and_not_judged() -> None:
+    hinge = HingeSet([HingeRep(), HIPS_FIRST, HingeRep()], lead_in_s=1.0)
+    times = frame_times(hinge.duration_s, FPS)
+    # one frame in three lost in the faulty rep: beyond the spec's 20%
+    lost = samples_at(hinge.measures, times, unusable=_unusable_in(hinge, 1, 1 / 3))
+    summary = _analyse(lost)
+    assert len(summary.reps) == 3
+    assert [r.faults for r in summary.reps] == [(), (), ()]
+    reasons = {c.code: c.reason for c in summary.reps[1].checks}
+    assert reasons["hips_rise_first"] == NotJudged.TRACKING_LOST
+    assert not any(c.judged for c in summary.reps[1].checks)
+    # one frame in ten lost: still judged, and the fault found
+    few = samples_at(hinge.measures, times, unusable=_unusable_in(hinge, 1, 1 / 10))
+    assert [r.faults for r in _analyse(few).reps] == [(), ("hips_rise_first",), ()]
