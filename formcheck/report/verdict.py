@@ -293,6 +293,8 @@ def _headline(
     if findings:
         tone = Tone.SAFETY if any(f.severity is Severity.SAFETY for f in findings) else Tone.FAULTS
         return tone, f"{plural(len(findings), 'thing')} to work on"
+    if unjudged and summary.hold_s is None and not _judged_codes(report):
+        return Tone.UNKNOWN, "Nothing could be judged"  # (a hold lists only unjudged checks)
     if unjudged:
         return Tone.UNKNOWN, "No faults found in what could be judged"
     return Tone.GOOD, "No faults found"
