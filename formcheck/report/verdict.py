@@ -227,6 +227,7 @@ def _findings(report: Report, reference: str) -> list[VerdictFinding]:
 def _unjudged(report: Report) -> list[VerdictUnjudged]:
     ref = report.reference
     reference_reps = set(ref.reps) if ref is not None else set()
+    judged = set(_judged_codes(report))
     out = []
     for item in report.not_judged:
         if item.reason in NOT_ASKED or item.reason in UNLISTED:
@@ -235,8 +236,11 @@ def _unjudged(report: Report) -> list[VerdictUnjudged]:
             item.reason is NotJudged.NO_REFERENCE
             and item.reps
             and set(item.reps) <= (reference_reps)
+            and item.code in judged
         ):
-            continue  # the reference reps themselves: what the rest is compared with
+            # the reference reps themselves, what later reps were compared with; with no
+            # later rep judged (a single lift), the check was never judged: that is a gap
+            continue
         out.append(
             VerdictUnjudged(
                 code=item.code,
