@@ -4,6 +4,8 @@
     POST   /api/account/logout           ends this browser's sign-in
     GET    /api/account/me               who is signed in
     POST   /api/account/tokens           an API token for scripts (shown once)
+    GET    /api/account/tokens           this account's API tokens (never their secrets)
+    DELETE /api/account/tokens/{id}      revoke one of them (it stops working at once)
     GET    /api/people                   a clinician's people with dashboard flags; a person: self
     POST   /api/people                   a clinician adds a person
     GET    /api/people/{id}              the person, their programmes and items
@@ -21,16 +23,21 @@
     GET    /people/{id}/report           a printable report
 
 Scripts send ``Authorization: Bearer fc_...`` (an API token); browsers the cookie. A person
-or thing this account may not see answers 404, whoever it belongs to.
+or thing this account may not see answers 404, whoever it belongs to. Too many wrong
+passwords for one user name pause signing in with it (429 with Retry-After; the server's
+``sign_in`` settings). A body (JSON) must declare its length, at most
+``MAX_JSON_BODY_BYTES``, and is refused before any of it is read.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import html
 import io
 import json
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -40,22 +47,36 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from formcheck.people import service
 from formcheck.people.accounts import (
     MAX_PASSWORD_CHARS,
     AccountError,
     SignInError,
+    SignInPausedError,
     account_for,
+    api_tokens,
     create_account,
     issue,
     revoke,
+    revoke_token,
     verify,
 )
 from formcheck.people.db import Database
-from formcheck.people.models import Account, Programme, ProgrammeItem, utc_now
+from formcheck.people.models import (
+    Account,
+    Credential,
+    Programme,
+    ProgrammeItem,
+    Suggestion,
+    TrainingSession,
+    as_utc,
+    utc_now,
+)
 from formcheck.people.programmes import ProgrammeError
 from formcheck.server.attest import ReportSigner
+from formcheck.server.config import SignInLimits
 
 STATIC_DIR = Path(__file__).parent / "static"
 COOKIE_NAME = "formcheck_session"
@@ -70,6 +91,7 @@ HTTP_NOT_FOUND = 404
 HTTP_LENGTH_REQUIRED = 411
 HTTP_TOO_LARGE = 413
 HTTP_UNPROCESSABLE = 422
+HTTP_TOO_MANY = 429
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 MAX_ROW_ID = 2**31 - 1  # PostgreSQL's integer: a larger id would be a database error
 RowId = Annotated[int, PathParam(ge=1, le=MAX_ROW_ID)]
@@ -84,19 +106,24 @@ REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'no
 
 
 class People:
-    """The database, the job backend whose uploads sessions attach to, and the key that
-    live sets' reports are signed with (a report sent to the routes must carry its signature:
-    formcheck/server/attest.py)."""
+    """The database, the job backend whose uploads sessions attach to, the key that live
+    sets' reports are signed with (a report sent to the routes must carry its signature:
+    formcheck/server/attest.py), the wrong-password limits and the clock they are counted by
+    (tests set their own)."""
 
     def __init__(
         self,
         database: Database,
         jobs: service.JobSource | None = None,
         signer: ReportSigner | None = None,
+        sign_in_limits: SignInLimits | None = None,
+        clock: Callable[[], dt.datetime] = utc_now,
     ) -> None:
         self.db = database
         self.jobs = jobs
         self.signer = signer or ReportSigner.for_data_dir(None)
+        self.sign_in_limits = sign_in_limits or SignInLimits()
+        self.clock = clock
 
     def secret_of(self, headers: Headers) -> tuple[str, Literal["cookie", "api"]] | None:
         scheme, _, given = headers.get("authorization", "").partition(" ")
@@ -114,7 +141,7 @@ class People:
         if found is None:
             return False
         with self.db.session() as session:
-            return account_for(session, *found) is not None
+            return account_for(session, *found, now=self.clock()) is not None
 
 
 # --- request bodies -------------------------------------------------------------------------
@@ -218,25 +245,35 @@ def person_json(session: Session, person: Account) -> dict[str, Any]:
     return account_json(person) | {"programmes": [programme_json(p) for p in programmes]}
 
 
-def session_json(record: Any, exercise: str) -> dict[str, Any]:
+def token_json(credential: Credential, now: dt.datetime) -> dict[str, Any]:
+    """An API token as its owner sees it: never its secret (nor the secret's hash)."""
+    last_used = credential.last_used_at
+    return {"id": credential.id, "label": credential.label,
+            "created_at": as_utc(credential.created_at).isoformat(),
+            "expires_at": as_utc(credential.expires_at).isoformat(),
+            "expired": as_utc(credential.expires_at) <= now,
+            "last_used_at": as_utc(last_used).isoformat() if last_used else None}  # fmt: skip
+
+
+def session_json(record: TrainingSession, exercise: str) -> dict[str, Any]:
     return {
         "id": record.id, "item_id": record.item_id, "exercise": exercise,
         "source": record.source, "job_id": record.job_id, "state": record.state,
-        "recorded_at": service._aware(record.recorded_at).isoformat(),
+        "recorded_at": as_utc(record.recorded_at).isoformat(),
         "prescription": record.prescription, "measures": record.measures,
         "effort": record.effort, "pain": record.pain, "note": record.note,
         "share_url": f"/jobs/{record.share_job_id}" if record.share_job_id else None,
     }  # fmt: skip
 
 
-def suggestion_json(suggestion: Any, exercise: str) -> dict[str, Any]:
+def suggestion_json(suggestion: Suggestion, exercise: str) -> dict[str, Any]:
     return {
         "id": suggestion.id, "item_id": suggestion.item_id, "exercise": exercise,
         "kind": suggestion.kind, "reason": suggestion.reason, "basis": suggestion.basis,
         "before": suggestion.before, "proposed": suggestion.proposed,
         "status": suggestion.status, "applied": suggestion.applied,
-        "created_at": service._aware(suggestion.created_at).isoformat(),
-        "decided_at": service._aware(suggestion.decided_at).isoformat()
+        "created_at": as_utc(suggestion.created_at).isoformat(),
+        "decided_at": as_utc(suggestion.decided_at).isoformat()
         if suggestion.decided_at else None,
     }  # fmt: skip
 
@@ -246,12 +283,12 @@ CSV_COLUMNS = ("session_id", "recorded_at", "exercise", "source", "state", "reps
                "effort", "pain", "prescription")  # fmt: skip
 
 
-def csv_row(record: Any, exercise: str) -> list[Any]:
+def csv_row(record: TrainingSession, exercise: str) -> list[Any]:
     measures = record.measures or {}
     back = [v for v in measures.get("rep_back_change_mm") or [] if v is not None]
     tempo = [v for v in measures.get("rep_on_tempo") or [] if v is not None]
     return [
-        record.id, service._aware(record.recorded_at).isoformat(), exercise, record.source,
+        record.id, as_utc(record.recorded_at).isoformat(), exercise, record.source,
         record.state, measures.get("reps"), measures.get("hold_s"),
         measures.get("form_frays_at_rep"), round(sum(back) / len(back), 2) if back else None,
         round(sum(tempo) / len(tempo), 3) if tempo else None, measures.get("spine_findings"),
@@ -263,23 +300,12 @@ def csv_row(record: Any, exercise: str) -> list[Any]:
 
 
 def people_router(people: People) -> APIRouter:
-    async def limit_body(request: Request) -> None:
-        if request.method not in BODY_METHODS:
-            return
-        length = request.headers.get("content-length")
-        if length is None or not length.isdigit():
-            raise BodyRefusedError(HTTP_LENGTH_REQUIRED, "Send the body with a Content-Length.")
-        if int(length) > MAX_JSON_BODY_BYTES:
-            raise BodyRefusedError(
-                HTTP_TOO_LARGE, f"The body is larger than {MAX_JSON_BODY_BYTES} bytes."
-            )
-
-    router = APIRouter(dependencies=[Depends(limit_body)], tags=["people"])
+    router = APIRouter(tags=["people"])
 
     def signed_in(request: Request) -> Iterator[tuple[Session, Account]]:
         found = people.secret_of(request.headers)
         with people.db.session() as session:
-            account = account_for(session, *found) if found is not None else None
+            account = account_for(session, *found, now=people.clock()) if found else None
             if account is None:
                 raise NotSignedInError
             yield session, account
@@ -290,10 +316,19 @@ def people_router(people: People) -> APIRouter:
 
     @router.post("/api/account/login", summary="Sign in: a session cookie (HttpOnly, Strict)")
     def login(body: LoginIn, request: Request) -> Any:
+        refused: Exception | None = None
         with people.db.session() as session:
-            account = verify(session, body.username, body.password)
-            issued = issue(session, account, "cookie", request.headers.get("user-agent", ""))
-            out = account_json(account)
+            try:
+                account = verify(session, body.username, body.password,
+                                 limits=people.sign_in_limits, now=people.clock())  # fmt: skip
+            except (SignInError, SignInPausedError) as error:
+                refused = error  # raised once the wrong password's count is committed
+            else:
+                issued = issue(session, account, "cookie", request.headers.get("user-agent", ""),
+                               now=people.clock())  # fmt: skip
+                out = account_json(account)
+        if refused is not None:
+            raise refused
         response = JSONResponse(out)
         response.set_cookie(
             COOKIE_NAME, issued.secret, expires=issued.expires_at, httponly=True,
@@ -318,9 +353,25 @@ def people_router(people: People) -> APIRouter:
     @router.post("/api/account/tokens", summary="A new API token (shown once)")
     def new_token(body: TokenIn, who: Who = signed) -> dict[str, Any]:
         session, account = who
-        issued = issue(session, account, "api", body.label)
+        issued = issue(session, account, "api", body.label, now=people.clock())
         return {"id": issued.credential_id, "token": issued.secret,
                 "expires_at": issued.expires_at.isoformat()}  # fmt: skip
+
+    @router.get("/api/account/tokens", summary="This account's API tokens (not their secrets)")
+    def list_tokens(who: Who = signed) -> list[dict[str, Any]]:
+        session, account = who
+        now = people.clock()
+        return [token_json(c, now) for c in api_tokens(session, account)]
+
+    @router.delete(
+        "/api/account/tokens/{token_id}", status_code=204, response_class=Response,
+        summary="Revoke one of this account's API tokens (it stops working at once)",
+    )  # fmt: skip
+    def delete_token(token_id: RowId, who: Who = signed) -> Response:
+        session, account = who
+        if not revoke_token(session, account, token_id):
+            raise service.NotFoundError("This account has no such API token.")
+        return Response(status_code=204)
 
     @router.get("/api/people", summary="A clinician's people and flags; a person: themselves")
     def list_people(who: Who = signed) -> list[dict[str, Any]]:
@@ -475,11 +526,47 @@ def _attachment(name: str) -> dict[str, str]:
     return {"Content-Disposition": f'attachment; filename="{name}"'}
 
 
-class BodyRefusedError(Exception):
-    def __init__(self, status: int, detail: str) -> None:
-        super().__init__(detail)
-        self.status = status
-        self.detail = detail
+@dataclass(frozen=True, slots=True)
+class BodyRefusal:
+    status: int
+    detail: str
+
+
+PEOPLE_PREFIXES = ("/api/account", "/api/people", "/api/items", "/api/sessions",
+                   "/api/suggestions", "/people")  # fmt: skip
+
+
+class BodyLimitMiddleware:
+    """A body sent to a people route must declare its length (``Content-Length``, which the
+    HTTP server holds the client to) and stay within ``MAX_JSON_BODY_BYTES``: refused before
+    any of it is read (a route's own dependencies run only after FastAPI has read and parsed
+    the whole body)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int = MAX_JSON_BODY_BYTES) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        refusal = _body_refusal(scope, self.max_bytes) if scope["type"] == "http" else None
+        if refusal is None:
+            await self.app(scope, receive, send)
+            return
+        await _error(refusal.status, "bad_body", refusal.detail)(scope, receive, send)
+
+
+def _body_refusal(scope: Scope, max_bytes: int) -> BodyRefusal | None:
+    if scope.get("method") not in BODY_METHODS or not _is_people_path(scope.get("path", "")):
+        return None
+    length = Headers(scope=scope).get("content-length")
+    if length is None or not length.isdigit():
+        return BodyRefusal(HTTP_LENGTH_REQUIRED, "Send the body with a Content-Length.")
+    if int(length) > max_bytes:
+        return BodyRefusal(HTTP_TOO_LARGE, f"The body is larger than {max_bytes} bytes.")
+    return None
+
+
+def _is_people_path(path: str) -> bool:
+    return any(path == p or path.startswith(p + "/") for p in PEOPLE_PREFIXES)
 
 
 REFUSALS: tuple[tuple[type[Exception], int, str], ...] = (
@@ -492,8 +579,9 @@ REFUSALS: tuple[tuple[type[Exception], int, str], ...] = (
 
 
 def install_handlers(app: Any) -> None:
-    """The app-level answers for the people routes' refusals. A route's error passes through
-    its database session first, so nothing it did is committed."""
+    """The app-level answers for the people routes' refusals (a route's error passes through
+    its database session first, so nothing it did is committed), and the body limit."""
+    app.add_middleware(BodyLimitMiddleware)
     for kind, status, code in REFUSALS:
         app.add_exception_handler(kind, _refusal_handler(status, code))
 
@@ -501,9 +589,11 @@ def install_handlers(app: Any) -> None:
     async def not_signed_in(_: Request, __: NotSignedInError) -> JSONResponse:
         return _error(HTTP_UNAUTHORIZED, "not_signed_in", NOT_SIGNED_IN)
 
-    @app.exception_handler(BodyRefusedError)
-    async def body_refused(_: Request, error: BodyRefusedError) -> JSONResponse:
-        return _error(error.status, "bad_body", error.detail)
+    @app.exception_handler(SignInPausedError)
+    async def sign_in_paused(_: Request, error: SignInPausedError) -> JSONResponse:
+        answer = _error(HTTP_TOO_MANY, "sign_in_paused", str(error))
+        answer.headers["Retry-After"] = str(error.retry_after_s)
+        return answer
 
 
 def _refusal_handler(status: int, code: str) -> Callable[[Request, Exception], Any]:

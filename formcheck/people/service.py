@@ -27,6 +27,7 @@ from formcheck.people.models import (
     ProgrammeItem,
     Suggestion,
     TrainingSession,
+    as_utc,
     utc_now,
 )
 from formcheck.people.programmes import (
@@ -353,7 +354,7 @@ def sessions_of(session: Session, person_id: int, exercise: str | None = None) -
 
 def point_of(record: TrainingSession) -> SessionPoint:
     return SessionPoint(
-        record.id, _aware(record.recorded_at), record.measures or {}, record.pain, record.effort
+        record.id, as_utc(record.recorded_at), record.measures or {}, record.pain, record.effort
     )
 
 
@@ -466,7 +467,7 @@ def dashboard_row(session: Session, person: Account, now: dt.datetime) -> dict[s
     done = [r for r, _ in rows if r.state == "done"]
     last = done[-1] if done else None
     since = now - dt.timedelta(days=RECENT_DAYS)
-    recent = [r for r in done if _aware(r.recorded_at) >= since]
+    recent = [r for r in done if as_utc(r.recorded_at) >= since]
     flags: list[str] = []
     if any((r.measures or {}).get("spine_findings") for r in recent):
         flags.append("spine findings this week")
@@ -485,10 +486,6 @@ def dashboard_row(session: Session, person: Account, now: dt.datetime) -> dict[s
     open_count = sum(1 for s, _ in suggestions_of(session, person.id) if s.status == "open")
     return {
         "id": person.id, "username": person.username, "display_name": person.display_name,
-        "last_session_at": _aware(last.recorded_at).isoformat() if last else None,
+        "last_session_at": as_utc(last.recorded_at).isoformat() if last else None,
         "sessions_this_week": len(recent), "flags": flags, "open_suggestions": open_count,
     }  # fmt: skip
-
-
-def _aware(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
