@@ -220,18 +220,38 @@ def test_wrong_passwords_spread_beyond_the_window_do_not_pause(database: Databas
     assert _try(database, "ana", PASSWORD, T0 + _s(701)) == "in"
 
 
+class CountingHasher(PasswordHasher):
+    """Counts the argon2 verifications: the work a sign-in costs (its time, without timing)."""
+
+    verified = 0
+
+    def verify(self, hash: str | bytes, password: str | bytes) -> bool:
+        type(self).verified += 1
+        return super().verify(hash, password)
+
+
 def test_an_unknown_name_is_paused_exactly_like_a_known_one(database: Database) -> None:
-    """Nobody learns which names have accounts: the answers match step by step."""
+    """Nobody learns which names have accounts: the answers match step by step, and so does
+    the work (one argon2 verification per try until the pause; none while paused)."""
     with database.session() as session:
         create_account(session, "ana", PASSWORD, "clinician")
+    previous = use_hasher(CountingHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
-    def sequence(name: str) -> list[str]:
-        steps = [_try(database, name, "wrong password", T0 + _s(i)) for i in range(4)]
-        steps.append(_try(database, name, PASSWORD, T0 + _s(10)))
+    def sequence(name: str) -> list[tuple[str, int]]:
+        steps = []
+        for at, password in [(T0 + _s(i), "wrong password") for i in range(4)] + [
+            (T0 + _s(10), PASSWORD)
+        ]:
+            before = CountingHasher.verified
+            steps.append((_try(database, name, password, at), CountingHasher.verified - before))
         return steps
 
-    known, unknown = sequence("ana"), sequence("zed")
-    assert known == unknown == ["wrong", "wrong", "wrong", "paused 899", "paused 892"]
+    try:
+        known, unknown = sequence("ana"), sequence("zed")
+    finally:
+        use_hasher(previous)
+    assert known == unknown
+    assert known == [("wrong", 1), ("wrong", 1), ("wrong", 1), ("paused 899", 0), ("paused 892", 0)]
 
 
 def test_the_pause_is_per_name_and_names_are_kept_only_as_hashes(database: Database) -> None:

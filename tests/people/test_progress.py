@@ -128,6 +128,7 @@ def test_pooled_sd_and_mdc_formulas() -> None:
 def test_a_phase_time_needs_more_than_its_reading_accuracy_however_steady_the_reps() -> None:
     """Steady rendered reps (rep-to-rep SD of 8 ms) read 1.59 s, then 1.57 s: within the
     0.15 s a phase's time is read to, so no "worse"; a 0.4 s slower descent is "better"."""
+
     def session(n: int, down_s: list[float]) -> SessionPoint:
         return SessionPoint(session_id=n, recorded_at=START + n * WEEK,
                             measures={"reps": len(down_s), "rep_down_s": down_s})  # fmt: skip
