@@ -385,14 +385,19 @@ def evaluate_item(session: Session, item: ProgrammeItem | None) -> Suggestion | 
         .where(TrainingSession.item_id == item.id, TrainingSession.state == "done")
         .order_by(TrainingSession.recorded_at, TrainingSession.id)
     ).all()
+    if not records:
+        return None
     history = [HistoryEntry(point_of(r), dict(r.prescription)) for r in records]
+    seen = select(Suggestion.id).where(
+        Suggestion.item_id == item.id, Suggestion.last_session_id == records[-1].id
+    )
+    if session.scalar(seen) is not None:
+        return None  # decided on this very history (accepted, edited or dismissed): wait
     last_decided = session.scalar(
         select(Suggestion)
         .where(Suggestion.item_id == item.id, Suggestion.status.in_(("accepted", "edited")))
         .order_by(Suggestion.decided_at.desc(), Suggestion.id.desc())
     )
-    if last_decided is not None and records and last_decided.last_session_id == records[-1].id:
-        return None  # decided on this very history: wait for the next set
     previous = (
         dict(last_decided.before)
         if last_decided is not None and last_decided.kind == "progress"

@@ -121,3 +121,30 @@ def test_decisions_and_a_step_back_to_the_previous_prescription(database: Databa
         assert newest is not None and newest.kind == "step_back"
         assert newest.before == {"reps": 11} and newest.proposed == {"reps": 10}
         assert "pain 5 is 3 above the baseline 2" in newest.reason
+
+
+def test_a_dismissed_suggestion_does_not_come_back_on_the_same_history(
+    database: Database,
+) -> None:
+    """Dismissed on this history, it waits for the next set like an accepted one: a note or
+    a rating of the same set does not propose it again."""
+    from formcheck.people.models import Account
+    from formcheck.people.service import rate_session
+
+    clinician_id, person_id, item_id = setup(database)
+    live(database, person_id, item_id, pain=2)
+    last = live(database, person_id, item_id, pain=2)
+    with database.session() as session:
+        [(suggestion, _)] = suggestions_of(session, person_id)
+        clinician = session.get(Account, clinician_id)
+        assert clinician is not None
+        decide(session, clinician, suggestion.id, "dismiss")
+    with database.session() as session:
+        person = session.get(Account, person_id)
+        assert person is not None
+        rate_session(session, person, last, effort=4, pain=None, note="felt fine")
+    with database.session() as session:
+        assert [s.status for s, _ in suggestions_of(session, person_id)] == ["dismissed"]
+    live(database, person_id, item_id, pain=2)  # a new set: a new look at the history
+    with database.session() as session:
+        assert [s.status for s, _ in suggestions_of(session, person_id)] == ["open", "dismissed"]
