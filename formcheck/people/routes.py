@@ -31,11 +31,14 @@ passwords for one user name pause signing in with it (429 with Retry-After; the 
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import html
 import io
 import json
+import math
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,6 +95,7 @@ HTTP_LENGTH_REQUIRED = 411
 HTTP_TOO_LARGE = 413
 HTTP_UNPROCESSABLE = 422
 HTTP_TOO_MANY = 429
+HTTP_UNAVAILABLE = 503
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 MAX_ROW_ID = 2**31 - 1  # PostgreSQL's integer: a larger id would be a database error
 RowId = Annotated[int, PathParam(ge=1, le=MAX_ROW_ID)]
@@ -103,6 +107,17 @@ PAGE_CSP = (
 )
 Who = tuple[Session, Account]  # the signed-in account and its database session
 REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+
+
+class PasswordsBusyError(Exception):
+    """Every turn to hash a password stayed taken (a burst of sign-ins)."""
+
+    def __init__(self, waited_s: float) -> None:
+        super().__init__(
+            f"The server is busy checking other passwords (waited {waited_s:g} s): try again "
+            "in a moment."
+        )
+        self.retry_after_s = max(1, math.ceil(waited_s))
 
 
 class People:
@@ -124,6 +139,22 @@ class People:
         self.signer = signer or ReportSigner.for_data_dir(None)
         self.sign_in_limits = sign_in_limits or SignInLimits()
         self.clock = clock
+        # argon2 takes 64 MiB a hashing: a burst of sign-ins must not take the memory of
+        # one per request thread
+        self._hashing_turns = threading.BoundedSemaphore(
+            self.sign_in_limits.max_concurrent_password_checks
+        )
+
+    @contextlib.contextmanager
+    def hashing_turn(self) -> Iterator[None]:
+        """A turn to hash a password; PasswordsBusyError after waiting too long."""
+        wait_s = self.sign_in_limits.password_check_wait_s
+        if not self._hashing_turns.acquire(timeout=wait_s):
+            raise PasswordsBusyError(wait_s)
+        try:
+            yield
+        finally:
+            self._hashing_turns.release()
 
     def secret_of(self, headers: Headers) -> tuple[str, Literal["cookie", "api"]] | None:
         scheme, _, given = headers.get("authorization", "").partition(" ")
@@ -317,7 +348,7 @@ def people_router(people: People) -> APIRouter:
     @router.post("/api/account/login", summary="Sign in: a session cookie (HttpOnly, Strict)")
     def login(body: LoginIn, request: Request) -> Any:
         refused: Exception | None = None
-        with people.db.session() as session:
+        with people.hashing_turn(), people.db.session() as session:
             try:
                 account = verify(session, body.username, body.password,
                                  limits=people.sign_in_limits, now=people.clock())  # fmt: skip
@@ -390,9 +421,10 @@ def people_router(people: People) -> APIRouter:
         session, account = who
         if account.role != "clinician":
             raise service.ForbiddenError("Only a clinician adds people.")
-        person = create_account(
-            session, body.username, body.password, "person", body.display_name, account
-        )
+        with people.hashing_turn():
+            person = create_account(
+                session, body.username, body.password, "person", body.display_name, account
+            )
         return JSONResponse(account_json(person), status_code=201)
 
     @router.get("/api/people/{person_id}", summary="A person, their programmes and items")
@@ -588,6 +620,12 @@ def install_handlers(app: Any) -> None:
     @app.exception_handler(NotSignedInError)
     async def not_signed_in(_: Request, __: NotSignedInError) -> JSONResponse:
         return _error(HTTP_UNAUTHORIZED, "not_signed_in", NOT_SIGNED_IN)
+
+    @app.exception_handler(PasswordsBusyError)
+    async def passwords_busy(_: Request, error: PasswordsBusyError) -> JSONResponse:
+        answer = _error(HTTP_UNAVAILABLE, "busy", str(error))
+        answer.headers["Retry-After"] = str(error.retry_after_s)
+        return answer
 
     @app.exception_handler(SignInPausedError)
     async def sign_in_paused(_: Request, error: SignInPausedError) -> JSONResponse:

@@ -102,6 +102,16 @@ class SignInLimits(BaseModel):
         description="how long signing in with that name is refused, even with the right "
         "password (sessions already signed in go on)",
     )
+    max_concurrent_password_checks: int = Field(
+        2,
+        ge=1,
+        le=64,
+        description="argon2 hashings at once (sign-ins, new accounts): each takes 64 MiB and "
+        "about a core for half a second, so more wait their turn",
+    )
+    password_check_wait_s: float = Field(
+        10.0, gt=0, description="a sign-in waits this long for its turn, then gets 503"
+    )
 
 
 class ServerConfig(BaseSettings):

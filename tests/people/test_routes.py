@@ -5,6 +5,8 @@ nobody at all try to read and change a person's data and are refused, changing n
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -546,3 +548,69 @@ def test_a_body_without_its_length_or_too_large_is_refused_before_it_is_read(
     login = client.post("/api/account/login", content=huge,
                         headers={"Content-Type": "application/json"})  # fmt: skip
     assert login.status_code == 413
+
+
+class SlowCountingHasher:
+    """Wraps the tests' cheap hasher: each check takes a while, and the most at once is kept."""
+
+    def __init__(self, inner: Any, hold_s: float) -> None:
+        self.inner, self.hold_s = inner, hold_s
+        self.lock = threading.Lock()
+        self.now = self.most = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def verify(self, stored: str, password: str) -> bool:
+        with self.lock:
+            self.now += 1
+            self.most = max(self.most, self.now)
+        try:
+            time.sleep(self.hold_s)  # the argon2 work, long enough for the tries to overlap
+            return bool(self.inner.verify(stored, password))
+        finally:
+            with self.lock:
+                self.now -= 1
+
+
+def test_a_burst_of_sign_ins_hashes_a_bounded_number_of_passwords_at_once(
+    database_url: str, tmp_path: Path
+) -> None:
+    """argon2 takes 64 MiB a check: eight sign-ins at once must not take eight times that."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from argon2 import PasswordHasher
+
+    from formcheck.people.accounts import use_hasher
+    from tests.people.conftest import CHEAP_ARGON2
+    from tests.people.world import add_clinician
+
+    limits = SignInLimits(max_concurrent_password_checks=2, password_check_wait_s=30)
+    with running_app(server_config(tmp_path / "server", database_url, sign_in=limits)) as client:
+        add_clinician(database_url, "ana")
+        hasher = SlowCountingHasher(PasswordHasher(**CHEAP_ARGON2), hold_s=0.2)
+        previous = use_hasher(hasher)  # type: ignore[arg-type]
+        try:
+            body = {"username": "ana", "password": PASSWORD}
+            with ThreadPoolExecutor(8) as pool:
+                answers = list(
+                    pool.map(
+                        lambda _: client.post("/api/account/login", json=body).status_code, range(8)
+                    )
+                )
+        finally:
+            use_hasher(previous)
+    assert answers == [200] * 8
+    assert hasher.most == 2
+
+
+def test_sign_ins_that_wait_too_long_for_their_turn_get_503(
+    database_url: str, tmp_path: Path
+) -> None:
+    limits = SignInLimits(max_concurrent_password_checks=1, password_check_wait_s=0.01)
+    with running_app(server_config(tmp_path / "server", database_url, sign_in=limits)) as client:
+        people = client.app.state.people  # type: ignore[attr-defined]
+        with people.hashing_turn():  # the only turn is taken
+            answer = client.post("/api/account/login", json={"username": "a", "password": "b"})
+    assert answer.status_code == 503 and answer.headers["retry-after"] == "1"
+    assert "busy" in answer.json()["detail"]
