@@ -297,6 +297,17 @@ def session_json(record: TrainingSession, exercise: str) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def record_json(session: Session, record: TrainingSession) -> dict[str, Any]:
+    """A session (set) as the routes answer it, with its item's exercise."""
+    return session_json(record, _exercise_of(session, record.item_id))
+
+
+def _exercise_of(session: Session, item_id: int) -> str:
+    item = session.get(ProgrammeItem, item_id)
+    assert item is not None  # sessions and suggestions go with their item (ON DELETE CASCADE)
+    return item.exercise
+
+
 def suggestion_json(suggestion: Suggestion, exercise: str) -> dict[str, Any]:
     return {
         "id": suggestion.id, "item_id": suggestion.item_id, "exercise": exercise,
@@ -464,9 +475,7 @@ def people_router(people: People) -> APIRouter:
             job_id=body.job_id, report=body.report, effort=body.effort, pain=body.pain,
             report_attested=people.signer.verify(body.report, body.signature),
         )  # fmt: skip
-        exercise = session.get(ProgrammeItem, record.item_id)
-        assert exercise is not None
-        return JSONResponse(session_json(record, exercise.exercise), status_code=201)
+        return JSONResponse(record_json(session, record), status_code=201)
 
     @router.patch("/api/sessions/{session_id}", summary="Rate effort and pain (0-10)")
     def rate(session_id: RowId, body: RatingIn, who: Who = signed) -> Any:
@@ -474,9 +483,7 @@ def people_router(people: People) -> APIRouter:
         record = service.rate_session(
             session, account, session_id, body.effort, body.pain, body.note
         )
-        item = session.get(ProgrammeItem, record.item_id)
-        assert item is not None
-        return session_json(record, item.exercise)
+        return record_json(session, record)
 
     @router.post(
         "/api/sessions/{session_id}/share",
@@ -485,9 +492,7 @@ def people_router(people: People) -> APIRouter:
     def share(session_id: RowId, who: Who = signed) -> Any:
         session, account = who
         record = service.share_session(session, account, session_id, people.jobs)
-        item = session.get(ProgrammeItem, record.item_id)
-        assert item is not None
-        return session_json(record, item.exercise)
+        return record_json(session, record)
 
     @router.get("/api/people/{person_id}/progress", summary="Series, MDC95 bands, verdicts")
     def get_progress(person_id: RowId, exercise: ExerciseName, who: Who = signed) -> Any:
@@ -507,9 +512,7 @@ def people_router(people: People) -> APIRouter:
     def decide(suggestion_id: RowId, body: DecisionIn, who: Who = signed) -> Any:
         session, account = who
         suggestion = service.decide(session, account, suggestion_id, body.action, body.prescription)
-        item = session.get(ProgrammeItem, suggestion.item_id)
-        assert item is not None
-        return suggestion_json(suggestion, item.exercise)
+        return suggestion_json(suggestion, _exercise_of(session, suggestion.item_id))
 
     @router.get("/api/people/{person_id}/export.json", summary="The whole history as JSON")
     def export_json(person_id: RowId, who: Who = signed) -> Any:
