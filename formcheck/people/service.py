@@ -14,7 +14,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any, BinaryIO, Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from formcheck.errors import FormcheckError
@@ -434,20 +434,27 @@ def decide(
         raise ProgrammeError(f"The suggestion was already {suggestion.status}.")
     if action == "accept":
         applied: dict[str, Any] | None = dict(suggestion.proposed)
-        suggestion.status = "accepted"
+        status = "accepted"
     elif action == "edit":
         if prescription is None:
             raise ProgrammeError("Editing a suggestion needs the prescription to apply.")
         applied = prescription_json(parse_prescription(item.exercise, prescription))
-        suggestion.status = "edited"
+        status = "edited"
     elif action == "dismiss":
-        applied = None
-        suggestion.status = "dismissed"
+        applied, status = None, "dismissed"
     else:
         raise ProgrammeError("The action is accept, edit or dismiss.")
-    suggestion.applied = applied
-    suggestion.decided_at = utc_now()
-    suggestion.decided_by = clinician.id
+    # Decided only if still open when written: of two decisions at once (two tabs), the
+    # second waits for the first's transaction and then finds it decided.
+    decided = session.execute(
+        update(Suggestion)
+        .where(Suggestion.id == suggestion.id, Suggestion.status == "open")
+        .values(status=status, applied=applied, decided_at=utc_now(), decided_by=clinician.id)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(suggestion)
+    if getattr(decided, "rowcount", 0) != 1:
+        raise ProgrammeError(f"The suggestion was already {suggestion.status}.")
     if applied is not None:
         item.prescription = applied
     return suggestion
