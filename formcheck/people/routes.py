@@ -1,7 +1,8 @@
 """The people API and pages (every route but sign-in needs a signed-in account).
 
     POST   /api/account/login            {username, password} -> cookie (HttpOnly, SameSite=Strict)
-    POST   /api/account/logout           ends this browser's sign-in
+    POST   /api/account/logout           ends this sign-in (the browser's cookie, or the API
+                                         token the request is signed in with)
     GET    /api/account/me               who is signed in
     POST   /api/account/tokens           an API token for scripts (shown once)
     GET    /api/account/tokens           this account's API tokens (never their secrets)
