@@ -63,10 +63,11 @@ class ShotCutConfig(BaseModel):
     Every frame is shrunk to a thumbnail; a cut is a frame whose mean absolute HSV change
     from the previous thumbnail is both large and a spike against the frames around it
     (camera shake and fast movement change many frames in a row; a cut changes one).
-    Measured on the 63 labelled real clips (``../shared/videos``): the 17 cuts changed
-    5.0-75 (of 255) at 5.0-28 times the change around them; no other frame with a change of
-    5 or more stood above 2.6 times its surroundings (a handheld oblique squat changed 22.8
-    at 1.9x, a plate swinging past the lens 9.8 with the frames beside it as large).
+    Measured on the 63 labelled real clips (``../shared/videos``, decoded as ``analyze``
+    decodes them): the 17 cuts changed 5.0-75 (of 255) at 4.6-30 times the change around
+    them; no other frame with a change of 5 or more stood above 2.1 times its surroundings
+    (a handheld oblique squat changes about 20 a frame, a plate swinging past a phone's lens
+    about 10 with the frames beside it as large).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
