@@ -51,7 +51,7 @@ from formcheck.evaluation.runner import DEFAULT_CACHE, format_analyzer_tables  #
 from formcheck.evaluation.summary import summarize_analyzers, summarize_synthetic  # noqa: E402
 from formcheck.report.build import build_report, stream_video_block  # noqa: E402
 from formcheck.report.model import ModelBlock, ReportSource  # noqa: E402
-from formcheck.types import Sample  # noqa: E402
+from formcheck.types import PoseFrame, Sample  # noqa: E402
 
 REPLAY_CACHE = Path(os.environ.get("REPLAY_CACHE", "/tmp/formcheck_replay"))
 REAL_USE = "real-use"
@@ -72,12 +72,33 @@ def _pack(sample: Sample, keep_mask: bool) -> Sample:
     return dataclasses.replace(sample, pose=dataclasses.replace(sample.pose, mask=mask))
 
 
-def _unpack(sample: Sample) -> Sample:
-    mask = sample.pose.mask
-    if mask is None or mask.dtype != np.uint8:
-        return sample
-    pose = dataclasses.replace(sample.pose, mask=mask.astype(np.float32) / MASK_LEVELS)
-    return dataclasses.replace(sample, pose=pose)
+def _unpack(sample: Sample, cuts_ms: frozenset[float] = frozenset()) -> Sample:
+    """The sample as the analyzer gets it: its mask back to 0..1 floats; a stream dumped
+    before a PoseFrame field existed gets that field's default (``shot_cut`` from
+    ``cuts_ms`` when given: see ``cut_times_ms``)."""
+    old = sample.pose
+    fields = {
+        f.name: getattr(old, f.name, f.default) for f in dataclasses.fields(PoseFrame)
+    }
+    if cuts_ms:
+        fields["shot_cut"] = old.t_ms in cuts_ms
+    mask = fields["mask"]
+    if mask is not None and mask.dtype == np.uint8:
+        fields["mask"] = mask.astype(np.float32) / MASK_LEVELS
+    return dataclasses.replace(sample, pose=PoseFrame(**fields))
+
+
+def cut_times_ms(video: Path) -> frozenset[float]:
+    """The times of the frames where ``video`` cuts to another shot, as ``analyze`` finds
+    them (for streams dumped before cuts were looked for; decoding only, no pose model)."""
+    from formcheck.config import PipelineConfig
+    from formcheck.video import open_source
+    from formcheck.video.shots import mark_cuts
+
+    config = PipelineConfig()
+    with open_source(video, max_side_px=config.max_inference_side_px) as source:
+        marked = mark_cuts(source, lambda frame: frame.rgb, config.shots)
+        return frozenset(frame.t_ms for frame, cut in marked if cut)
 
 
 def dump_clip(job: tuple[Path, Path, str]) -> str:
@@ -87,6 +108,7 @@ def dump_clip(job: tuple[Path, Path, str]) -> str:
     from formcheck.pose.model import ensure_model
     from formcheck.session import ExerciseSession
     from formcheck.video import open_source
+    from formcheck.video.shots import mark_cuts
 
     video, out, commit = job
     config = PipelineConfig()
@@ -100,8 +122,9 @@ def dump_clip(job: tuple[Path, Path, str]) -> str:
         ) as estimator,
     ):
         session = ExerciseSession(estimator, config=config)
-        for frame in source:
-            step = session.push(frame)
+        for frame, cut in mark_cuts(source, lambda f: f.rgb, config.shots):
+            pose = estimator.process(frame)
+            step = session.push_pose(dataclasses.replace(pose, shot_cut=cut))
             calibrated = session.pipeline.calibration is not None
             samples += [_pack(s, keep_mask=calibrated) for s in step.samples]
         tail, _, _ = session.finish()
@@ -109,7 +132,9 @@ def dump_clip(job: tuple[Path, Path, str]) -> str:
         calibration = session.pipeline.calibration
     out.parent.mkdir(parents=True, exist_ok=True)
     with gzip.open(out, "wb", compresslevel=3) as f:
-        pickle.dump({"commit": commit, "samples": samples, "calibration": calibration}, f)
+        pickle.dump(
+            {"commit": commit, "samples": samples, "calibration": calibration, "cuts": True}, f
+        )
     return video.stem
 
 

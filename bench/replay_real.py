@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from replay_analyzers import REPLAY_CACHE, _commit, _unpack, dump_clip  # noqa: E402
+from replay_analyzers import REPLAY_CACHE, _commit, _unpack, cut_times_ms, dump_clip  # noqa: E402
 
 from formcheck.analyzers import Baseline, Cue, exercise_names, get_analyzer  # noqa: E402
 from formcheck.evaluation.real_labels import RealClipLabel, load_labels  # noqa: E402
@@ -83,8 +83,9 @@ def replay(job: tuple[RealClipLabel, Path]) -> RealReplay:
     cal = data["calibration"]
     analyzer = get_analyzer(label.exercise, None, Baseline.from_calibration(cal) if cal else None)
     out = RealReplay(label)
+    cuts = frozenset() if data.get("cuts") else cut_times_ms(label.path)
     for sample in data["samples"]:
-        out.cues += [e for e in analyzer.update(_unpack(sample)) if isinstance(e, Cue)]
+        out.cues += [e for e in analyzer.update(_unpack(sample, cuts)) if isinstance(e, Cue)]
     summary = analyzer.finish()
     out.reps = len(summary.reps)
     out.hold_s = summary.hold_s

@@ -21,9 +21,10 @@ from formcheck.report.build import build_report, file_video_block, model_block
 from formcheck.report.files import MeasuresCsvWriter, write_report
 from formcheck.report.model import Report, ReportSource
 from formcheck.session import ExerciseSession
-from formcheck.types import PoseFrame, Sample, VideoInfo
+from formcheck.types import ImageRGB, PoseFrame, Sample, VideoFrame, VideoInfo
 from formcheck.video import open_source
 from formcheck.video.prefetch import Prefetcher
+from formcheck.video.shots import mark_cuts
 
 # (frames done, frames expected or 0 when unknown)
 ProgressFn = Callable[[int, int], None]
@@ -32,6 +33,10 @@ SampleSink = Callable[[Sample], None]
 MEASURES_CSV = "measures.csv"
 INFERENCE_AHEAD_FRAMES = 4  # poses computed ahead of the analysis
 REPORT_JSON = "report.json"
+
+
+def _rgb(frame: VideoFrame) -> ImageRGB:
+    return frame.rgb
 
 
 @dataclass
@@ -122,11 +127,16 @@ def analyze_video(
         # Inference runs in a thread of its own, a few frames ahead, so the measures and
         # analysis of one frame overlap the model's work on the next (the decoder has a
         # thread too): all of it in the same order as a live session.
-        def poses() -> Iterator[PoseFrame]:
+        def frames() -> Iterator[VideoFrame]:
             for index, frame in enumerate(source):
                 if max_frames is not None and index >= max_frames:
                     return
-                yield estimator.process(frame)
+                yield frame
+
+        def poses() -> Iterator[PoseFrame]:
+            for frame, cut in mark_cuts(frames(), _rgb, config.shots):
+                pose = estimator.process(frame)
+                yield dataclasses.replace(pose, shot_cut=True) if cut else pose
 
         pose_stream = Prefetcher(poses, INFERENCE_AHEAD_FRAMES, name="formcheck-pose")
         try:

@@ -88,6 +88,9 @@ class PoseFrame:
     # False while the estimator is still in its multi-person start-up mode: its masks differ
     # from those of one-person tracking, so calibration must not mix the two.
     steady_tracking: bool = True
+    # True on the frame that begins a new camera shot (an edited clip cuts here; see
+    # formcheck.video.shots): measures across it compare two different shots.
+    shot_cut: bool = False
 
     def __post_init__(self) -> None:
         _check_shape("landmarks_px", self.landmarks_px, (NUM_LANDMARKS, 3))

@@ -69,6 +69,7 @@ class PhaseSpec(_Strict):
     count_returning_rep_at_end: bool
     glitch_max_s: float
     glitch_max_frame_count: int
+    rep_lost_max_fraction: float = Field(ge=0.0, le=1.0)
     bottom_rise_fraction: float
 
     @field_validator("primary_signal")

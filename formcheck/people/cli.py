@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from formcheck.analyzers.personal_reference import PersonalReference
 from formcheck.analyzers.spec import Prescription
@@ -159,10 +160,7 @@ def record_analysis(args: argparse.Namespace, report_path: Path, exercise: str |
         database.close()
 
 
-def _item_for(session: object, person: Account, exercise: str | None) -> int:
-    from sqlalchemy.orm import Session
-
-    assert isinstance(session, Session)
+def _item_for(session: Session, person: Account, exercise: str | None) -> int:
     item = session.scalar(
         select(ProgrammeItem)
         .join(Programme)
@@ -174,11 +172,9 @@ def _item_for(session: object, person: Account, exercise: str | None) -> int:
     return item.id
 
 
-def _account(session: object, username: str) -> Account:
-    from sqlalchemy.orm import Session
-
-    assert isinstance(session, Session)
-    account = session.scalar(select(Account).where(Account.username == username.lower()))
+def _account(session: Session, username: str) -> Account:
+    name = username.strip().lower()  # as accounts are named (formcheck.people.accounts)
+    account = session.scalar(select(Account).where(Account.username == name))
     if account is None:
         raise FormcheckError(f"There is no account called '{username}'.")
     return account

@@ -27,6 +27,11 @@ def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def as_utc(moment: dt.datetime) -> dt.datetime:
+    """An aware datetime: SQLite hands back naive ones (every stored time is UTC)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+
+
 class Base(DeclarativeBase):
     type_annotation_map = {  # noqa: RUF012 (SQLAlchemy reads it from the class)
         dt.datetime: DateTime(timezone=True),
@@ -62,6 +67,24 @@ class Credential(Base):
     label: Mapped[str] = mapped_column(String(NAME_CHARS), default="")
     created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
     expires_at: Mapped[dt.datetime]
+    # when an API token last signed a request in (to LAST_USED_RESOLUTION; None: never)
+    last_used_at: Mapped[dt.datetime | None]
+
+
+class SignInThrottle(Base):
+    """Wrong passwords given for one user name, and the pause they earned.
+
+    Keyed by the SHA-256 of the normalized name, whether or not an account has it: an unknown
+    name is paused exactly like a known one (no telling which names exist), and a password
+    typed into the name field is not kept in clear. Rows whose window and pause have passed
+    are removed."""
+
+    __tablename__ = "sign_in_throttles"
+
+    name_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    window_started_at: Mapped[dt.datetime] = mapped_column(index=True)
+    locked_until: Mapped[dt.datetime | None]
 
 
 class Programme(Base):

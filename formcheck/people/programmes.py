@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from formcheck.analyzers.errors import PrescriptionError
 from formcheck.analyzers.spec import Prescription, Tempo
@@ -39,6 +39,14 @@ class Step(BaseModel):
     kind: StepKind
     step: float = Field(gt=0, le=100, description="how much one progression adds")
     limit: float = Field(gt=0, le=1000, description="the value it never goes beyond")
+
+    @model_validator(mode="after")
+    def _whole_reps(self) -> Step:
+        """Reps are counted whole: a step of 2.5 would be suggested as "10 -> 12.5" and
+        applied as 12."""
+        if self.kind == "reps" and not (self.step.is_integer() and self.limit.is_integer()):
+            raise ValueError("a reps step and its limit are whole numbers")
+        return self
 
 
 class ProgressionRules(BaseModel):

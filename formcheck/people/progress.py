@@ -211,7 +211,7 @@ def series_for(metric: MetricDef, points: Sequence[SessionPoint]) -> Series:
 
 
 def _verdict(change: float, mdc: float, better: Better) -> Verdict:
-    if abs(change) < mdc:
+    if abs(change) < mdc or change == 0:  # (a measure without noise has an MDC of 0)
         return "no change beyond noise"
     improved = change > 0 if better == "higher" else change < 0
     return "better" if improved else "worse"

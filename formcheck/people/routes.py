@@ -1,9 +1,12 @@
 """The people API and pages (every route but sign-in needs a signed-in account).
 
     POST   /api/account/login            {username, password} -> cookie (HttpOnly, SameSite=Strict)
-    POST   /api/account/logout           ends this browser's sign-in
+    POST   /api/account/logout           ends this sign-in (the browser's cookie, or the API
+                                         token the request is signed in with)
     GET    /api/account/me               who is signed in
     POST   /api/account/tokens           an API token for scripts (shown once)
+    GET    /api/account/tokens           this account's API tokens (never their secrets)
+    DELETE /api/account/tokens/{id}      revoke one of them (it stops working at once)
     GET    /api/people                   a clinician's people with dashboard flags; a person: self
     POST   /api/people                   a clinician adds a person
     GET    /api/people/{id}              the person, their programmes and items
@@ -21,16 +24,24 @@
     GET    /people/{id}/report           a printable report
 
 Scripts send ``Authorization: Bearer fc_...`` (an API token); browsers the cookie. A person
-or thing this account may not see answers 404, whoever it belongs to.
+or thing this account may not see answers 404, whoever it belongs to. Too many wrong
+passwords for one user name pause signing in with it (429 with Retry-After; the server's
+``sign_in`` settings). A body (JSON) must declare its length, at most
+``MAX_JSON_BODY_BYTES``, and is refused before any of it is read.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import datetime as dt
 import html
 import io
 import json
+import math
+import threading
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -40,22 +51,36 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from formcheck.people import service
 from formcheck.people.accounts import (
     MAX_PASSWORD_CHARS,
     AccountError,
     SignInError,
+    SignInPausedError,
     account_for,
+    api_tokens,
     create_account,
     issue,
     revoke,
+    revoke_token,
     verify,
 )
 from formcheck.people.db import Database
-from formcheck.people.models import Account, Programme, ProgrammeItem, utc_now
+from formcheck.people.models import (
+    Account,
+    Credential,
+    Programme,
+    ProgrammeItem,
+    Suggestion,
+    TrainingSession,
+    as_utc,
+    utc_now,
+)
 from formcheck.people.programmes import ProgrammeError
 from formcheck.server.attest import ReportSigner
+from formcheck.server.config import SignInLimits
 
 STATIC_DIR = Path(__file__).parent / "static"
 COOKIE_NAME = "formcheck_session"
@@ -70,6 +95,8 @@ HTTP_NOT_FOUND = 404
 HTTP_LENGTH_REQUIRED = 411
 HTTP_TOO_LARGE = 413
 HTTP_UNPROCESSABLE = 422
+HTTP_TOO_MANY = 429
+HTTP_UNAVAILABLE = 503
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 MAX_ROW_ID = 2**31 - 1  # PostgreSQL's integer: a larger id would be a database error
 RowId = Annotated[int, PathParam(ge=1, le=MAX_ROW_ID)]
@@ -83,20 +110,52 @@ Who = tuple[Session, Account]  # the signed-in account and its database session
 REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
 
 
+class PasswordsBusyError(Exception):
+    """Every turn to hash a password stayed taken (a burst of sign-ins)."""
+
+    def __init__(self, waited_s: float) -> None:
+        super().__init__(
+            f"The server is busy checking other passwords (waited {waited_s:g} s): try again "
+            "in a moment."
+        )
+        self.retry_after_s = max(1, math.ceil(waited_s))
+
+
 class People:
-    """The database, the job backend whose uploads sessions attach to, and the key that
-    live sets' reports are signed with (a report sent to the routes must carry its signature:
-    formcheck/server/attest.py)."""
+    """The database, the job backend whose uploads sessions attach to, the key that live
+    sets' reports are signed with (a report sent to the routes must carry its signature:
+    formcheck/server/attest.py), the wrong-password limits and the clock they are counted by
+    (tests set their own)."""
 
     def __init__(
         self,
         database: Database,
         jobs: service.JobSource | None = None,
         signer: ReportSigner | None = None,
+        sign_in_limits: SignInLimits | None = None,
+        clock: Callable[[], dt.datetime] = utc_now,
     ) -> None:
         self.db = database
         self.jobs = jobs
         self.signer = signer or ReportSigner.for_data_dir(None)
+        self.sign_in_limits = sign_in_limits or SignInLimits()
+        self.clock = clock
+        # argon2 takes 64 MiB a hashing: a burst of sign-ins must not take the memory of
+        # one per request thread
+        self._hashing_turns = threading.BoundedSemaphore(
+            self.sign_in_limits.max_concurrent_password_checks
+        )
+
+    @contextlib.contextmanager
+    def hashing_turn(self) -> Iterator[None]:
+        """A turn to hash a password; PasswordsBusyError after waiting too long."""
+        wait_s = self.sign_in_limits.password_check_wait_s
+        if not self._hashing_turns.acquire(timeout=wait_s):
+            raise PasswordsBusyError(wait_s)
+        try:
+            yield
+        finally:
+            self._hashing_turns.release()
 
     def secret_of(self, headers: Headers) -> tuple[str, Literal["cookie", "api"]] | None:
         scheme, _, given = headers.get("authorization", "").partition(" ")
@@ -114,7 +173,7 @@ class People:
         if found is None:
             return False
         with self.db.session() as session:
-            return account_for(session, *found) is not None
+            return account_for(session, *found, now=self.clock()) is not None
 
 
 # --- request bodies -------------------------------------------------------------------------
@@ -218,25 +277,46 @@ def person_json(session: Session, person: Account) -> dict[str, Any]:
     return account_json(person) | {"programmes": [programme_json(p) for p in programmes]}
 
 
-def session_json(record: Any, exercise: str) -> dict[str, Any]:
+def token_json(credential: Credential, now: dt.datetime) -> dict[str, Any]:
+    """An API token as its owner sees it: never its secret (nor the secret's hash)."""
+    last_used = credential.last_used_at
+    return {"id": credential.id, "label": credential.label,
+            "created_at": as_utc(credential.created_at).isoformat(),
+            "expires_at": as_utc(credential.expires_at).isoformat(),
+            "expired": as_utc(credential.expires_at) <= now,
+            "last_used_at": as_utc(last_used).isoformat() if last_used else None}  # fmt: skip
+
+
+def session_json(record: TrainingSession, exercise: str) -> dict[str, Any]:
     return {
         "id": record.id, "item_id": record.item_id, "exercise": exercise,
         "source": record.source, "job_id": record.job_id, "state": record.state,
-        "recorded_at": service._aware(record.recorded_at).isoformat(),
+        "recorded_at": as_utc(record.recorded_at).isoformat(),
         "prescription": record.prescription, "measures": record.measures,
         "effort": record.effort, "pain": record.pain, "note": record.note,
         "share_url": f"/jobs/{record.share_job_id}" if record.share_job_id else None,
     }  # fmt: skip
 
 
-def suggestion_json(suggestion: Any, exercise: str) -> dict[str, Any]:
+def record_json(session: Session, record: TrainingSession) -> dict[str, Any]:
+    """A session (set) as the routes answer it, with its item's exercise."""
+    return session_json(record, _exercise_of(session, record.item_id))
+
+
+def _exercise_of(session: Session, item_id: int) -> str:
+    item = session.get(ProgrammeItem, item_id)
+    assert item is not None  # sessions and suggestions go with their item (ON DELETE CASCADE)
+    return item.exercise
+
+
+def suggestion_json(suggestion: Suggestion, exercise: str) -> dict[str, Any]:
     return {
         "id": suggestion.id, "item_id": suggestion.item_id, "exercise": exercise,
         "kind": suggestion.kind, "reason": suggestion.reason, "basis": suggestion.basis,
         "before": suggestion.before, "proposed": suggestion.proposed,
         "status": suggestion.status, "applied": suggestion.applied,
-        "created_at": service._aware(suggestion.created_at).isoformat(),
-        "decided_at": service._aware(suggestion.decided_at).isoformat()
+        "created_at": as_utc(suggestion.created_at).isoformat(),
+        "decided_at": as_utc(suggestion.decided_at).isoformat()
         if suggestion.decided_at else None,
     }  # fmt: skip
 
@@ -246,12 +326,12 @@ CSV_COLUMNS = ("session_id", "recorded_at", "exercise", "source", "state", "reps
                "effort", "pain", "prescription")  # fmt: skip
 
 
-def csv_row(record: Any, exercise: str) -> list[Any]:
+def csv_row(record: TrainingSession, exercise: str) -> list[Any]:
     measures = record.measures or {}
     back = [v for v in measures.get("rep_back_change_mm") or [] if v is not None]
     tempo = [v for v in measures.get("rep_on_tempo") or [] if v is not None]
     return [
-        record.id, service._aware(record.recorded_at).isoformat(), exercise, record.source,
+        record.id, as_utc(record.recorded_at).isoformat(), exercise, record.source,
         record.state, measures.get("reps"), measures.get("hold_s"),
         measures.get("form_frays_at_rep"), round(sum(back) / len(back), 2) if back else None,
         round(sum(tempo) / len(tempo), 3) if tempo else None, measures.get("spine_findings"),
@@ -263,23 +343,12 @@ def csv_row(record: Any, exercise: str) -> list[Any]:
 
 
 def people_router(people: People) -> APIRouter:
-    async def limit_body(request: Request) -> None:
-        if request.method not in BODY_METHODS:
-            return
-        length = request.headers.get("content-length")
-        if length is None or not length.isdigit():
-            raise BodyRefusedError(HTTP_LENGTH_REQUIRED, "Send the body with a Content-Length.")
-        if int(length) > MAX_JSON_BODY_BYTES:
-            raise BodyRefusedError(
-                HTTP_TOO_LARGE, f"The body is larger than {MAX_JSON_BODY_BYTES} bytes."
-            )
-
-    router = APIRouter(dependencies=[Depends(limit_body)], tags=["people"])
+    router = APIRouter(tags=["people"])
 
     def signed_in(request: Request) -> Iterator[tuple[Session, Account]]:
         found = people.secret_of(request.headers)
         with people.db.session() as session:
-            account = account_for(session, *found) if found is not None else None
+            account = account_for(session, *found, now=people.clock()) if found else None
             if account is None:
                 raise NotSignedInError
             yield session, account
@@ -290,10 +359,19 @@ def people_router(people: People) -> APIRouter:
 
     @router.post("/api/account/login", summary="Sign in: a session cookie (HttpOnly, Strict)")
     def login(body: LoginIn, request: Request) -> Any:
-        with people.db.session() as session:
-            account = verify(session, body.username, body.password)
-            issued = issue(session, account, "cookie", request.headers.get("user-agent", ""))
-            out = account_json(account)
+        refused: Exception | None = None
+        with people.hashing_turn(), people.db.session() as session:
+            try:
+                account = verify(session, body.username, body.password,
+                                 limits=people.sign_in_limits, now=people.clock())  # fmt: skip
+            except (SignInError, SignInPausedError) as error:
+                refused = error  # raised once the wrong password's count is committed
+            else:
+                issued = issue(session, account, "cookie", request.headers.get("user-agent", ""),
+                               now=people.clock())  # fmt: skip
+                out = account_json(account)
+        if refused is not None:
+            raise refused
         response = JSONResponse(out)
         response.set_cookie(
             COOKIE_NAME, issued.secret, expires=issued.expires_at, httponly=True,
@@ -318,9 +396,25 @@ def people_router(people: People) -> APIRouter:
     @router.post("/api/account/tokens", summary="A new API token (shown once)")
     def new_token(body: TokenIn, who: Who = signed) -> dict[str, Any]:
         session, account = who
-        issued = issue(session, account, "api", body.label)
+        issued = issue(session, account, "api", body.label, now=people.clock())
         return {"id": issued.credential_id, "token": issued.secret,
                 "expires_at": issued.expires_at.isoformat()}  # fmt: skip
+
+    @router.get("/api/account/tokens", summary="This account's API tokens (not their secrets)")
+    def list_tokens(who: Who = signed) -> list[dict[str, Any]]:
+        session, account = who
+        now = people.clock()
+        return [token_json(c, now) for c in api_tokens(session, account)]
+
+    @router.delete(
+        "/api/account/tokens/{token_id}", status_code=204, response_class=Response,
+        summary="Revoke one of this account's API tokens (it stops working at once)",
+    )  # fmt: skip
+    def delete_token(token_id: RowId, who: Who = signed) -> Response:
+        session, account = who
+        if not revoke_token(session, account, token_id):
+            raise service.NotFoundError("This account has no such API token.")
+        return Response(status_code=204)
 
     @router.get("/api/people", summary="A clinician's people and flags; a person: themselves")
     def list_people(who: Who = signed) -> list[dict[str, Any]]:
@@ -339,9 +433,10 @@ def people_router(people: People) -> APIRouter:
         session, account = who
         if account.role != "clinician":
             raise service.ForbiddenError("Only a clinician adds people.")
-        person = create_account(
-            session, body.username, body.password, "person", body.display_name, account
-        )
+        with people.hashing_turn():
+            person = create_account(
+                session, body.username, body.password, "person", body.display_name, account
+            )
         return JSONResponse(account_json(person), status_code=201)
 
     @router.get("/api/people/{person_id}", summary="A person, their programmes and items")
@@ -381,9 +476,7 @@ def people_router(people: People) -> APIRouter:
             job_id=body.job_id, report=body.report, effort=body.effort, pain=body.pain,
             report_attested=people.signer.verify(body.report, body.signature),
         )  # fmt: skip
-        exercise = session.get(ProgrammeItem, record.item_id)
-        assert exercise is not None
-        return JSONResponse(session_json(record, exercise.exercise), status_code=201)
+        return JSONResponse(record_json(session, record), status_code=201)
 
     @router.patch("/api/sessions/{session_id}", summary="Rate effort and pain (0-10)")
     def rate(session_id: RowId, body: RatingIn, who: Who = signed) -> Any:
@@ -391,9 +484,7 @@ def people_router(people: People) -> APIRouter:
         record = service.rate_session(
             session, account, session_id, body.effort, body.pain, body.note
         )
-        item = session.get(ProgrammeItem, record.item_id)
-        assert item is not None
-        return session_json(record, item.exercise)
+        return record_json(session, record)
 
     @router.post(
         "/api/sessions/{session_id}/share",
@@ -402,9 +493,7 @@ def people_router(people: People) -> APIRouter:
     def share(session_id: RowId, who: Who = signed) -> Any:
         session, account = who
         record = service.share_session(session, account, session_id, people.jobs)
-        item = session.get(ProgrammeItem, record.item_id)
-        assert item is not None
-        return session_json(record, item.exercise)
+        return record_json(session, record)
 
     @router.get("/api/people/{person_id}/progress", summary="Series, MDC95 bands, verdicts")
     def get_progress(person_id: RowId, exercise: ExerciseName, who: Who = signed) -> Any:
@@ -424,9 +513,7 @@ def people_router(people: People) -> APIRouter:
     def decide(suggestion_id: RowId, body: DecisionIn, who: Who = signed) -> Any:
         session, account = who
         suggestion = service.decide(session, account, suggestion_id, body.action, body.prescription)
-        item = session.get(ProgrammeItem, suggestion.item_id)
-        assert item is not None
-        return suggestion_json(suggestion, item.exercise)
+        return suggestion_json(suggestion, _exercise_of(session, suggestion.item_id))
 
     @router.get("/api/people/{person_id}/export.json", summary="The whole history as JSON")
     def export_json(person_id: RowId, who: Who = signed) -> Any:
@@ -475,11 +562,47 @@ def _attachment(name: str) -> dict[str, str]:
     return {"Content-Disposition": f'attachment; filename="{name}"'}
 
 
-class BodyRefusedError(Exception):
-    def __init__(self, status: int, detail: str) -> None:
-        super().__init__(detail)
-        self.status = status
-        self.detail = detail
+@dataclass(frozen=True, slots=True)
+class BodyRefusal:
+    status: int
+    detail: str
+
+
+PEOPLE_PREFIXES = ("/api/account", "/api/people", "/api/items", "/api/sessions",
+                   "/api/suggestions", "/people")  # fmt: skip
+
+
+class BodyLimitMiddleware:
+    """A body sent to a people route must declare its length (``Content-Length``, which the
+    HTTP server holds the client to) and stay within ``MAX_JSON_BODY_BYTES``: refused before
+    any of it is read (a route's own dependencies run only after FastAPI has read and parsed
+    the whole body)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int = MAX_JSON_BODY_BYTES) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        refusal = _body_refusal(scope, self.max_bytes) if scope["type"] == "http" else None
+        if refusal is None:
+            await self.app(scope, receive, send)
+            return
+        await _error(refusal.status, "bad_body", refusal.detail)(scope, receive, send)
+
+
+def _body_refusal(scope: Scope, max_bytes: int) -> BodyRefusal | None:
+    if scope.get("method") not in BODY_METHODS or not _is_people_path(scope.get("path", "")):
+        return None
+    length = Headers(scope=scope).get("content-length")
+    if length is None or not length.isdigit():
+        return BodyRefusal(HTTP_LENGTH_REQUIRED, "Send the body with a Content-Length.")
+    if int(length) > max_bytes:
+        return BodyRefusal(HTTP_TOO_LARGE, f"The body is larger than {max_bytes} bytes.")
+    return None
+
+
+def _is_people_path(path: str) -> bool:
+    return any(path == p or path.startswith(p + "/") for p in PEOPLE_PREFIXES)
 
 
 REFUSALS: tuple[tuple[type[Exception], int, str], ...] = (
@@ -492,8 +615,9 @@ REFUSALS: tuple[tuple[type[Exception], int, str], ...] = (
 
 
 def install_handlers(app: Any) -> None:
-    """The app-level answers for the people routes' refusals. A route's error passes through
-    its database session first, so nothing it did is committed."""
+    """The app-level answers for the people routes' refusals (a route's error passes through
+    its database session first, so nothing it did is committed), and the body limit."""
+    app.add_middleware(BodyLimitMiddleware)
     for kind, status, code in REFUSALS:
         app.add_exception_handler(kind, _refusal_handler(status, code))
 
@@ -501,9 +625,17 @@ def install_handlers(app: Any) -> None:
     async def not_signed_in(_: Request, __: NotSignedInError) -> JSONResponse:
         return _error(HTTP_UNAUTHORIZED, "not_signed_in", NOT_SIGNED_IN)
 
-    @app.exception_handler(BodyRefusedError)
-    async def body_refused(_: Request, error: BodyRefusedError) -> JSONResponse:
-        return _error(error.status, "bad_body", error.detail)
+    @app.exception_handler(PasswordsBusyError)
+    async def passwords_busy(_: Request, error: PasswordsBusyError) -> JSONResponse:
+        answer = _error(HTTP_UNAVAILABLE, "busy", str(error))
+        answer.headers["Retry-After"] = str(error.retry_after_s)
+        return answer
+
+    @app.exception_handler(SignInPausedError)
+    async def sign_in_paused(_: Request, error: SignInPausedError) -> JSONResponse:
+        answer = _error(HTTP_TOO_MANY, "sign_in_paused", str(error))
+        answer.headers["Retry-After"] = str(error.retry_after_s)
+        return answer
 
 
 def _refusal_handler(status: int, code: str) -> Callable[[Request, Exception], Any]:

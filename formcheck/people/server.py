@@ -23,10 +23,11 @@ def open_people(
         url = default_url(config.jobs.data_dir)
     else:
         return None
-    return People(Database(url), jobs, signer)
+    return People(Database(url), jobs, signer, config.sign_in)
 
 
 def install_people(app: FastAPI, people: People) -> None:
     app.mount("/people/static", StaticFiles(directory=STATIC_DIR), name="people-static")
+    app.state.people = people  # tests set its clock
     app.include_router(people_router(people))
     install_handlers(app)

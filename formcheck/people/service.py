@@ -14,7 +14,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any, BinaryIO, Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from formcheck.errors import FormcheckError
@@ -27,6 +27,7 @@ from formcheck.people.models import (
     ProgrammeItem,
     Suggestion,
     TrainingSession,
+    as_utc,
     utc_now,
 )
 from formcheck.people.programmes import (
@@ -353,7 +354,7 @@ def sessions_of(session: Session, person_id: int, exercise: str | None = None) -
 
 def point_of(record: TrainingSession) -> SessionPoint:
     return SessionPoint(
-        record.id, _aware(record.recorded_at), record.measures or {}, record.pain, record.effort
+        record.id, as_utc(record.recorded_at), record.measures or {}, record.pain, record.effort
     )
 
 
@@ -384,14 +385,19 @@ def evaluate_item(session: Session, item: ProgrammeItem | None) -> Suggestion | 
         .where(TrainingSession.item_id == item.id, TrainingSession.state == "done")
         .order_by(TrainingSession.recorded_at, TrainingSession.id)
     ).all()
+    if not records:
+        return None
     history = [HistoryEntry(point_of(r), dict(r.prescription)) for r in records]
+    seen = select(Suggestion.id).where(
+        Suggestion.item_id == item.id, Suggestion.last_session_id == records[-1].id
+    )
+    if session.scalar(seen) is not None:
+        return None  # decided on this very history (accepted, edited or dismissed): wait
     last_decided = session.scalar(
         select(Suggestion)
         .where(Suggestion.item_id == item.id, Suggestion.status.in_(("accepted", "edited")))
         .order_by(Suggestion.decided_at.desc(), Suggestion.id.desc())
     )
-    if last_decided is not None and records and last_decided.last_session_id == records[-1].id:
-        return None  # decided on this very history: wait for the next set
     previous = (
         dict(last_decided.before)
         if last_decided is not None and last_decided.kind == "progress"
@@ -428,20 +434,27 @@ def decide(
         raise ProgrammeError(f"The suggestion was already {suggestion.status}.")
     if action == "accept":
         applied: dict[str, Any] | None = dict(suggestion.proposed)
-        suggestion.status = "accepted"
+        status = "accepted"
     elif action == "edit":
         if prescription is None:
             raise ProgrammeError("Editing a suggestion needs the prescription to apply.")
         applied = prescription_json(parse_prescription(item.exercise, prescription))
-        suggestion.status = "edited"
+        status = "edited"
     elif action == "dismiss":
-        applied = None
-        suggestion.status = "dismissed"
+        applied, status = None, "dismissed"
     else:
         raise ProgrammeError("The action is accept, edit or dismiss.")
-    suggestion.applied = applied
-    suggestion.decided_at = utc_now()
-    suggestion.decided_by = clinician.id
+    # Decided only if still open when written: of two decisions at once (two tabs), the
+    # second waits for the first's transaction and then finds it decided.
+    decided = session.execute(
+        update(Suggestion)
+        .where(Suggestion.id == suggestion.id, Suggestion.status == "open")
+        .values(status=status, applied=applied, decided_at=utc_now(), decided_by=clinician.id)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(suggestion)
+    if getattr(decided, "rowcount", 0) != 1:
+        raise ProgrammeError(f"The suggestion was already {suggestion.status}.")
     if applied is not None:
         item.prescription = applied
     return suggestion
@@ -466,7 +479,7 @@ def dashboard_row(session: Session, person: Account, now: dt.datetime) -> dict[s
     done = [r for r, _ in rows if r.state == "done"]
     last = done[-1] if done else None
     since = now - dt.timedelta(days=RECENT_DAYS)
-    recent = [r for r in done if _aware(r.recorded_at) >= since]
+    recent = [r for r in done if as_utc(r.recorded_at) >= since]
     flags: list[str] = []
     if any((r.measures or {}).get("spine_findings") for r in recent):
         flags.append("spine findings this week")
@@ -485,10 +498,6 @@ def dashboard_row(session: Session, person: Account, now: dt.datetime) -> dict[s
     open_count = sum(1 for s, _ in suggestions_of(session, person.id) if s.status == "open")
     return {
         "id": person.id, "username": person.username, "display_name": person.display_name,
-        "last_session_at": _aware(last.recorded_at).isoformat() if last else None,
+        "last_session_at": as_utc(last.recorded_at).isoformat() if last else None,
         "sessions_this_week": len(recent), "flags": flags, "open_suggestions": open_count,
     }  # fmt: skip
-
-
-def _aware(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)

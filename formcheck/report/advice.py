@@ -23,6 +23,8 @@ NOT_JUDGED_ADVICE: dict[NotJudged, str] = {
     NotJudged.NOT_MEASURED: "Film side-on in good light with your whole body in view.",
     NotJudged.IMPLAUSIBLE: "Film side-on with your whole body in view and nothing in front "
     "of your legs.",
+    NotJudged.CAMERA_CUT: "Film the whole set in one continuous shot, from one place: an "
+    "edited clip that cuts between camera angles cannot be measured across the cut.",
     NotJudged.OTHER_FAULT: "",
     NotJudged.TOO_SHORT: "Hold the position for at least a few seconds.",
 }

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from formcheck.report.model import Report
-from formcheck.report.words import NOT_JUDGED, fault_name, plural
+from formcheck.report.verdict import build_verdict
+from formcheck.report.words import and_list, plural
 
 SET = "set"
 
@@ -28,20 +29,23 @@ def summary_line(report: Report) -> str:
 
 
 def finding_lines(report: Report) -> list[str]:
-    """One indented line per finding, in the order they were found, then one per check that
-    could not be judged (why, and what to change); "no faults" only when every check was
-    judged."""
+    """One indented line per finding, in the order they were found; then the verdict's
+    headline when nothing was found ("No faults found" only when every check was judged);
+    then what was not judged, one line per reason with the checks it kept from being judged
+    and what to change (the same words as the page and the HTML report)."""
     lines = [f"  - {finding.message}" for finding in report.findings]
-    if report.summary is not None and not report.findings:
-        lines.append(
-            "  no faults found" if not report.not_judged else "  no faults found in what could "
-            "be judged"
-        )
-    for item in report.not_judged:
-        reps = ", ".join(str(r) for r in item.reps)
-        where = f" in rep{'s' if len(item.reps) > 1 else ''} {reps}" if reps else ""
-        advice = f" {item.advice}" if item.advice else ""
-        lines.append(
-            f"  ? {fault_name(item.code)} not judged{where}: {NOT_JUDGED[item.reason]}.{advice}"
-        )
+    if report.summary is None:
+        return lines
+    verdict = build_verdict(report)
+    if not report.findings:
+        lines.append(f"  {verdict.headline.lower()}")
+    by_reason: dict[tuple[str, str], list[str]] = {}
+    for item in verdict.not_judged:
+        where = f" ({item.where})" if item.where else ""
+        by_reason.setdefault((item.why, item.advice), []).append(f"{item.name.lower()}{where}")
+    for (why, advice), checks in by_reason.items():
+        tail = f" {advice}" if advice else ""
+        lines.append(f"  ? not judged, because {why}: {and_list(checks)}.{tail}")
+    if verdict.not_asked:
+        lines.append(f"  {verdict.not_asked}")
     return lines

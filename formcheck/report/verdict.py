@@ -235,6 +235,7 @@ def _findings(report: Report, reference: str) -> list[VerdictFinding]:
 def _unjudged(report: Report) -> list[VerdictUnjudged]:
     ref = report.reference
     reference_reps = set(ref.reps) if ref is not None else set()
+    judged = set(_judged_codes(report))
     out = []
     for item in report.not_judged:
         if item.reason in NOT_ASKED or item.reason in UNLISTED:
@@ -243,8 +244,11 @@ def _unjudged(report: Report) -> list[VerdictUnjudged]:
             item.reason is NotJudged.NO_REFERENCE
             and item.reps
             and set(item.reps) <= (reference_reps)
+            and item.code in judged
         ):
-            continue  # the reference reps themselves: what the rest is compared with
+            # the reference reps themselves, what later reps were compared with; with no
+            # later rep judged (a single lift), the check was never judged: that is a gap
+            continue
         out.append(
             VerdictUnjudged(
                 code=item.code,
@@ -301,6 +305,8 @@ def _headline(
     if findings:
         tone = Tone.SAFETY if any(f.severity is Severity.SAFETY for f in findings) else Tone.FAULTS
         return tone, f"{plural(len(findings), 'thing')} to work on"
+    if unjudged and summary.hold_s is None and not _judged_codes(report):
+        return Tone.UNKNOWN, "Nothing could be judged"  # (a hold lists only unjudged checks)
     if unjudged:
         return Tone.UNKNOWN, "No faults found in what could be judged"
     return Tone.GOOD, "No faults found"

@@ -109,6 +109,7 @@ NOT_JUDGED: dict[NotJudged, str] = {
     NotJudged.NOT_PRESCRIBED: "nothing was prescribed to check against",
     NotJudged.NOT_MEASURED: "a measure it needs could not be read",
     NotJudged.IMPLAUSIBLE: "the measured value was impossible (a tracking error)",
+    NotJudged.CAMERA_CUT: "the video cut to another camera shot during the rep",
     NotJudged.OTHER_FAULT: "another fault was the cue",
     NotJudged.TOO_SHORT: "the hold was too short to settle",
 }

@@ -32,6 +32,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -70,6 +71,7 @@ WS_POLICY_VIOLATION = 1008
 HTTP_BAD_REQUEST = 400
 HTTP_UNAUTHORIZED = 401
 HTTP_FORBIDDEN = 403
+UNAUTHORIZED = "unauthorized"
 NEEDS_TOKEN = (
     "This server needs its access token: open the link `formcheck serve` printed (it ends "
     "in #token=...), or send the header 'Authorization: Bearer <token>'."
@@ -173,8 +175,9 @@ class AccessPolicy:
         origin = origin.strip().rstrip("/").lower()
         return origin == own_origin.lower() or origin in self.allowed_origins
 
-    def authenticated(self, headers: Headers) -> bool:
-        """Whether the request carries the token (header) or the cookie; True without one."""
+    def authenticated(self, headers: Headers, *, accounts: bool = True) -> bool:
+        """Whether the request carries the token (header) or the cookie; True without one.
+        ``accounts``: also ask whether it carries an account's sign-in (a database query)."""
         if self.token is None:
             return True
         scheme, _, given = headers.get("authorization", "").partition(" ")
@@ -185,10 +188,12 @@ class AccessPolicy:
         cookie = _cookie(headers, COOKIE_NAME)
         if cookie is not None and hmac.compare_digest(cookie.encode(), self._cookie.encode()):
             return True
-        return self.signed_in is not None and self.signed_in(headers)
+        return accounts and self.signed_in is not None and self.signed_in(headers)
 
-    def check(self, scope: Scope) -> tuple[int, str, str] | None:
-        """(status, code, reason) of a refusal, or None when the request may go on."""
+    def check(self, scope: Scope, *, accounts: bool = True) -> tuple[int, str, str] | None:
+        """(status, code, reason) of a refusal, or None when the request may go on.
+        ``accounts=False``: without asking the accounts (AccessMiddleware asks them itself,
+        off the event loop)."""
         headers = Headers(scope=scope)
         host = headers.get("host", "")
         if not self.host_allowed(host):
@@ -204,8 +209,8 @@ class AccessPolicy:
             if refusal is not None:
                 return refusal
         path = scope.get("path", "")
-        if not _is_public(path) and not self.authenticated(headers):
-            return HTTP_UNAUTHORIZED, "unauthorized", NEEDS_TOKEN
+        if not _is_public(path) and not self.authenticated(headers, accounts=accounts):
+            return HTTP_UNAUTHORIZED, UNAUTHORIZED, NEEDS_TOKEN
         return None
 
     def _origin_refusal(
@@ -251,7 +256,17 @@ class AccessMiddleware:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        refusal = self.policy.check(scope)
+        refusal = self.policy.check(scope, accounts=False)
+        # An account's sign-in is a database query: asked in a worker thread, so a slow
+        # database never stalls the event loop (and every live socket with it).
+        signed_in = self.policy.signed_in
+        if (
+            refusal is not None
+            and refusal[1] == UNAUTHORIZED
+            and signed_in is not None
+            and await run_in_threadpool(signed_in, Headers(scope=scope))
+        ):
+            refusal = None
         if refusal is None:
             await self.app(scope, receive, send)
             return

@@ -78,6 +78,42 @@ class ClientLimits(BaseModel):
     )
 
 
+class SignInLimits(BaseModel):
+    """Wrong passwords for one user name (formcheck.people): after ``max_wrong_passwords``
+    within ``window_s``, signing in with that name is paused for ``pause_s``, whoever tries
+    and whether or not the name has an account (an unknown name is paused the same way)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_wrong_passwords: int = Field(
+        10,
+        ge=1,
+        le=100,
+        description="wrong passwords for one name within the window before it is paused "
+        "(NIST SP 800-63B allows at most 100 in a row); 10 per 15 minutes leaves a guesser "
+        "under a thousand tries a day",
+    )
+    window_s: float = Field(
+        900.0, gt=0, description="the window the wrong passwords are counted in"
+    )
+    pause_s: float = Field(
+        900.0,
+        gt=0,
+        description="how long signing in with that name is refused, even with the right "
+        "password (sessions already signed in go on)",
+    )
+    max_concurrent_password_checks: int = Field(
+        2,
+        ge=1,
+        le=64,
+        description="argon2 hashings at once (sign-ins, new accounts): each takes 64 MiB and "
+        "about a core for half a second, so more wait their turn",
+    )
+    password_check_wait_s: float = Field(
+        10.0, gt=0, description="a sign-in waits this long for its turn, then gets 503"
+    )
+
+
 class ServerConfig(BaseSettings):
     model_config = SettingsConfigDict(
         frozen=True, extra="forbid", env_prefix="FORMCHECK_", env_nested_delimiter="__"
@@ -186,6 +222,7 @@ class ServerConfig(BaseSettings):
         8_000_000, ge=1_000, description="uvicorn closes the socket on larger messages (1009)"
     )
     pipeline: PipelineConfig = PipelineConfig()
+    sign_in: SignInLimits = SignInLimits()
     database_url: SecretStr | None = Field(
         None,
         description="people, programmes and sessions: postgresql://USER@HOST/DB for a clinic; "

@@ -37,7 +37,15 @@ class PoseSmoother:
         self._reset_after_ms = reset_after_ms
         self._last_pose_t_ms: float | None = None
 
+    def reset(self) -> None:
+        """Forget the estimates: the next pose starts the filter afresh (a camera cut)."""
+        self._image.reset()
+        self._world.reset()
+        self._last_pose_t_ms = None
+
     def __call__(self, frame: PoseFrame) -> PoseFrame:
+        if frame.shot_cut:
+            self.reset()  # a new shot: nothing of the last one's landmarks carries over
         if frame.landmarks_px is None:
             return frame
         if (

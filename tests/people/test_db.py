@@ -16,7 +16,7 @@ from formcheck.people.db import Database, DatabaseError, create_db_engine, norma
 from formcheck.people.models import Account, Base
 
 TABLES = {"accounts", "credentials", "programmes", "programme_items", "training_sessions",
-          "suggestions"}  # fmt: skip
+          "suggestions", "sign_in_throttles"}  # fmt: skip
 
 
 def test_migrations_go_up_down_and_up_again(database_url: str) -> None:
@@ -31,6 +31,41 @@ def test_migrations_go_up_down_and_up_again(database_url: str) -> None:
         assert not TABLES & set(inspect(engine).get_table_names())
         people_db.upgrade(engine)
         assert set(inspect(engine).get_table_names()) >= TABLES
+    finally:
+        engine.dispose()
+
+
+def test_a_database_at_0002_keeps_its_sign_ins_through_0003_and_back(database_url: str) -> None:
+    """0003 adds a token's last use and the wrong-password throttles to a database in use."""
+    from sqlalchemy import text
+
+    engine = create_db_engine(database_url)
+    try:
+        people_db.upgrade(engine, "0002")
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO accounts (id, username, display_name, role, password_hash, "
+                    "created_at) VALUES (1, 'ana', 'Ana', 'clinician', 'x', :t)"
+                ),
+                {"t": "2026-01-01"},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO credentials (account_id, kind, secret_sha256, label, created_at, "
+                    "expires_at) VALUES (1, 'api', :h, 'cli', :t, :t)"
+                ),
+                {"h": "a" * 64, "t": "2026-01-01"},
+            )
+        people_db.upgrade(engine)
+        assert {c["name"] for c in inspect(engine).get_columns("credentials")} >= {"last_used_at"}
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT label, last_used_at FROM credentials")).all()
+        assert [tuple(r) for r in rows] == [("cli", None)]
+        people_db.downgrade(engine, "0002")
+        assert "sign_in_throttles" not in inspect(engine).get_table_names()
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT label FROM credentials")).scalar_one() == "cli"
     finally:
         engine.dispose()
 

@@ -128,6 +128,7 @@ def test_pooled_sd_and_mdc_formulas() -> None:
 def test_a_phase_time_needs_more_than_its_reading_accuracy_however_steady_the_reps() -> None:
     """Steady rendered reps (rep-to-rep SD of 8 ms) read 1.59 s, then 1.57 s: within the
     0.15 s a phase's time is read to, so no "worse"; a 0.4 s slower descent is "better"."""
+
     def session(n: int, down_s: list[float]) -> SessionPoint:
         return SessionPoint(session_id=n, recorded_at=START + n * WEEK,
                             measures={"reps": len(down_s), "rep_down_s": down_s})  # fmt: skip
@@ -138,3 +139,12 @@ def test_a_phase_time_needs_more_than_its_reading_accuracy_however_steady_the_re
     assert "never below 0.15" in steady.basis
     slower = progress([session(1, [1.58, 1.60]), session(2, [1.98, 2.0])])["down_s"]
     assert slower.verdict == "better"
+
+
+def test_a_measure_that_never_varies_is_no_change_not_worse() -> None:
+    """Every rep of every session on tempo: no rep-to-rep noise (MDC 0) and no change. That
+    read "worse" (a change of 0 is not beyond an MDC of 0, and not above 0 either)."""
+    points = history([5, 5, 5], [None] * 3, [2, 2, 2], seed=3)
+    tempo = progress(points)["tempo_kept"]
+    assert (tempo.noise_sd, tempo.mdc, tempo.change) == (0.0, 0.0, 0.0)
+    assert tempo.verdict == "no change beyond noise"

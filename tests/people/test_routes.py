@@ -4,6 +4,9 @@ nobody at all try to read and change a person's data and are refused, changing n
 
 from __future__ import annotations
 
+import datetime as dt
+import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,10 +17,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from formcheck.people.db import Database
-from formcheck.people.models import Base
-from formcheck.people.routes import COOKIE_NAME
+from formcheck.people.models import Base, Credential
+from formcheck.people.routes import COOKIE_NAME, MAX_JSON_BODY_BYTES
+from formcheck.server.config import SignInLimits
 from tests.people.synthetic_reports import set_report
 from tests.people.world import (
+    BASE_URL,
     BRIDGE_ITEM,
     PASSWORD,
     Side,
@@ -304,6 +309,8 @@ TARGETED: dict[tuple[str, str], Target] = {
     ("GET", "/api/people/{person_id}/export.csv"): lambda v, a: (
         f"/api/people/{v.person_id}/export.csv", None),
     ("GET", "/people/{person_id}/report"): lambda v, a: (f"/people/{v.person_id}/report", None),
+    ("DELETE", "/api/account/tokens/{token_id}"): lambda v, a: (
+        f"/api/account/tokens/{v.token_id}", None),
 }  # fmt: skip
 # Mixed targets: the attacker's own person id with the victim's programme item.
 CROSSED: list[Target] = [
@@ -312,8 +319,8 @@ CROSSED: list[Target] = [
 ]  # fmt: skip
 # Routes about the signed-in account itself (nothing of anyone else's to name).
 OWN = {("POST", "/api/account/login"), ("POST", "/api/account/logout"),
-       ("GET", "/api/account/me"), ("POST", "/api/account/tokens"), ("GET", "/api/people"),
-       ("POST", "/api/people"), ("GET", "/people")}  # fmt: skip
+       ("GET", "/api/account/me"), ("POST", "/api/account/tokens"), ("GET", "/api/account/tokens"),
+       ("GET", "/api/people"), ("POST", "/api/people"), ("GET", "/people")}  # fmt: skip
 PEOPLE_PREFIXES = ("/api/account", "/api/people", "/api/items", "/api/sessions",
                    "/api/suggestions", "/people")  # fmt: skip
 REFUSED = {401, 403, 404}
@@ -337,16 +344,24 @@ def people_routes(client: TestClient) -> set[tuple[str, str]]:
     return found
 
 
+# Signing in adds cookies and wrong passwords are counted; a token's use is noted.
+CHANGED_BY_SIGNING_IN = {"credentials", "sign_in_throttles"}
+
+
 def snapshot(database_url: str) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table but the sign-ins (signing in adds those)."""
+    """Every row of every table but the sign-ins, and the API tokens (not their last use)."""
     database = Database(database_url, migrate=False)
     try:
         with database.engine.connect() as connection:
-            return {
+            rows = {
                 table.name: sorted(tuple(map(repr, row)) for row in connection.execute(
                     select(table)))
-                for table in Base.metadata.sorted_tables if table.name != "credentials"
+                for table in Base.metadata.sorted_tables if table.name not in CHANGED_BY_SIGNING_IN
             }  # fmt: skip
+            tokens = select(Credential.id, Credential.account_id, Credential.secret_sha256,
+                            Credential.label).where(Credential.kind == "api")  # fmt: skip
+            rows["api tokens"] = sorted(tuple(map(repr, r)) for r in connection.execute(tokens))
+            return rows
     finally:
         database.close()
 
@@ -417,3 +432,185 @@ def test_an_items_reference_rep_must_be_a_reference_of_its_exercise(
     assert broken.status_code == 422
     stored = ok(client.patch(url, headers=ana.clinician, json={"reference": reference}))
     assert stored["reference"]["source"] == "best.mp4"
+
+
+# --- API tokens -----------------------------------------------------------------------------
+
+
+def test_tokens_are_listed_without_secrets_and_revoked_at_once(
+    client: TestClient, world: tuple[Side, Side]
+) -> None:
+    ana, ben = world
+    bearer = {"Authorization": f"Bearer {ana.extra['token']}"}
+    assert ok(client.get("/api/account/me", headers=bearer))["username"] == "ana-p"
+    listed = client.get("/api/account/tokens", headers=ana.person)
+    tokens = ok(listed)
+    assert [(t["id"], t["label"], t["expired"]) for t in tokens] == [(ana.token_id, "phone", False)]
+    assert set(tokens[0]) == {"id", "label", "created_at", "expires_at", "expired", "last_used_at"}
+    assert tokens[0]["last_used_at"] is not None  # the request above
+    assert ana.extra["token"] not in listed.text and "sha256" not in listed.text
+    # the person's clinician sees their own tokens only, and cannot revoke the person's
+    assert ok(client.get("/api/account/tokens", headers=ana.clinician)) == []
+    url = f"/api/account/tokens/{ana.token_id}"
+    for other in (ana.clinician, ben.person, ben.clinician, {}):
+        assert client.delete(url, headers=other).status_code in REFUSED
+    assert client.get("/api/account/me", headers=bearer).status_code == 200
+    # a token revokes itself too; from then on it signs nothing in
+    assert client.delete(url, headers=bearer).status_code == 204
+    gone = client.get("/api/account/me", headers=bearer)
+    assert gone.status_code == 401 and gone.json()["code"] == "not_signed_in"
+    assert ok(client.get("/api/account/tokens", headers=ana.person)) == []
+    assert client.delete(url, headers=ana.person).status_code == 404
+
+
+# --- wrong passwords ------------------------------------------------------------------------
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = dt.datetime(2026, 3, 2, 8, 0, tzinfo=dt.UTC)
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+def test_wrong_passwords_pause_one_name_for_every_client_until_the_pause_ends(
+    database_url: str, tmp_path: Path
+) -> None:
+    from tests.people.world import add_clinician
+
+    limits = SignInLimits(max_wrong_passwords=3, window_s=300, pause_s=600)
+    with running_app(server_config(tmp_path / "server", database_url, sign_in=limits)) as client:
+        clock = FakeClock()
+        client.app.state.people.clock = clock  # type: ignore[attr-defined]
+        add_clinician(database_url, "ana")
+        add_clinician(database_url, "ben")
+        elsewhere = TestClient(client.app, base_url=BASE_URL, client=("192.0.2.7", 40000))
+
+        def login(name: str, password: str, via: TestClient = client) -> Any:
+            answer = via.post("/api/account/login", json={"username": name, "password": password})
+            via.cookies.clear()
+            return answer
+
+        answers: dict[str, list[tuple[int, Any]]] = {"ana": [], "zed": []}
+        third_wrong: dict[str, dt.datetime] = {}
+        for name in answers:  # a known name and an unknown one, step by step
+            for _ in range(3):
+                clock.now += dt.timedelta(seconds=10)
+                wrong = login(name, "wrong password")
+                answers[name].append((wrong.status_code, wrong.json()))
+            third_wrong[name] = clock.now
+            clock.now += dt.timedelta(seconds=10)
+            paused = login(name, PASSWORD, via=elsewhere)  # another client, the right password
+            answers[name].append((paused.status_code, paused.json()))
+            assert paused.headers["retry-after"] == "590"
+        assert answers["ana"] == answers["zed"], "an unknown name is told apart from a known one"
+        assert [status for status, _ in answers["ana"]] == [401, 401, 401, 429]
+        assert "paused for 10 more minutes" in answers["ana"][3][1]["detail"]
+        assert login("ben", PASSWORD).status_code == 200  # other names are not paused
+        clock.now = third_wrong["ana"] + dt.timedelta(seconds=599)
+        assert login("ana", PASSWORD).status_code == 429
+        clock.now += dt.timedelta(seconds=1)  # 600 s after the third wrong password
+        assert login("ana", PASSWORD).status_code == 200
+
+
+def test_the_sign_in_limits_are_settings_with_units(monkeypatch: pytest.MonkeyPatch) -> None:
+    from formcheck.server.config import ServerConfig
+
+    monkeypatch.setenv("FORMCHECK_SIGN_IN__MAX_WRONG_PASSWORDS", "4")
+    monkeypatch.setenv("FORMCHECK_SIGN_IN__PAUSE_S", "120")
+    config = ServerConfig()
+    assert (config.sign_in.max_wrong_passwords, config.sign_in.pause_s) == (4, 120.0)
+    assert config.sign_in.window_s == SignInLimits().window_s
+
+
+# --- bodies ---------------------------------------------------------------------------------
+
+
+def test_a_body_without_its_length_or_too_large_is_refused_before_it_is_read(
+    client: TestClient, world: tuple[Side, Side]
+) -> None:
+    """Refused unread: a body that is not even JSON gets 411/413, not FastAPI's 422 after
+    reading and parsing it all."""
+    ana, _ = world
+    url = f"/api/people/{ana.person_id}/sessions"
+
+    def chunks() -> Iterator[bytes]:
+        yield b"{not json"
+
+    chunked = client.post(url, headers={**ana.person, "Content-Type": "application/json"},
+                          content=chunks())  # fmt: skip
+    assert chunked.status_code == 411 and chunked.json()["code"] == "bad_body"
+    huge = b"x" * (MAX_JSON_BODY_BYTES + 1)
+    large = client.post(url, headers={**ana.person, "Content-Type": "application/json"},
+                        content=huge)  # fmt: skip
+    assert large.status_code == 413 and large.json()["code"] == "bad_body"
+    login = client.post("/api/account/login", content=huge,
+                        headers={"Content-Type": "application/json"})  # fmt: skip
+    assert login.status_code == 413
+
+
+class SlowCountingHasher:
+    """Wraps the tests' cheap hasher: each check takes a while, and the most at once is kept."""
+
+    def __init__(self, inner: Any, hold_s: float) -> None:
+        self.inner, self.hold_s = inner, hold_s
+        self.lock = threading.Lock()
+        self.now = self.most = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def verify(self, stored: str, password: str) -> bool:
+        with self.lock:
+            self.now += 1
+            self.most = max(self.most, self.now)
+        try:
+            time.sleep(self.hold_s)  # the argon2 work, long enough for the tries to overlap
+            return bool(self.inner.verify(stored, password))
+        finally:
+            with self.lock:
+                self.now -= 1
+
+
+def test_a_burst_of_sign_ins_hashes_a_bounded_number_of_passwords_at_once(
+    database_url: str, tmp_path: Path
+) -> None:
+    """argon2 takes 64 MiB a check: eight sign-ins at once must not take eight times that."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from argon2 import PasswordHasher
+
+    from formcheck.people.accounts import use_hasher
+    from tests.people.conftest import CHEAP_ARGON2
+    from tests.people.world import add_clinician
+
+    limits = SignInLimits(max_concurrent_password_checks=2, password_check_wait_s=30)
+    with running_app(server_config(tmp_path / "server", database_url, sign_in=limits)) as client:
+        add_clinician(database_url, "ana")
+        hasher = SlowCountingHasher(PasswordHasher(**CHEAP_ARGON2), hold_s=0.2)
+        previous = use_hasher(hasher)  # type: ignore[arg-type]
+        try:
+            body = {"username": "ana", "password": PASSWORD}
+            with ThreadPoolExecutor(8) as pool:
+                answers = list(
+                    pool.map(
+                        lambda _: client.post("/api/account/login", json=body).status_code, range(8)
+                    )
+                )
+        finally:
+            use_hasher(previous)
+    assert answers == [200] * 8
+    assert hasher.most == 2
+
+
+def test_sign_ins_that_wait_too_long_for_their_turn_get_503(
+    database_url: str, tmp_path: Path
+) -> None:
+    limits = SignInLimits(max_concurrent_password_checks=1, password_check_wait_s=0.01)
+    with running_app(server_config(tmp_path / "server", database_url, sign_in=limits)) as client:
+        people = client.app.state.people  # type: ignore[attr-defined]
+        with people.hashing_turn():  # the only turn is taken
+            answer = client.post("/api/account/login", json={"username": "a", "password": "b"})
+    assert answer.status_code == 503 and answer.headers["retry-after"] == "1"
+    assert "busy" in answer.json()["detail"]

@@ -121,3 +121,74 @@ def test_decisions_and_a_step_back_to_the_previous_prescription(database: Databa
         assert newest is not None and newest.kind == "step_back"
         assert newest.before == {"reps": 11} and newest.proposed == {"reps": 10}
         assert "pain 5 is 3 above the baseline 2" in newest.reason
+
+
+def test_a_dismissed_suggestion_does_not_come_back_on_the_same_history(
+    database: Database,
+) -> None:
+    """Dismissed on this history, it waits for the next set like an accepted one: a note or
+    a rating of the same set does not propose it again."""
+    from formcheck.people.models import Account
+    from formcheck.people.service import rate_session
+
+    clinician_id, person_id, item_id = setup(database)
+    live(database, person_id, item_id, pain=2)
+    last = live(database, person_id, item_id, pain=2)
+    with database.session() as session:
+        [(suggestion, _)] = suggestions_of(session, person_id)
+        clinician = session.get(Account, clinician_id)
+        assert clinician is not None
+        decide(session, clinician, suggestion.id, "dismiss")
+    with database.session() as session:
+        person = session.get(Account, person_id)
+        assert person is not None
+        rate_session(session, person, last, effort=4, pain=None, note="felt fine")
+    with database.session() as session:
+        assert [s.status for s, _ in suggestions_of(session, person_id)] == ["dismissed"]
+    live(database, person_id, item_id, pain=2)  # a new set: a new look at the history
+    with database.session() as session:
+        assert [s.status for s, _ in suggestions_of(session, person_id)] == ["open", "dismissed"]
+
+
+def test_of_two_decisions_at_once_the_second_finds_the_first(database: Database) -> None:
+    """Two tabs: accept in one, dismiss in the other before the first has committed. The
+    second must not overwrite the first (the item would keep the accepted prescription
+    while the suggestion read "dismissed")."""
+    import threading
+
+    from formcheck.people.models import Account, ProgrammeItem
+    from formcheck.people.programmes import ProgrammeError
+
+    clinician_id, person_id, item_id = setup(database)
+    live(database, person_id, item_id, pain=2)
+    live(database, person_id, item_id, pain=2)
+    with database.session() as session:
+        [(suggestion, _)] = suggestions_of(session, person_id)
+        suggestion_id = suggestion.id
+    outcome: dict[str, str] = {}
+
+    def second_tab() -> None:
+        try:
+            with database.session() as other:
+                clinician = other.get(Account, clinician_id)
+                assert clinician is not None
+                outcome["second"] = decide(other, clinician, suggestion_id, "dismiss").status
+        except ProgrammeError as error:
+            outcome["second"] = str(error)
+
+    with database.session() as first:
+        clinician = first.get(Account, clinician_id)
+        assert clinician is not None
+        decide(first, clinician, suggestion_id, "accept")
+        first.flush()
+        tab = threading.Thread(target=second_tab)
+        tab.start()
+        tab.join(timeout=0.5)  # it reads, then waits for this transaction to end
+    tab.join(timeout=60)
+    assert not tab.is_alive()
+    assert outcome["second"] == "The suggestion was already accepted."
+    with database.session() as session:
+        stored = session.get(Suggestion, suggestion_id)
+        item = session.get(ProgrammeItem, item_id)
+        assert stored is not None and item is not None
+        assert (stored.status, item.prescription) == ("accepted", {"reps": 12})

@@ -97,3 +97,11 @@ def test_bad_rules_and_prescriptions_are_refused_plainly() -> None:
         parse_rules({"steps": [{"kind": "faster", "step": 1, "limit": 2}]})
     with pytest.raises(ProgrammeError, match="prescription"):
         parse_prescription("glute_bridge", {"tempo": "fast"})
+
+
+@pytest.mark.parametrize("step", [{"step": 2.5, "limit": 14}, {"step": 2, "limit": 13.5}])
+def test_a_reps_step_is_whole(step: dict[str, float]) -> None:
+    """A reps step of 2.5 was suggested as "reps 10 -> 12.5" and applied as 12."""
+    with pytest.raises(ProgrammeError, match="whole numbers"):
+        parse_rules({"steps": [{"kind": "reps", **step}]})
+    assert parse_rules({"steps": [{"kind": "hold", **step}]}).steps[0].step == step["step"]

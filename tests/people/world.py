@@ -119,6 +119,7 @@ class Side:
     session_id: int = 0
     suggestion_id: int = 0
     job_id: str = ""
+    token_id: int = 0  # the person's API token
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -150,4 +151,6 @@ def build_side(client: TestClient, database_url: str, name: str) -> Side:
     ok(client.post(f"/api/people/{person['id']}/sessions", headers=person_headers,
                    json=upload_session), 201)  # fmt: skip
     side.extra["hinge_item"] = hinge
+    token = ok(client.post("/api/account/tokens", headers=person_headers, json={"label": "phone"}))
+    side.token_id, side.extra["token"] = token["id"], token["token"]
     return side

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from formcheck.report.terminal import finding_lines, summary_line
-from tests.reports import finding, make_report
+from tests.reports import finding, make_report, rep
 
 
 def test_reps_attempts_and_where_form_frayed() -> None:
@@ -26,3 +26,24 @@ def test_measures_only_and_the_findings() -> None:
     assert summary_line(make_report(exercise=None, summary=None)) == "set: not analysed"
     report = make_report(findings=[finding("a", message="One."), finding("b", message="Two.")])
     assert finding_lines(report) == ["  - One.", "  - Two."]
+
+
+def test_what_was_not_judged_is_grouped_by_reason_with_the_verdicts_words() -> None:
+    cut = {"status": "not_judged", "fault": None, "reason": "camera_cut"}
+    report = make_report(
+        summary={"reps": 1, "attempts": 0, "form_frays_at_rep": None},
+        reps=[rep(1, checks=[{"code": "spine_rounded", **cut}, {"code": "head_forward", **cut}])],
+        not_judged=[
+            {"code": "spine_rounded", "reason": "camera_cut", "reps": [1]},
+            {"code": "head_forward", "reason": "camera_cut", "reps": [1]},
+            {"code": "tempo_up_fast", "reason": "not_prescribed", "reps": [1]},
+        ],
+    )
+    lines = finding_lines(report)
+    assert lines[0] == "  nothing could be judged"
+    assert lines[1].startswith(
+        "  ? not judged, because the video cut to another camera shot during the rep: rounded "
+        "lower back (in rep 1) and head pushed forward (in rep 1). Film the whole set"
+    )
+    assert lines[2].startswith("  Not asked for: rushed return.")
+    assert len(lines) == 3

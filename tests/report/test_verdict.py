@@ -105,6 +105,45 @@ def test_no_faults_is_good_only_when_everything_was_judged() -> None:
     assert [t.problem for t in verdict.filming] == [FilmingProblem.BACK_HIDDEN]
 
 
+def test_a_single_lift_never_judged_against_a_reference_says_so() -> None:
+    # one rep, the first-reps reference of itself: nothing was compared with it
+    report = make_report(
+        calibration=CALIBRATION,
+        summary={"reps": 1, "attempts": 0, "form_frays_at_rep": None},
+        reps=[_judged_rep(1, "knee_dominant")],
+        not_judged=[{"code": "spine_rounded", "reason": "no_reference", "reps": [1]}],
+        reference={"kind": "first_reps", "exercise": "hip_hinge", "reps": [1]},
+    )
+    verdict = build_verdict(report)
+    assert verdict.headline == "No faults found in what could be judged"
+    (gap,) = verdict.not_judged
+    assert gap.name == "Rounded lower back" and "record a reference" in gap.advice
+
+
+def test_nothing_judged_is_said_so() -> None:
+    # a rep counted across a camera cut: every check not judged, none found
+    checks = [
+        {"code": c, "status": "not_judged", "fault": None, "reason": "camera_cut"}
+        for c in ("spine_rounded", "hips_rise_first")
+    ]
+    gaps = [
+        {"code": c, "reason": "camera_cut", "reps": [1], "advice": ""}
+        for c in ("spine_rounded", "hips_rise_first")
+    ]
+    report = make_report(
+        calibration=CALIBRATION,
+        summary={"reps": 1, "attempts": 0, "form_frays_at_rep": None},
+        reps=[rep(1, checks=checks)],
+        not_judged=gaps,
+        reference=FIRST_REPS,
+    )
+    verdict = build_verdict(report)
+    assert verdict.tone is Tone.UNKNOWN and verdict.headline == "Nothing could be judged"
+    assert verdict.judged == "No check could be judged."
+    assert {g.name for g in verdict.not_judged} == {"Rounded lower back", "Hips rising first"}
+    assert "another camera shot" in verdict.not_judged[0].why
+
+
 def test_nothing_counted_is_not_a_clean_set() -> None:
     verdict = build_verdict(make_report(calibration=CALIBRATION))
     assert verdict.tone is Tone.UNKNOWN and verdict.headline == "No rep was counted"

@@ -103,6 +103,36 @@ def test_the_token_comes_as_a_bearer_header_or_the_cookie() -> None:
         assert policy.check(scope("GET", path=public, **host)) is None, public
 
 
+def test_an_accounts_sign_in_is_looked_up_off_the_event_loop() -> None:
+    """The account check is a database query (PostgreSQL: a network round trip); on the event
+    loop it would stall every request and live socket while it waits."""
+    import asyncio
+
+    from starlette.applications import Starlette
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+
+    from formcheck.server.access import AccessMiddleware, AccessPolicy
+
+    asked_on_loop: list[bool] = []
+
+    def signed_in(headers: Headers) -> bool:
+        try:
+            asyncio.get_running_loop()
+            asked_on_loop.append(True)
+        except RuntimeError:
+            asked_on_loop.append(False)
+        return headers.get("authorization") == "Bearer fc_account"
+
+    inner = Starlette(routes=[Route("/api/x", lambda _: PlainTextResponse("ok"))])
+    app = AccessMiddleware(inner, AccessPolicy(TOKEN, signed_in=signed_in))
+    client = TestClient(app, base_url="http://127.0.0.1")
+    assert client.get("/api/x", headers={"authorization": "Bearer fc_account"}).text == "ok"
+    assert client.get("/api/x", headers={"authorization": "Bearer fc_other"}).status_code == 401
+    assert client.get("/api/x", headers={"authorization": f"Bearer {TOKEN}"}).text == "ok"
+    assert asked_on_loop == [False, False]  # the server's own token needs no lookup
+
+
 def test_a_token_is_generated_once_into_the_data_dir(tmp_path: Path) -> None:
     from formcheck.server.access import TokenMissingError, resolve_token
 

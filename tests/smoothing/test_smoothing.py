@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -86,3 +87,22 @@ def test_pose_smoother_keeps_shape_and_still_pose():
         out = smoother(stick_frame(StickPose(hip_flexion_deg=30.0), t_ms=i * 33.0))
     assert out.landmarks_px is not None and frame.landmarks_px is not None
     np.testing.assert_allclose(out.landmarks_px, frame.landmarks_px, atol=1e-9)
+
+
+def test_a_camera_cut_restarts_the_filter():
+    # Across a cut every landmark jumps at once; smoothing would blend the two shots over
+    # several frames (a movement that never happened). The first frame of a shot passes raw.
+    smoother = PoseSmoother(OneEuroConfig())
+    for i in range(10):
+        smoother(stick_frame(StickPose(hip_flexion_deg=10.0), t_ms=i * 33.0))
+    other_shot = stick_frame(StickPose(hip_flexion_deg=80.0), t_ms=10 * 33.0, width_px=1280)
+    blended = PoseSmoother(OneEuroConfig())
+    for i in range(10):
+        blended(stick_frame(StickPose(hip_flexion_deg=10.0), t_ms=i * 33.0))
+    assert other_shot.landmarks_px is not None
+    without_cut = blended(other_shot).landmarks_px
+    assert without_cut is not None
+    assert not np.allclose(without_cut, other_shot.landmarks_px, atol=1.0)
+    out = smoother(dataclasses.replace(other_shot, shot_cut=True))
+    assert out.landmarks_px is not None
+    np.testing.assert_allclose(out.landmarks_px, other_shot.landmarks_px, atol=1e-9)

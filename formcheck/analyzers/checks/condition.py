@@ -21,6 +21,7 @@ class NotJudged(StrEnum):
     TOO_SHORT = "too_short"  # a hold too short to settle into the person's own line
     NOT_MEASURED = "not_measured"  # a measure it needs could not be read on this rep
     IMPLAUSIBLE = "implausible_value"  # the measured value is outside its physical range
+    CAMERA_CUT = "camera_cut"  # the video cut to another shot during the rep
     OTHER_FAULT = "masked_by_other_fault"  # a related fault (a rounding back) is the cue
 
 

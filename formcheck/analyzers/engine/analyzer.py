@@ -17,6 +17,7 @@ shared components of ``formcheck.analyzers.checks``.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import math
 from collections.abc import Mapping
@@ -25,7 +26,7 @@ from typing import ClassVar, Generic, TypeVar, cast, final
 from pydantic import BaseModel, ValidationError
 
 from formcheck.analyzers.baseline import Baseline
-from formcheck.analyzers.checks.condition import Condition, NotJudged
+from formcheck.analyzers.checks.condition import Condition, NotJudged, not_judged
 from formcheck.analyzers.checks.gate import gated_limit
 from formcheck.analyzers.checks.hold import beyond_own_line
 from formcheck.analyzers.checks.tempo import phase_conditions, phase_minimums
@@ -75,6 +76,17 @@ class Analyzer(Generic[C]):
     """Generic engine; usable as is for an exercise whose spec needs no checks of its own."""
 
     checks_model: ClassVar[type[BaseModel]] = NoChecks
+    # what the set builds from its samples (see ``_start_afresh``)
+    _start: StartPosition
+    _buffer: SampleBuffer
+    _reps: RepTimer
+    _persistence: Persistence
+    _rep_findings: list[Finding]
+    _rep_from_top: bool
+    _bottom_judged: bool
+    _lost_s: list[float]
+    _hold: HoldTimer
+    _hold_reference: HoldReference
 
     def __init__(
         self,
@@ -99,24 +111,16 @@ class Analyzer(Generic[C]):
             for d in (prescription.avoid if prescription else [])
             for code in spec.avoid_codes[d]
         }
-        self._start = StartPosition(spec, baseline, self._orient)
+        self._given_baseline = baseline
         self.measures = ExerciseMeasures.from_specs(
             spec.measures, ProviderContext(baseline_value=lambda name: self.baseline.value(name))
         )
-        self._buffer = SampleBuffer()
-        self._reps = RepTimer(
-            spec.phase, spec.calibration, self._buffer, self.start_value, self._orient_array
-        )
-        self._persistence = Persistence(spec.cues.persistence_s)
         self._policy = CuePolicy(spec.cues)
         self._setup = SetupAdvisor(spec.setup)
         self._end_of_set = EndOfSetWatch(spec.end_of_set)
-        self._rep_findings: list[Finding] = []
-        self._rep_from_top = False  # the rep in progress left the start position (has rest values)
-        self._bottom_judged = False  # its bottom was judged (bottom_conditions)
-        self._hold = HoldTimer()
-        self._hold_reference = HoldReference(spec.hold)
+        self._start_afresh()
         self._last_t_s = math.nan
+        self._cuts_s: list[float] = []  # where the video cut to another camera shot
         self.closing_open_rep = False  # True while finish() analyses a rep cut off by the end
         self.summary = SetSummary(exercise=spec.name)
         self.summary.compared_with = (
@@ -276,8 +280,11 @@ class Analyzer(Generic[C]):
         self._last_t_s = t_s
         self.observe(sample)
         self._end_of_set.update(t_s, sample)
+        if sample.pose.shot_cut:
+            self._camera_cut(t_s)
         events: list[Event] = list(self._setup.update(t_s, sample))
         if not sample.quality.usable:
+            self._lost_s.append(t_s)
             return events + self._maybe_finalize(t_s, leaving=False)
         primary = self.primary_value(sample)
         measures = _with_value(sample.measures, self.spec.phase.primary_signal, primary)
@@ -286,6 +293,7 @@ class Analyzer(Generic[C]):
         depth = self._orient(primary) - self.start_value()
         if self.spec.mode == "hold":
             self._buffer.trim_before(t_s - self._reps.history_s)
+            self._forget_lost_before(t_s - self._reps.history_s)
             events += self._update_hold(t_s, depth)
             self._hold_reference.update(t_s, self._hold.in_position, measures)
             return events
@@ -293,6 +301,7 @@ class Analyzer(Generic[C]):
         events += self._maybe_finalize(t_s, leaving)
         if self._reps.pending is None and self._reps.phase in (Phase.SETUP, Phase.TOP):
             self._buffer.trim_before(t_s - self._reps.history_s)
+            self._forget_lost_before(t_s - self._reps.history_s)
         moves, cycle = self._reps.update(t_s, depth)
         rep_no = len(self.summary.reps) + 1
         for move in moves:
@@ -461,6 +470,16 @@ class Analyzer(Generic[C]):
             self._start.remember_standing(window.rest)  # its start position came after it
         metrics = self.rep_metrics(window)
         conditions = [self.plausible(c) for c in self.rep_conditions(window, metrics)]
+        untrusted = self._untrusted(window.timing.start_s, window.timing.end_s)
+        if untrusted is not None:
+            # Measures across a cut compare two camera shots; a rep mostly not seen was
+            # measured on the frames that happened to be: the rep counts, its checks are not
+            # judged (and what was cued live during it is withdrawn from the report).
+            conditions = self.others_not_judged(
+                [c if c.active is None else not_judged(c, untrusted) for c in conditions],
+                untrusted,
+            )
+            self._rep_findings = []
         # A live finding was judged on part of the rep (the bottom so far); where the rep's
         # own checks cover the same code, their verdict over the whole rep stands in the
         # report, including "could not be judged" (the back hidden over most of the bottom).
@@ -498,6 +517,48 @@ class Analyzer(Generic[C]):
         self._rep_from_top = False
         self._reps.close(t_end, cycle)
         return events
+
+    def _start_afresh(self) -> None:
+        """The state the set builds from its samples: start position, sample buffer, rep
+        timer, findings in progress, hold timer."""
+        spec = self.spec
+        self._start = StartPosition(spec, self._given_baseline, self._orient)
+        self._buffer = SampleBuffer()
+        self._reps = RepTimer(
+            spec.phase, spec.calibration, self._buffer, self.start_value, self._orient_array
+        )
+        self._persistence = Persistence(spec.cues.persistence_s)
+        self._rep_findings = []
+        self._rep_from_top = False  # the rep in progress left the start position (has rest values)
+        self._bottom_judged = False  # its bottom was judged (bottom_conditions)
+        self._lost_s = []  # times of frames without a usable pose (kept as long as the buffer)
+        self._hold = HoldTimer()
+        self._hold_reference = HoldReference(spec.hold)
+
+    def _camera_cut(self, t_s: float) -> None:
+        """The video cuts to another shot at ``t_s``. Before anything was counted, the set
+        starts afresh from the new shot (a clip often opens on the last frames of another);
+        later, a rep spanning the cut is counted but not judged."""
+        self._cuts_s.append(t_s)
+        self._end_of_set.camera_cut()  # feet seen from another shot are no step
+        counted = self.summary.reps or self.summary.attempts or self._reps.pending
+        if not (counted or self._hold.held_s > 0.0):
+            self._start_afresh()
+
+    def _untrusted(self, start_s: float, end_s: float) -> NotJudged | None:
+        """Why a rep from ``start_s`` to ``end_s`` cannot be judged at all, if it cannot: the
+        video cut to another shot during it, or too many of its frames had no usable pose."""
+        if any(start_s < t <= end_s for t in self._cuts_s):
+            return NotJudged.CAMERA_CUT
+        lost = sum(start_s <= t <= end_s for t in self._lost_s)
+        seen = sum(start_s <= t <= end_s for t in self._buffer.t_s)
+        if lost and lost > self.spec.phase.rep_lost_max_fraction * (lost + seen):
+            return NotJudged.TRACKING_LOST
+        return None
+
+    def _forget_lost_before(self, t_s: float) -> None:
+        keep = bisect.bisect_left(self._lost_s, t_s)
+        del self._lost_s[:keep]
 
     def _is_glitch(self, cycle: Cycle) -> bool:
         """An excursion too short, or seen in too few frames, to be a movement."""

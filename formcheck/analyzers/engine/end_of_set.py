@@ -75,6 +75,10 @@ class EndOfSetWatch:
         while self._feet and t_s - self._feet[0][0] > self.spec.history_s:
             self._feet.popleft()
 
+    def camera_cut(self) -> None:
+        """The video cut to another shot: feet positions before it are not comparable."""
+        self._feet.clear()
+
     def judge(self, reps: list[RepRecord]) -> NotARep | None:
         """The last of ``reps`` as a put-down, when its pause and what followed say so."""
         spec = self.spec

@@ -13,7 +13,8 @@ function svgNode(tag, attrs) {
 }
 
 function fmt(value) {
-  return value === null || value === undefined ? "–" : Number(value).toPrecision(3).replace(/\.?0+$/, "");
+  // three significant digits, without the zeros toPrecision pads after a decimal point
+  return value === null || value === undefined ? "–" : String(Number(Number(value).toPrecision(3)));
 }
 
 // metric: one entry of GET /api/people/{id}/progress's "metrics"

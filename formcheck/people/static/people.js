@@ -50,6 +50,8 @@ async function start() {
   }
   $("who").textContent = `${me.display_name} (${me.role})`;
   $("signout").hidden = false;
+  $("tokens").hidden = false;
+  await loadTokens();
   if (me.role === "clinician") {
     $("dashboard").hidden = false;
     await loadDashboard();
@@ -188,6 +190,39 @@ function shareCell(s) {
   }
   return cell;
 }
+
+// ---- API tokens (GET/POST/DELETE /api/account/tokens) -----------------------------------------
+
+async function loadTokens() {
+  const tokens = await api("/api/account/tokens");
+  $("tokens-table").tBodies[0].replaceChildren(...tokens.map((t) => {
+    const revoke = el("button", { type: "button", class: "revoke" }, "Revoke");
+    revoke.addEventListener("click", async () => {
+      try {
+        await api(`/api/account/tokens/${t.id}`, { method: "DELETE" });
+        showError("tokens-error", null);
+        await loadTokens();
+      } catch (error) { showError("tokens-error", error); }
+    });
+    return el("tr", { "data-token-id": t.id }, el("td", {}, t.label || "–"),
+      el("td", {}, when(t.created_at)), el("td", {}, t.expired ? "expired" : when(t.expires_at)),
+      el("td", {}, when(t.last_used_at)), el("td", {}, revoke));
+  }));
+  if (!tokens.length) $("tokens-table").tBodies[0].replaceChildren(el("tr", {}, el("td", {}, "None.")));
+}
+
+$("token-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  try {
+    const made = await api("/api/account/tokens", { method: "POST",
+      body: JSON.stringify({ label: $("token-label").value }) });
+    $("token-secret").textContent = made.token;
+    $("token-new").hidden = false;
+    event.target.reset();
+    showError("tokens-error", null);
+    await loadTokens();
+  } catch (error) { showError("tokens-error", error); }
+});
 
 $("programme-form").addEventListener("submit", async (event) => {
   event.preventDefault();

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -194,3 +195,24 @@ def test_the_same_rendered_set_without_the_ending_is_unchanged(
     run = analyze_video(video, tmp_path / "out", exercise="hip_hinge", model=model_path)
     assert run.report.summary is not None and run.report.summary.reps == 3
     assert not run.report.not_counted
+
+
+def test_feet_seen_from_another_camera_shot_are_no_step() -> None:
+    """An edited clip that cuts to another shot after the last rep: the feet's image
+    position jumps, but nobody stepped."""
+    hinge = HingeSet([REP, REP, REP, PUT_DOWN], lead_in_s=1.0, tail_s=3.0)
+    cut_s = hinge.truth()[-1].end_s + 0.8
+    jump_px = 200.0  # 1000 mm
+
+    def jumped(t: float) -> float:
+        return STANCE_PX + (jump_px if t >= cut_s else 0.0)
+
+    samples = samples_at(
+        hinge.measures, frame_times(hinge.duration_s, 30.0), noise={**NOISE}, feet_x_px=jumped
+    )
+    cut = next(s for s in samples if s.t_ms / 1000.0 >= cut_s)
+    samples[samples.index(cut)] = replace(cut, pose=replace(cut.pose, shot_cut=True))
+    summary = run(get_analyzer("hip_hinge"), samples)[1]
+    assert len(summary.reps) == 4 and not summary.not_counted
+    uncut = analyse([REP, REP, REP, PUT_DOWN], feet=jumped)
+    assert len(uncut.reps) == 3  # the same jump without the cut reads as a step
