@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from formcheck.analyzers import Event, Prescription, SetSummary
+from formcheck.analyzers import Event, Prescription, SetSummary, get_spec
 from formcheck.analyzers.personal_reference import PersonalReference
 from formcheck.config import PipelineConfig
 from formcheck.errors import NoPersonError
@@ -19,10 +19,12 @@ from formcheck.pose.estimator import PoseEstimator
 from formcheck.pose.model import ModelInfo, ensure_model
 from formcheck.report.build import build_report, file_video_block, model_block
 from formcheck.report.files import MeasuresCsvWriter, write_report
+from formcheck.report.filming import FilmingTally
 from formcheck.report.model import Report, ReportSource
 from formcheck.session import ExerciseSession
 from formcheck.types import PoseFrame, Sample, VideoInfo
 from formcheck.video import open_source
+from formcheck.video.luma import mean_luma
 from formcheck.video.prefetch import Prefetcher
 
 # (frames done, frames expected or 0 when unknown)
@@ -108,6 +110,10 @@ def analyze_video(
         )
         info, frame_size_px = source.info, source.frame_size_px
         tally = _Tally()
+        filming = FilmingTally(
+            quality=config.quality,
+            setup=get_spec(exercise).setup if exercise is not None else None,
+        )
 
         def emit(samples: list[Sample]) -> None:
             for sample in samples:
@@ -122,15 +128,16 @@ def analyze_video(
         # Inference runs in a thread of its own, a few frames ahead, so the measures and
         # analysis of one frame overlap the model's work on the next (the decoder has a
         # thread too): all of it in the same order as a live session.
-        def poses() -> Iterator[PoseFrame]:
+        def poses() -> Iterator[tuple[PoseFrame, float]]:
             for index, frame in enumerate(source):
                 if max_frames is not None and index >= max_frames:
                     return
-                yield estimator.process(frame)
+                yield estimator.process(frame), mean_luma(frame.rgb)
 
         pose_stream = Prefetcher(poses, INFERENCE_AHEAD_FRAMES, name="formcheck-pose")
         try:
-            for pose in pose_stream:
+            for pose, luma in pose_stream:
+                filming.add(pose, luma)
                 step = session.push_pose(pose)
                 if tally.frames == 0:
                     tally.first_t_ms = pose.t_ms
@@ -169,6 +176,7 @@ def analyze_video(
         model=model_block(model_info),
         calibration=session.pipeline.calibration,
         summary=summary,
+        filming=filming.block(),
     )
     write_report(report, out_dir / REPORT_JSON)
     return AnalysisRun(

@@ -263,10 +263,20 @@ def _verdict(verdict: Verdict, report: Report) -> str:
         parts.append(f'<p class="muted">{escape(verdict.not_asked)}</p>')
     if verdict.filming:
         tips = "".join(
-            f"<li><b>{escape(t.text)}</b> {escape(t.advice)}</li>" for t in verdict.filming
+            f'<li data-problem="{escape(t.problem.value)}"><b>{escape(t.text)}</b> '
+            f"{escape(t.advice)}"
+            + (
+                f'<br><span class="muted">Not judged because of it: '
+                f"{escape(and_list([c.lower() for c in t.checks]))}.</span>"
+                if t.checks
+                else ""
+            )
+            + "</li>"
+            for t in verdict.filming
         )
         parts.append(
-            f'<h3>Filming help</h3><div class="filming"><ul>{tips}</ul>{camera_diagram_svg()}</div>'
+            f'<h3>Filming help</h3><div class="filming"><ul>{tips}</ul>'
+            f"{camera_diagram_svg(report.exercise)}</div>"
         )
     parts.append(
         '<p class="muted">The evidence (key frames, charts) follows; the measures and every '

@@ -44,6 +44,7 @@ from formcheck.pose.estimator import PoseEstimator
 from formcheck.pose.landmarks import SKELETON_EDGES
 from formcheck.pose.remote import PayloadLimits, PosePayload, is_pose_payload
 from formcheck.report.build import build_report, stream_video_block
+from formcheck.report.filming import FilmingTally
 from formcheck.report.model import ModelBlock, ReportSource
 from formcheck.report.verdict import build_verdict
 from formcheck.server.browser_pose import (
@@ -56,7 +57,6 @@ from formcheck.server.frames import (
     FrameError,
     decode_image,
     fit_within,
-    mean_luma,
     parse_frame_message,
 )
 from formcheck.server.messages import (
@@ -73,6 +73,7 @@ from formcheck.server.messages import (
 from formcheck.server.setup_check import SetupChecker
 from formcheck.session import ExerciseSession, Step
 from formcheck.types import PoseFrame, VideoFrame
+from formcheck.video.luma import mean_luma
 
 EstimatorFactory = Callable[[], PoseEstimator]
 
@@ -224,6 +225,7 @@ class LiveSession:
         self._prescription: Prescription | None = None
         self._session: ExerciseSession | None = None
         self._checker: SetupChecker | None = None
+        self._filming: FilmingTally | None = None
         self.progress = SetProgress()
         self.frames = 0
         self.frames_with_pose = 0
@@ -274,10 +276,10 @@ class LiveSession:
         self._checker = SetupChecker(
             spec.setup,
             self.config.pipeline.quality,
-            min_mean_luma=self.config.min_mean_luma,
             ok_hold_s=self.config.setup_ok_hold_s,
         )
         self.progress = SetProgress()
+        self._filming = FilmingTally(quality=self.config.pipeline.quality, setup=spec.setup)
         self.frames = 0
         self.frames_with_pose = 0
         self._first_frame_t_ms = None
@@ -313,6 +315,7 @@ class LiveSession:
             summary=summary,
             set_started=self._session is not None,
             pose=self.pose_mode,
+            filming=self._filming.block() if self._filming is not None else None,
         )
         self.state = SessionState.IDLE
         self._session = None
@@ -423,6 +426,8 @@ class LiveSession:
             cues, hints = self.progress.apply(step.events)
             outline = self._outline(pose)
         self.frames_with_pose += int(pose.has_pose)
+        if self._filming is not None:
+            self._filming.add(pose, luma)
         problems = self._checker.check(pose, luma)
         ready = self._checker.update(t_ms, problems)
         if not ready:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from formcheck.report.advice import FilmingProblem
+from formcheck.report.model import FilmingProblem
 from formcheck.report.verdict import Tone, build_verdict, number_with_unit
 from formcheck.report.words import plural, rep_list
 from tests.reports import make_report, rep
