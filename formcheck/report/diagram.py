@@ -2,7 +2,7 @@
 and the live page (served at ``GET /api/filming-diagram.svg?exercise=...``).
 
 The exercise's spec says where the camera goes (``setup.view_hint``: side-on or facing the
-chest; ``setup.camera_height``: level with the hips of a standing person, or low for an
+chest; ``setup.camera_level``: level with the hips of a standing person, or low for an
 exercise on the floor) and, in its own words, ``camera_placement``; each drawing is one of
 three: standing from the side, on the floor from the side, on the floor from the front (seen
 from above). Inline SVG with a title and description, no external resources (the page's CSP).
@@ -126,8 +126,8 @@ def placement(exercise: str | None) -> Placement:
         return Placement.STANDING_SIDE
     setup = get_spec(exercise).setup
     if setup.view_hint == "face_camera":
-        return Placement.FLOOR_FRONT if setup.camera_height == "floor" else Placement.STANDING_SIDE
-    return Placement.FLOOR_SIDE if setup.camera_height == "floor" else Placement.STANDING_SIDE
+        return Placement.FLOOR_FRONT if setup.camera_level == "floor" else Placement.STANDING_SIDE
+    return Placement.FLOOR_SIDE if setup.camera_level == "floor" else Placement.STANDING_SIDE
 
 
 def diagram_text(exercise: str | None) -> str:
