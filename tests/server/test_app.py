@@ -142,6 +142,14 @@ def test_setup_problems_each_get_one_instruction() -> None:
         StickPose(shank_px=20.0, thigh_px=22.0, trunk_px=26.0, neck_px=7.0), t_ms=66.0
     )
     assert check.check(tiny, GREY_LUMA) == [MOVE_CLOSER]
+    # over the pose model's pixel floor, but under a third of a 720 px phone picture: the
+    # report's limit, the same here
+    small_in_hd = StickPose(
+        shank_px=55.0, thigh_px=60.0, trunk_px=70.0, neck_px=20.0, ankle_px=(640.0, 600.0)
+    )
+    assert check.check(
+        stick_frame(small_in_hd, t_ms=99.0, width_px=1280, height_px=720), GREY_LUMA
+    ) == [MOVE_CLOSER]
 
 
 def test_front_view_asks_to_turn_sideways() -> None:
