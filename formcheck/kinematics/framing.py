@@ -42,6 +42,7 @@ class Framing:
     too_small: bool = False  # below_pixel_floor, or filling less than min_fill_share
     below_pixel_floor: bool = False
     fill_share: float = math.nan
+    seen_clearly: bool = False  # the key joints' mean visibility reaches min_visibility
 
     @property
     def cut(self) -> bool:
@@ -83,6 +84,7 @@ def frame_framing(pose: PoseFrame, quality: QualityConfig) -> Framing:
         body_out=not frame_q.in_frame and not (feet_out or head_out),
         too_small=frame_q.too_small or share < quality.min_fill_share,
         below_pixel_floor=frame_q.too_small,
+        seen_clearly=frame_q.mean_visibility >= quality.min_visibility,
         fill_share=min(1.0, share),
     )
 

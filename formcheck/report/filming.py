@@ -75,7 +75,9 @@ class FilmingTally:
     def add(self, pose: PoseFrame, mean_luma: float = math.nan) -> None:
         """One frame, in time order (``mean_luma`` NaN: brightness not known)."""
         framing = frame_framing(pose, self._quality)
-        dark = bool(mean_luma < self._quality.min_mean_luma)  # NaN: False
+        # A dark picture is a problem when it hides the person: a well-lit person before a
+        # black studio wall (a real plank clip: brightness 31, every frame posed) is not.
+        dark = bool(mean_luma < self._quality.min_mean_luma) and not framing.seen_clearly
         if not framing.has_pose:
             self._yaw.clear()
             self._frames.append(

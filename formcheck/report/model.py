@@ -270,7 +270,8 @@ class FilmingIssueBlock(_Block):
         ge=0.0,
         le=1.0,
         description="frames with the problem over the frames it is judged on (frames with a "
-        "person; tracking_lost and too_dark: all frames)",
+        "person; tracking_lost and too_dark: all frames; too_dark counts a dark frame only "
+        "when the person in it was not found or not seen clearly)",
     )
     spans_s: list[tuple[float, float]] = Field(
         description="when, in the video's seconds: the longest stretches, in time order"

@@ -115,11 +115,14 @@ def test_the_wrong_view_for_the_exercise() -> None:
     assert plank_block is not None and plank_block.issues == []
 
 
-def test_dark_frames_and_unknown_brightness() -> None:
-    dark = block_of((STANDING, 60), luma=20.0)
-    assert problems(dark) == [FilmingProblem.TOO_DARK]
+def test_dark_frames_that_hide_the_person_and_unknown_brightness() -> None:
+    dark = block_of((STANDING, 60), (NOBODY, 60), luma=20.0)
+    assert problems(dark) == [FilmingProblem.TOO_DARK, FilmingProblem.TRACKING_LOST]
     assert dark.issues[0].value == 20.0 and dark.issues[0].limit == 40.0
-    assert block_of((STANDING, 60), luma=math.nan).issues == []
+    assert dark.issues[0].share == pytest.approx(0.5)
+    # a well-seen person before a black wall: the picture's mean is low, nothing is hidden
+    assert block_of((STANDING, 60), luma=20.0).issues == []
+    assert block_of((NOBODY, 5), (STANDING, 60), luma=math.nan).issues == []
 
 
 def test_only_the_longest_stretches_are_listed_in_time_order() -> None:
