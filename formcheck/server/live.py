@@ -45,7 +45,7 @@ from formcheck.pose.landmarks import SKELETON_EDGES
 from formcheck.pose.remote import PayloadLimits, PosePayload, is_pose_payload
 from formcheck.report.build import build_report, stream_video_block
 from formcheck.report.filming import FilmingTally
-from formcheck.report.model import ModelBlock, ReportSource
+from formcheck.report.model import FilmingBlock, ModelBlock, ReportSource
 from formcheck.report.verdict import build_verdict
 from formcheck.server.browser_pose import (
     BrowserPoseInput,
@@ -226,6 +226,7 @@ class LiveSession:
         self._session: ExerciseSession | None = None
         self._checker: SetupChecker | None = None
         self._filming: FilmingTally | None = None
+        self._filming_setup: FilmingTally | None = None
         self.progress = SetProgress()
         self.frames = 0
         self.frames_with_pose = 0
@@ -279,7 +280,12 @@ class LiveSession:
             ok_hold_s=self.config.setup_ok_hold_s,
         )
         self.progress = SetProgress()
+        # How the set was filmed: its own frames once it started (walking into place is
+        # not the set); the setup's frames for a set that never started.
         self._filming = FilmingTally(quality=self.config.pipeline.quality, setup=spec.setup)
+        self._filming_setup = FilmingTally(
+            quality=self.config.pipeline.quality, setup=spec.setup
+        )
         self.frames = 0
         self.frames_with_pose = 0
         self._first_frame_t_ms = None
@@ -315,11 +321,15 @@ class LiveSession:
             summary=summary,
             set_started=self._session is not None,
             pose=self.pose_mode,
-            filming=self._filming.block() if self._filming is not None else None,
+            filming=self._filming_block(),
         )
         self.state = SessionState.IDLE
         self._session = None
         return SummaryMessage(report=report, verdict=build_verdict(report))
+
+    def _filming_block(self) -> FilmingBlock | None:
+        tally = self._filming if self._session is not None else self._filming_setup
+        return tally.block() if tally is not None else None
 
     def close(self) -> None:
         self._release_estimator()
@@ -426,8 +436,6 @@ class LiveSession:
             cues, hints = self.progress.apply(step.events)
             outline = self._outline(pose)
         self.frames_with_pose += int(pose.has_pose)
-        if self._filming is not None:
-            self._filming.add(pose, luma)
         problems = self._checker.check(pose, luma)
         ready = self._checker.update(t_ms, problems)
         if not ready:
@@ -435,6 +443,9 @@ class LiveSession:
         if self._session is None and ready and self._tracker_settled(t_ms):
             self._session = self._new_session()
             self.state = SessionState.ACTIVE
+        tally = self._filming if self._session is not None else self._filming_setup
+        if tally is not None:
+            tally.add(pose, luma)
 
         calibrating = self._session is None or self._session.calibrating
         if self._session is None:
