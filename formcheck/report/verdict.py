@@ -49,6 +49,7 @@ NOT_ASKED = frozenset({NotJudged.NOT_PRESCRIBED})
 UNLISTED = frozenset({NotJudged.CHECK_OFF, NotJudged.OTHER_FAULT})
 SEVERITY_ORDER = {Severity.SAFETY: 0, Severity.WARNING: 1, Severity.INFO: 2}
 PERCENT = 100.0
+SEE_FILMING_HELP = "What to change is under Filming help."
 SPAN_WORDS_MIN_S = 0.05  # a stretch shorter than this is written as one time
 UNIT_WORDS = {"mm": " mm", "deg": "°", "ms": " ms", "s": " s", "x": "×", "%": "%", "pct": "%"}
 
@@ -347,7 +348,7 @@ def _tip(
             )
         elif problem is FilmingProblem.NOT_SIDE_ON and issue.value is not None:
             text = (
-                f"The camera was {issue.value:.0f}° from side-on ({when}); this exercise "
+                f"The camera was {issue.value:.0f}° from side-on {when}; this exercise "
                 f"needs it within {issue.limit:.0f}°."
             )
         elif problem is FilmingProblem.TOO_DARK and issue.value is not None:
@@ -383,6 +384,13 @@ def build_verdict(report: Report) -> Verdict:
     findings = _findings(report, reference)
     unjudged = _unjudged(report)
     tone, headline = _headline(report, findings, len(unjudged))
+    tips = [_tip(report, p, unjudged) for p in filming_problems(report)]
+    # a check that filming kept from being judged: the filming help says once what to change
+    covered = {r for t in tips for r in FILMING_REASONS.get(t.problem, frozenset())}
+    unjudged = [
+        u.model_copy(update={"advice": SEE_FILMING_HELP}) if u.reason in covered else u
+        for u in unjudged
+    ]
     return Verdict(
         tone=tone,
         headline=headline,
@@ -393,7 +401,7 @@ def build_verdict(report: Report) -> Verdict:
         findings=findings,
         not_judged=unjudged,
         not_asked=_not_asked(report),
-        filming=[_tip(report, p, unjudged) for p in filming_problems(report)],
+        filming=tips,
         camera=CameraPlacement(
             diagram_url=diagram_url(report.exercise), text=diagram_text(report.exercise)
         ),

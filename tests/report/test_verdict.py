@@ -101,8 +101,11 @@ def test_no_faults_is_good_only_when_everything_was_judged() -> None:
     assert verdict.tone is Tone.UNKNOWN
     assert verdict.headline == "No faults found in what could be judged"
     (gap,) = verdict.not_judged
-    assert gap.where == "in rep 3" and "fitted top" in gap.advice
+    # what to change is said once, in the filming help, which names the check
+    assert gap.where == "in rep 3" and gap.advice == "What to change is under Filming help."
     assert [t.problem for t in verdict.filming] == [FilmingProblem.BACK_HIDDEN]
+    assert "fitted top" in verdict.filming[0].advice
+    assert verdict.filming[0].checks == ["Rounded lower back"]
 
 
 def test_nothing_counted_is_not_a_clean_set() -> None:
