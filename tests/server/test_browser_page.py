@@ -139,6 +139,9 @@ def run_live_set(
         # the upload panel follows the exercise chosen for the live set
         page.wait_for_selector("#upload-exercise option[value='hip_hinge']", state="attached")
         assert page.locator("#upload-exercise").input_value() == "hip_hinge"
+        # the setup help's drawing is the chosen exercise's
+        for drawing in page.locator("img.filming-diagram[data-follows-exercise]").all():
+            assert drawing.get_attribute("src") == "/api/filming-diagram.svg?exercise=hip_hinge"
         assert axe_violations(page) == [], "start page"
         page.click("#start")
         page.wait_for_function(
