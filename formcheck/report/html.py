@@ -248,19 +248,7 @@ def _verdict(verdict: Verdict, report: Report) -> str:
                 f'<span class="measured">{escape(f.measured)}.</span></li>'
             )
         parts.append(f'<h3>What was found</h3><ul class="found">{"".join(items)}</ul>')
-    if verdict.not_judged:
-        items = [
-            f"<li><b>{escape(u.name)}</b>{' ' + escape(u.where) if u.where else ''}: not "
-            f"judged, because {escape(u.why)}."
-            + (f'<br><span class="muted">{escape(u.advice)}</span>' if u.advice else "")
-            + "</li>"
-            for u in verdict.not_judged
-        ]
-        parts.append(f'<h3>Not judged</h3><ul class="not-judged">{"".join(items)}</ul>')
-    if verdict.judged:
-        parts.append(f'<p class="muted">{escape(verdict.judged)}</p>')
-    if verdict.not_asked:
-        parts.append(f'<p class="muted">{escape(verdict.not_asked)}</p>')
+    # what filming got in the way of comes before the checks it kept from being judged
     if verdict.filming:
         tips = "".join(
             f'<li data-problem="{escape(t.problem.value)}"><b>{escape(t.text)}</b> '
@@ -278,6 +266,19 @@ def _verdict(verdict: Verdict, report: Report) -> str:
             f'<h3>Filming help</h3><div class="filming"><ul>{tips}</ul>'
             f"{camera_diagram_svg(report.exercise)}</div>"
         )
+    if verdict.not_judged:
+        items = [
+            f"<li><b>{escape(u.name)}</b>{' ' + escape(u.where) if u.where else ''}: not "
+            f"judged, because {escape(u.why)}."
+            + (f'<br><span class="muted">{escape(u.advice)}</span>' if u.advice else "")
+            + "</li>"
+            for u in verdict.not_judged
+        ]
+        parts.append(f'<h3>Not judged</h3><ul class="not-judged">{"".join(items)}</ul>')
+    if verdict.judged:
+        parts.append(f'<p class="muted">{escape(verdict.judged)}</p>')
+    if verdict.not_asked:
+        parts.append(f'<p class="muted">{escape(verdict.not_asked)}</p>')
     parts.append(
         '<p class="muted">The evidence (key frames, charts) follows; the measures and every '
         'number are under <a href="#details">Details for your physiotherapist</a>.</p>'

@@ -49,7 +49,7 @@ NOT_ASKED = frozenset({NotJudged.NOT_PRESCRIBED})
 UNLISTED = frozenset({NotJudged.CHECK_OFF, NotJudged.OTHER_FAULT})
 SEVERITY_ORDER = {Severity.SAFETY: 0, Severity.WARNING: 1, Severity.INFO: 2}
 PERCENT = 100.0
-SEE_FILMING_HELP = "What to change is under Filming help."
+SEE_FILMING_HELP = "What to change is under Filming help, above."
 SPAN_WORDS_MIN_S = 0.05  # a stretch shorter than this is written as one time
 UNIT_WORDS = {"mm": " mm", "deg": "°", "ms": " ms", "s": " s", "x": "×", "%": "%", "pct": "%"}
 

@@ -43,6 +43,10 @@ function renderVerdict(box, verdict, headingLevel = 2) {
     }
     box.appendChild(list);
   }
+  // what filming got in the way of comes before the checks it kept from being judged
+  if (verdict.filming.length) {
+    box.appendChild(filmingHelp(verdict.filming, sub, verdict.camera));
+  }
   if (verdict.not_judged.length) {
     box.appendChild(verdictElement(sub, "Not judged"));
     const list = verdictElement("ul", "", "not-judged");
@@ -59,9 +63,6 @@ function renderVerdict(box, verdict, headingLevel = 2) {
   }
   if (verdict.judged) box.appendChild(verdictElement("p", verdict.judged, "small"));
   if (verdict.not_asked) box.appendChild(verdictElement("p", verdict.not_asked, "small"));
-  if (verdict.filming.length) {
-    box.appendChild(filmingHelp(verdict.filming, sub, verdict.camera));
-  }
 }
 
 // What to change when filming (with the checks each problem kept from being judged), and the

@@ -102,7 +102,7 @@ def test_no_faults_is_good_only_when_everything_was_judged() -> None:
     assert verdict.headline == "No faults found in what could be judged"
     (gap,) = verdict.not_judged
     # what to change is said once, in the filming help, which names the check
-    assert gap.where == "in rep 3" and gap.advice == "What to change is under Filming help."
+    assert gap.where == "in rep 3" and gap.advice == "What to change is under Filming help, above."
     assert [t.problem for t in verdict.filming] == [FilmingProblem.BACK_HIDDEN]
     assert "fitted top" in verdict.filming[0].advice
     assert verdict.filming[0].checks == ["Rounded lower back"]
