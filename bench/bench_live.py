@@ -99,8 +99,8 @@ def payload_messages(frames: list[tuple[float, np.ndarray]]) -> list[tuple[float
     from formcheck.pose.estimator import PoseEstimator
     from formcheck.pose.model import ensure_model
     from formcheck.pose.remote import encode_payload
-    from formcheck.server.frames import mean_luma
     from formcheck.types import VideoFrame
+    from formcheck.video.luma import mean_luma
 
     out = []
     with PoseEstimator(ensure_model().path) as estimator:

@@ -39,6 +39,49 @@ class QualityConfig(BaseModel):
     edge_margin_px: float = Field(
         2.0, ge=0, description="key joints this close to the edge are out"
     )
+    min_fill_share: float = Field(
+        1.0 / 3.0,
+        gt=0,
+        le=1,
+        description="a person filling less of the picture (height standing, length lying) "
+        "is too small to measure in millimetres: the setup check asks to move closer and the "
+        "report says so (the pose model's own advice: at least a third of the frame)",
+    )
+    min_mean_luma: float = Field(
+        40.0, ge=0, le=255, description="a darker frame (mean of 0..255 luma) asks for light"
+    )
+    target_fill_share: tuple[float, float] = Field(
+        (0.5, 0.8),
+        description="the share of the picture to aim for: room for the movement, and big "
+        "enough that a millimetre is more than a fraction of a pixel",
+    )
+
+
+class FilmingConfig(BaseModel):
+    """When the report calls a set's filming a problem (the per-frame limits are
+    ``QualityConfig``'s and the exercise's setup spec's, the live setup check's own)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    min_problem_share: float = Field(
+        0.2,
+        gt=0,
+        le=1,
+        description="a problem in fewer of the frames is a moment (stepping in or out, "
+        "setting a weight down), not how the set was filmed",
+    )
+    min_pose_rate: float = Field(
+        0.9,
+        gt=0,
+        le=1,
+        description="with a person found in fewer of the frames, tracking was patchy: a set "
+        "seen in fewer than 9 frames in 10 loses reps' phases and checks (issue 14's real "
+        "clips: 100% on clean ones)",
+    )
+    span_gap_s: float = Field(
+        0.5, ge=0, description="stretches of a problem closer than this are one stretch"
+    )
+    max_spans: int = Field(3, ge=1, description="the longest stretches of a problem reported")
 
 
 class CalibrationConfig(BaseModel):

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from formcheck.analyzers import Event, Prescription, SetSummary
+from formcheck.analyzers import Event, Prescription, SetSummary, get_spec
 from formcheck.analyzers.personal_reference import PersonalReference
 from formcheck.config import PipelineConfig
 from formcheck.errors import NoPersonError
@@ -19,10 +19,12 @@ from formcheck.pose.estimator import PoseEstimator
 from formcheck.pose.model import ModelInfo, ensure_model
 from formcheck.report.build import build_report, file_video_block, model_block
 from formcheck.report.files import MeasuresCsvWriter, write_report
+from formcheck.report.filming import FilmingTally
 from formcheck.report.model import Report, ReportSource
 from formcheck.session import ExerciseSession
 from formcheck.types import ImageRGB, PoseFrame, Sample, VideoFrame, VideoInfo
 from formcheck.video import open_source
+from formcheck.video.luma import mean_luma
 from formcheck.video.prefetch import Prefetcher
 from formcheck.video.shots import mark_cuts
 
@@ -113,6 +115,10 @@ def analyze_video(
         )
         info, frame_size_px = source.info, source.frame_size_px
         tally = _Tally()
+        filming = FilmingTally(
+            quality=config.quality,
+            setup=get_spec(exercise).setup if exercise is not None else None,
+        )
 
         def emit(samples: list[Sample]) -> None:
             for sample in samples:
@@ -133,14 +139,16 @@ def analyze_video(
                     return
                 yield frame
 
-        def poses() -> Iterator[PoseFrame]:
+        def poses() -> Iterator[tuple[PoseFrame, float]]:
             for frame, cut in mark_cuts(frames(), _rgb, config.shots):
                 pose = estimator.process(frame)
-                yield dataclasses.replace(pose, shot_cut=True) if cut else pose
+                pose = dataclasses.replace(pose, shot_cut=True) if cut else pose
+                yield pose, mean_luma(frame.rgb)
 
         pose_stream = Prefetcher(poses, INFERENCE_AHEAD_FRAMES, name="formcheck-pose")
         try:
-            for pose in pose_stream:
+            for pose, luma in pose_stream:
+                filming.add(pose, luma)
                 step = session.push_pose(pose)
                 if tally.frames == 0:
                     tally.first_t_ms = pose.t_ms
@@ -179,6 +187,7 @@ def analyze_video(
         model=model_block(model_info),
         calibration=session.pipeline.calibration,
         summary=summary,
+        filming=filming.block(),
     )
     write_report(report, out_dir / REPORT_JSON)
     return AnalysisRun(

@@ -131,6 +131,9 @@ class SetupSpec(_Strict):
     view_hint_message: str
     # side-view checks need the camera this square (None: any side or oblique view)
     max_yaw_from_side_deg: float | None = None
+    # where the camera goes, for the filming diagram: level with the hips of a standing
+    # person, or low for exercises on the floor (lying, kneeling, on hands and knees)
+    camera_level: Literal["hip", "floor"] = "hip"
     hint_persistence_s: float
     hint_repeat_s: float
 

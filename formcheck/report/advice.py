@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from formcheck.analyzers.checks.condition import NotJudged
+from formcheck.report.model import FilmingProblem
 
 NOT_JUDGED_ADVICE: dict[NotJudged, str] = {
     NotJudged.VIEW_ANGLE: "Film from the side: put the camera level with your hips, square "
@@ -30,17 +29,6 @@ NOT_JUDGED_ADVICE: dict[NotJudged, str] = {
 }
 
 
-class FilmingProblem(StrEnum):
-    """What in a recording got in the way of judging it (the setup check's, or the report's)."""
-
-    NOT_SIDE_ON = "not_side_on"
-    TRACKING_LOST = "tracking_lost"
-    BACK_HIDDEN = "back_hidden"
-    NO_STILL_MOMENT = "no_still_moment"
-    TOO_SMALL = "too_small"
-    FEET_OUT = "feet_out_of_frame"
-
-
 # (what was wrong, what to change), shown with the camera diagram.
 FILMING_TIPS: dict[FilmingProblem, tuple[str, str]] = {
     FilmingProblem.NOT_SIDE_ON: (
@@ -62,10 +50,34 @@ FILMING_TIPS: dict[FilmingProblem, tuple[str, str]] = {
     ),
     FilmingProblem.TOO_SMALL: (
         "You were small in the picture.",
-        "Move closer to the camera (about 2.5-3 m) so that you fill most of its height.",
+        "Move the camera closer (about 2.5-3 m) so that you fill most of the picture.",
     ),
     FilmingProblem.FEET_OUT: (
-        "Your feet were out of the picture.",
-        "Tilt the camera down or step back until your feet are in view.",
+        "Your feet were cut off at the edge of the picture.",
+        "Step back, or tilt the camera down, until your feet are in the picture.",
     ),
+    FilmingProblem.HEAD_OUT: (
+        "Your head was cut off at the edge of the picture.",
+        "Step back, or tilt the camera up, until your head is in the picture.",
+    ),
+    FilmingProblem.TOO_DARK: (
+        "The picture was too dark.",
+        "Turn on more light or face a window; keep the light in front of you, not behind you.",
+    ),
+}
+
+# The checks a filming problem can keep from being judged (by why they were not judged): the
+# verdict names them with the tip.
+_LOST_OR_UNMEASURED = frozenset(
+    {NotJudged.TRACKING_LOST, NotJudged.NOT_MEASURED, NotJudged.IMPLAUSIBLE}
+)
+FILMING_REASONS: dict[FilmingProblem, frozenset[NotJudged]] = {
+    FilmingProblem.NOT_SIDE_ON: frozenset({NotJudged.VIEW_ANGLE}),
+    FilmingProblem.TRACKING_LOST: _LOST_OR_UNMEASURED,
+    FilmingProblem.BACK_HIDDEN: frozenset({NotJudged.BACK_HIDDEN}),
+    FilmingProblem.TOO_SMALL: _LOST_OR_UNMEASURED | {NotJudged.BACK_HIDDEN},
+    FilmingProblem.FEET_OUT: _LOST_OR_UNMEASURED,
+    FilmingProblem.HEAD_OUT: _LOST_OR_UNMEASURED,
+    FilmingProblem.TOO_DARK: _LOST_OR_UNMEASURED | {NotJudged.BACK_HIDDEN},
+    FilmingProblem.NO_STILL_MOMENT: frozenset(),
 }

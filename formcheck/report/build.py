@@ -25,6 +25,7 @@ from formcheck.report.model import (
     CalibrationBlock,
     CheckResult,
     CheckStatus,
+    FilmingBlock,
     FindingBlock,
     ModelBlock,
     NotCountedBlock,
@@ -61,8 +62,10 @@ def build_report(
     summary: SetSummary | None,
     set_started: bool | None = None,
     pose: Literal["browser", "server"] | None = None,
+    filming: FilmingBlock | None = None,
 ) -> Report:
-    """The report of one run; ``summary`` is the analyzer's (None: measures only)."""
+    """The report of one run; ``summary`` is the analyzer's (None: measures only);
+    ``filming``: the set's frames' :class:`~formcheck.report.filming.FilmingTally` block."""
     return Report(
         formcheck_version=__version__,
         source=source,
@@ -85,6 +88,7 @@ def build_report(
         ),
         not_judged=not_judged_blocks(summary) if summary is not None else [],
         reference=reference_block(summary) if summary is not None else None,
+        filming=filming,
     )
 
 

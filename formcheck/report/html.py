@@ -248,6 +248,24 @@ def _verdict(verdict: Verdict, report: Report) -> str:
                 f'<span class="measured">{escape(f.measured)}.</span></li>'
             )
         parts.append(f'<h3>What was found</h3><ul class="found">{"".join(items)}</ul>')
+    # what filming got in the way of comes before the checks it kept from being judged
+    if verdict.filming:
+        tips = "".join(
+            f'<li data-problem="{escape(t.problem.value)}"><b>{escape(t.text)}</b> '
+            f"{escape(t.advice)}"
+            + (
+                f'<br><span class="muted">Not judged because of it: '
+                f"{escape(and_list([c.lower() for c in t.checks]))}.</span>"
+                if t.checks
+                else ""
+            )
+            + "</li>"
+            for t in verdict.filming
+        )
+        parts.append(
+            f'<h3>Filming help</h3><div class="filming"><ul>{tips}</ul>'
+            f"{camera_diagram_svg(report.exercise)}</div>"
+        )
     if verdict.not_judged:
         items = [
             f"<li><b>{escape(u.name)}</b>{' ' + escape(u.where) if u.where else ''}: not "
@@ -261,13 +279,6 @@ def _verdict(verdict: Verdict, report: Report) -> str:
         parts.append(f'<p class="muted">{escape(verdict.judged)}</p>')
     if verdict.not_asked:
         parts.append(f'<p class="muted">{escape(verdict.not_asked)}</p>')
-    if verdict.filming:
-        tips = "".join(
-            f"<li><b>{escape(t.text)}</b> {escape(t.advice)}</li>" for t in verdict.filming
-        )
-        parts.append(
-            f'<h3>Filming help</h3><div class="filming"><ul>{tips}</ul>{camera_diagram_svg()}</div>'
-        )
     parts.append(
         '<p class="muted">The evidence (key frames, charts) follows; the measures and every '
         'number are under <a href="#details">Details for your physiotherapist</a>.</p>'

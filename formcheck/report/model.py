@@ -4,6 +4,11 @@
 ``GET /api/schema/report``. :mod:`formcheck.report.build` is the one place a Report is made;
 every reader (the HTML page, the terminal line, the evaluation) reads these typed fields.
 
+Schema version 3 adds ``filming``: what the frames themselves showed about how the set was
+filmed (the person too small, feet or head cut at the picture's edge, no person found, the
+camera off the view the exercise needs), each with its share of frames and times. A version 2
+report reads as version 3 with ``filming`` null (nothing else changed).
+
 Schema version 2. What changed from the untyped version 1 (no ``schema_version`` key):
 
 - One shape for every source; ``schema_version`` and ``source`` (``file``, ``live`` or
@@ -32,7 +37,7 @@ with a limit, in its ``unit``. NaN and infinities are written as null.
 from __future__ import annotations
 
 import math
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
@@ -42,7 +47,9 @@ from formcheck.analyzers.checks.condition import NotJudged as NotJudgedReason
 from formcheck.analyzers.events import NotARepSign, Severity
 from formcheck.types import ScaleSource
 
-SCHEMA_VERSION: Literal[2] = 2
+SCHEMA_VERSION: Literal[3] = 3
+# Versions read by upgrading them on the way in: 2 lacks only the ``filming`` block.
+UPGRADABLE_VERSIONS = frozenset({2})
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 
@@ -50,6 +57,19 @@ class ReportSource(Enum):
     FILE = "file"  # formcheck analyze, or the evaluation
     LIVE = "live"  # a set on the live page or `formcheck live`
     JOB = "job"  # an upload analysed by the server
+
+
+class FilmingProblem(StrEnum):
+    """What in a recording got in the way of judging it (the setup check's, or the report's)."""
+
+    NOT_SIDE_ON = "not_side_on"  # the camera off the view the exercise needs
+    TRACKING_LOST = "tracking_lost"
+    BACK_HIDDEN = "back_hidden"
+    NO_STILL_MOMENT = "no_still_moment"
+    TOO_SMALL = "too_small"
+    FEET_OUT = "feet_out_of_frame"
+    HEAD_OUT = "head_out_of_frame"
+    TOO_DARK = "too_dark"
 
 
 class CheckStatus(Enum):
@@ -260,12 +280,55 @@ class ReferenceBlock(_Block):
     reps: list[int] = Field(default_factory=list, description="first_reps: which of the set's reps")
 
 
+class FilmingIssueBlock(_Block):
+    """One filming problem the frames showed, how often and when."""
+
+    problem: FilmingProblem
+    frames: int = Field(ge=0, description="frames with the problem")
+    share: float = Field(
+        ge=0.0,
+        le=1.0,
+        description="frames with the problem over the frames it is judged on (frames with a "
+        "person; tracking_lost and too_dark: all frames; too_dark counts a dark frame only "
+        "when the person in it was not found or not seen clearly)",
+    )
+    spans_s: list[tuple[float, float]] = Field(
+        description="when, in the video's seconds: the longest stretches, in time order"
+    )
+    value: Num = Field(
+        description="too_small: the share of the picture the person filled at their "
+        "tallest (the 90th percentile of the frames); not_side_on: the median camera angle "
+        "from side-on; too_dark: the median brightness; else null"
+    )
+    limit: Num = Field(description="the limit value was compared with")
+    unit: str = Field(description='"%" (a share of the picture), "deg", "luma" or ""')
+
+
+class FilmingBlock(_Block):
+    """How the set was filmed, from its frames: the checks the live setup check makes, made
+    on every frame of the set, with the same limits."""
+
+    frames: int = Field(ge=0, description="frames looked at")
+    frames_with_pose: int = Field(ge=0)
+    fill_share: Num = Field(
+        description="median share of the picture the person filled (height standing, length "
+        "lying down), 0..1"
+    )
+    fill_axis: Literal["height", "width"] = Field(
+        description="which side of the picture fill_share is measured along"
+    )
+    target_fill_share: tuple[float, float] = Field(description="the share to aim for")
+    issues: list[FilmingIssueBlock] = Field(
+        description="problems seen in at least the reporting share of frames, worst first"
+    )
+
+
 class Report(_Block):
     """report.json: one analysed set (or a file analysed for its measures only)."""
 
     model_config = ConfigDict(title="formcheck report")
 
-    schema_version: Literal[2] = Field(SCHEMA_VERSION, description="this schema's version")
+    schema_version: Literal[3] = Field(SCHEMA_VERSION, description="this schema's version")
     formcheck_version: str
     source: ReportSource
     video: VideoBlock
@@ -296,6 +359,17 @@ class Report(_Block):
     reference: ReferenceBlock | None = Field(
         None, description="what the set was compared with; null: nothing recorded"
     )
+    filming: FilmingBlock | None = Field(
+        None, description="how the set was filmed, from its frames; null: not looked at"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _upgrade(cls, data: Any) -> Any:
+        """A version 2 report reads as version 3: it only lacks ``filming``."""
+        if isinstance(data, dict) and data.get("schema_version") in UPGRADABLE_VERSIONS:
+            return {**data, "schema_version": SCHEMA_VERSION}
+        return data
 
 
 def report_json_schema() -> dict[str, Any]:

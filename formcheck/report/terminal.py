@@ -31,14 +31,17 @@ def summary_line(report: Report) -> str:
 def finding_lines(report: Report) -> list[str]:
     """One indented line per finding, in the order they were found; then the verdict's
     headline when nothing was found ("No faults found" only when every check was judged);
-    then what was not judged, one line per reason with the checks it kept from being judged
-    and what to change (the same words as the page and the HTML report)."""
+    then the filming help, and what was not judged, one line per reason with the checks it
+    kept from being judged and what to change (the same words as the page and the HTML
+    report)."""
     lines = [f"  - {finding.message}" for finding in report.findings]
     if report.summary is None:
         return lines
     verdict = build_verdict(report)
     if not report.findings:
         lines.append(f"  {verdict.headline.lower()}")
+    for tip in verdict.filming:  # first: the not-judged lines below may point to it
+        lines.append(f"  filming help: {tip.text} {tip.advice}")
     by_reason: dict[tuple[str, str], list[str]] = {}
     for item in verdict.not_judged:
         where = f" ({item.where})" if item.where else ""

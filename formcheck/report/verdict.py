@@ -15,9 +15,18 @@ from pydantic import BaseModel, ConfigDict
 
 from formcheck.analyzers.checks.condition import NotJudged
 from formcheck.analyzers.events import Severity
+from formcheck.config import FilmingConfig, QualityConfig
 from formcheck.kinematics import names
-from formcheck.report.advice import FILMING_TIPS, NOT_JUDGED_ADVICE, FilmingProblem
-from formcheck.report.model import CheckStatus, FindingBlock, ReferenceKind, Report
+from formcheck.report.advice import FILMING_REASONS, FILMING_TIPS, NOT_JUDGED_ADVICE
+from formcheck.report.diagram import diagram_text, diagram_url
+from formcheck.report.model import (
+    CheckStatus,
+    FilmingIssueBlock,
+    FilmingProblem,
+    FindingBlock,
+    ReferenceKind,
+    Report,
+)
 from formcheck.report.words import (
     FAULTS,
     NOT_COUNTED_LOOKED_LIKE,
@@ -30,18 +39,19 @@ from formcheck.report.words import (
     rep_list,
 )
 
-# Under this share of frames with a person found, the set says tracking was patchy: the
-# setup check asks for the whole body in view, and a set seen in fewer than 9 frames in 10
-# loses reps' phases and checks (issue 14's real clips: 100% on clean ones).
-MIN_POSE_RATE = 0.9
 # More than this off the side, the camera was turned towards the person: the side-view
-# checks (back, head) lose their millimetres (the setup check's own accepted range).
+# checks (back, head) lose their millimetres. Only for a report without a ``filming`` block
+# (written before version 3), from its calibration's camera angle; newer reports carry the
+# setup check's own per-frame verdict.
 MAX_SIDE_YAW_DEG = 30.0
 # Reasons that are not a problem of the set: a tempo or depth nobody asked for is listed
 # apart ("not asked for"), a masked or switched-off check not at all.
 NOT_ASKED = frozenset({NotJudged.NOT_PRESCRIBED})
 UNLISTED = frozenset({NotJudged.CHECK_OFF, NotJudged.OTHER_FAULT})
 SEVERITY_ORDER = {Severity.SAFETY: 0, Severity.WARNING: 1, Severity.INFO: 2}
+PERCENT = 100.0
+SEE_FILMING_HELP = "What to change is under Filming help, above."
+SPAN_WORDS_MIN_S = 0.05  # a stretch shorter than this is written as one time
 UNIT_WORDS = {"mm": " mm", "deg": "°", "ms": " ms", "s": " s", "x": "×", "%": "%", "pct": "%"}
 
 
@@ -72,6 +82,7 @@ class VerdictFinding(_Block):
 class VerdictUnjudged(_Block):
     code: str
     name: str
+    reason: NotJudged
     where: str  # "in rep 3", "" for the whole set
     why: str
     advice: str
@@ -79,8 +90,16 @@ class VerdictUnjudged(_Block):
 
 class FilmingTip(_Block):
     problem: FilmingProblem
-    text: str  # what was wrong
+    text: str  # what was wrong, with how much and when where the frames tell
     advice: str  # what to change
+    checks: list[str]  # plain names of the checks not judged that this can explain
+
+
+class CameraPlacement(_Block):
+    """Where to put the camera for this exercise: the drawing's address and its words."""
+
+    diagram_url: str
+    text: str
 
 
 class Verdict(_Block):
@@ -96,6 +115,7 @@ class Verdict(_Block):
     not_judged: list[VerdictUnjudged]
     not_asked: str  # "Not asked for: ... (give a tempo ...)"; "" when none
     filming: list[FilmingTip]
+    camera: CameraPlacement
 
 
 def number_with_unit(value: float | None, unit: str) -> str:
@@ -253,6 +273,7 @@ def _unjudged(report: Report) -> list[VerdictUnjudged]:
             VerdictUnjudged(
                 code=item.code,
                 name=fault_name(item.code),
+                reason=item.reason,
                 where=f"in {rep_list(item.reps)}" if item.reps else "",
                 why=NOT_JUDGED[item.reason],
                 advice=item.advice or NOT_JUDGED_ADVICE[item.reason],
@@ -276,19 +297,79 @@ def filming_problems(report: Report) -> list[FilmingProblem]:
     """What the recording itself got in the way of, in the order to fix it."""
     problems: list[FilmingProblem] = []
     reasons = {i.reason for i in report.not_judged}
-    cal = report.calibration
-    yaw = cal.baseline.get(names.CAMERA_YAW_FROM_SIDE_DEG) if cal is not None else None
-    if NotJudged.VIEW_ANGLE in reasons or (yaw is not None and abs(yaw) > MAX_SIDE_YAW_DEG):
-        problems.append(FilmingProblem.NOT_SIDE_ON)
-    if (report.video.frames and report.video.pose_rate < MIN_POSE_RATE) or (
-        NotJudged.TRACKING_LOST in reasons
-    ):
+    filming = report.filming
+    if filming is not None:
+        problems.extend(i.problem for i in filming.issues)
+    else:  # a report written before the filming block: what its other fields tell
+        cal = report.calibration
+        yaw = cal.baseline.get(names.CAMERA_YAW_FROM_SIDE_DEG) if cal is not None else None
+        if yaw is not None and abs(yaw) > MAX_SIDE_YAW_DEG:
+            problems.append(FilmingProblem.NOT_SIDE_ON)
+        if report.video.frames and report.video.pose_rate < FilmingConfig().min_pose_rate:
+            problems.append(FilmingProblem.TRACKING_LOST)
+    if NotJudged.VIEW_ANGLE in reasons and FilmingProblem.NOT_SIDE_ON not in problems:
+        problems.insert(0, FilmingProblem.NOT_SIDE_ON)
+    if NotJudged.TRACKING_LOST in reasons and FilmingProblem.TRACKING_LOST not in problems:
         problems.append(FilmingProblem.TRACKING_LOST)
     if NotJudged.BACK_HIDDEN in reasons:
         problems.append(FilmingProblem.BACK_HIDDEN)
+    cal = report.calibration
     if report.summary is not None and (cal is None or not cal.found_still):
         problems.append(FilmingProblem.NO_STILL_MOMENT)
     return problems
+
+
+def _share_words(issue: FilmingIssueBlock) -> str:
+    """"in 40% of the frames (2.1-5.3 s, 8.0-9.2 s)"."""
+    spans = ", ".join(
+        f"{a:.1f} s" if b - a < SPAN_WORDS_MIN_S else f"{a:.1f}-{b:.1f} s" for a, b in issue.spans_s
+    )
+    share = f"{PERCENT * issue.share:.0f}%"
+    return f"in {share} of the frames" + (f" ({spans})" if spans else "")
+
+
+def _fill_words(report: Report) -> tuple[str, str]:
+    """("height", "50-80%") for the advice on size."""
+    filming = report.filming
+    if filming is None:
+        low, high = QualityConfig().target_fill_share
+        return "height", f"{PERCENT * low:.0f}-{PERCENT * high:.0f}%"
+    low, high = filming.target_fill_share
+    axis = filming.fill_axis
+    return axis, f"{PERCENT * low:.0f}-{PERCENT * high:.0f}%"
+
+
+def _tip(
+    report: Report, problem: FilmingProblem, unjudged: Sequence[VerdictUnjudged]
+) -> FilmingTip:
+    """The tip for ``problem``, with the frames' figures and the checks it can explain."""
+    text, advice = FILMING_TIPS[problem]
+    issues = report.filming.issues if report.filming is not None else []
+    issue = next((i for i in issues if i.problem is problem), None)
+    if issue is not None:
+        when = _share_words(issue)
+        if problem is FilmingProblem.TOO_SMALL and issue.value is not None:
+            axis, aim = _fill_words(report)
+            text = (
+                f"You were small in the picture: {issue.value:.0f}% of its {axis} at your "
+                f"tallest, below {issue.limit:.0f}% {when}."
+            )
+            advice = (
+                f"Move the camera closer: you fill {issue.value:.0f}% of the picture's {axis}; "
+                f"aim for {aim}, your whole body still in view."
+            )
+        elif problem is FilmingProblem.NOT_SIDE_ON and issue.value is not None:
+            text = (
+                f"The camera was {issue.value:.0f}° from side-on {when}; this exercise "
+                f"needs it within {issue.limit:.0f}°."
+            )
+        elif problem is FilmingProblem.TOO_DARK and issue.value is not None:
+            text = f"The picture was dark: brightness {issue.value:.0f} of 255 ({when})."
+        else:
+            text = f"{text.rstrip('.')} {when}."
+    reasons = FILMING_REASONS.get(problem, frozenset())
+    checks = list(dict.fromkeys(u.name for u in unjudged if u.reason in reasons))
+    return FilmingTip(problem=problem, text=text, advice=advice, checks=checks)
 
 
 def _headline(
@@ -317,6 +398,13 @@ def build_verdict(report: Report) -> Verdict:
     findings = _findings(report, reference)
     unjudged = _unjudged(report)
     tone, headline = _headline(report, findings, len(unjudged))
+    tips = [_tip(report, p, unjudged) for p in filming_problems(report)]
+    # a check that filming kept from being judged: the filming help says once what to change
+    covered = {r for t in tips for r in FILMING_REASONS.get(t.problem, frozenset())}
+    unjudged = [
+        u.model_copy(update={"advice": SEE_FILMING_HELP}) if u.reason in covered else u
+        for u in unjudged
+    ]
     return Verdict(
         tone=tone,
         headline=headline,
@@ -327,8 +415,8 @@ def build_verdict(report: Report) -> Verdict:
         findings=findings,
         not_judged=unjudged,
         not_asked=_not_asked(report),
-        filming=[
-            FilmingTip(problem=p, text=FILMING_TIPS[p][0], advice=FILMING_TIPS[p][1])
-            for p in filming_problems(report)
-        ],
+        filming=tips,
+        camera=CameraPlacement(
+            diagram_url=diagram_url(report.exercise), text=diagram_text(report.exercise)
+        ),
     )

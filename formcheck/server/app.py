@@ -49,7 +49,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.websockets import WebSocketState
 
 from formcheck import __version__
-from formcheck.analyzers import list_analyzers
+from formcheck.analyzers import exercise_names, list_analyzers
 from formcheck.errors import FormcheckError
 from formcheck.jobs.backend import JobBackend, QueueUnavailableError, open_job_backend
 from formcheck.jobs.throttle import ThrottledLogger
@@ -66,7 +66,7 @@ from formcheck.server.client_limits import ClientRateMiddleware, client_key
 from formcheck.server.config import ServerConfig
 from formcheck.server.frames import FRAME_HEADER_BYTES, FrameError
 from formcheck.server.jobs_models import ApiError
-from formcheck.server.jobs_routes import jobs_health, jobs_router
+from formcheck.server.jobs_routes import HTTP_UNPROCESSABLE, jobs_health, jobs_router
 from formcheck.server.live import (
     BusyError,
     LiveConnection,
@@ -111,6 +111,7 @@ WS_CLOSE_INTERNAL_ERROR = 1011
 WS_CLOSE_TRY_AGAIN_LATER = 1013
 HTTP_SERVICE_UNAVAILABLE = 503
 QUEUE_RETRY_AFTER_S = 30  # Redis restarts or fails over within about this
+MAX_ECHO_CHARS = 40  # an unknown name is quoted back this long at most
 log = logging.getLogger("formcheck.server")
 
 DESCRIPTION = """
@@ -291,14 +292,25 @@ def create_app(
 
     @app.get(
         "/api/filming-diagram.svg",
-        summary="A drawing of where to put the camera",
+        summary="A drawing of where to put the camera (for one exercise, or standing side-on)",
         response_class=Response,
+        responses={HTTP_UNPROCESSABLE: {"model": ApiError}},
     )
-    def filming_diagram() -> Response:
+    def filming_diagram(exercise: str | None = None) -> Response:
         from formcheck.report.diagram import camera_diagram_svg
 
+        known = exercise_names()
+        if exercise is not None and exercise not in known:
+            return JSONResponse(
+                ApiError(
+                    detail=f"Unknown exercise {exercise[:MAX_ECHO_CHARS]!r}; known: "
+                    f"{', '.join(known)}.",
+                    code="unknown_exercise",
+                ).model_dump(),
+                status_code=HTTP_UNPROCESSABLE,
+            )
         return Response(
-            camera_diagram_svg(),
+            camera_diagram_svg(exercise),
             media_type="image/svg+xml",
             headers={"Cache-Control": "public, max-age=3600"},
         )

@@ -206,9 +206,6 @@ class ServerConfig(BaseSettings):
     max_frame_side_px: int = Field(
         4096, ge=64, description="images claiming a longer side are refused before decoding"
     )
-    min_mean_luma: float = Field(
-        40.0, ge=0, le=255, description="a darker frame (mean of 0..255 luma) asks for light"
-    )
     setup_ok_hold_s: float = Field(
         0.3, ge=0, description="the setup must be right this long before the set starts"
     )

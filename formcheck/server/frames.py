@@ -25,9 +25,6 @@ PNG_IHDR_OFFSET = 16  # signature (8) + chunk length (4) + "IHDR" (4)
 # JPG (C8) or DAC (CC), which share the range.
 JPEG_SOF_MARKERS = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
 JPEG_STANDALONE_MARKERS = frozenset(range(0xD0, 0xDA)) | {0x01}
-LUMA_SAMPLE_STRIDE_PX = 4  # brightness is averaged over every 4th pixel in each direction
-# ITU-R BT.601 luma weights for R, G, B
-LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
 
 class FrameError(Exception):
@@ -127,10 +124,3 @@ def fit_within(rgb: npt.NDArray[np.uint8], max_side_px: int) -> npt.NDArray[np.u
     scale = max_side_px / longest_px
     size = (max(1, round(width_px * scale)), max(1, round(height_px * scale)))
     return np.ascontiguousarray(cv2.resize(rgb, size, interpolation=cv2.INTER_AREA))
-
-
-def mean_luma(rgb: npt.NDArray[np.uint8]) -> float:
-    """Mean brightness (BT.601 luma, 0..255) over a sparse grid of pixels."""
-    step = LUMA_SAMPLE_STRIDE_PX
-    sample = rgb[::step, ::step].reshape(-1, 3).astype(np.float32)
-    return float(np.mean(sample @ LUMA_WEIGHTS)) if sample.size else 0.0

@@ -44,7 +44,8 @@ from formcheck.pose.estimator import PoseEstimator
 from formcheck.pose.landmarks import SKELETON_EDGES
 from formcheck.pose.remote import PayloadLimits, PosePayload, is_pose_payload
 from formcheck.report.build import build_report, stream_video_block
-from formcheck.report.model import ModelBlock, ReportSource
+from formcheck.report.filming import FilmingTally
+from formcheck.report.model import FilmingBlock, ModelBlock, ReportSource
 from formcheck.report.verdict import build_verdict
 from formcheck.server.browser_pose import (
     BrowserPoseInput,
@@ -56,7 +57,6 @@ from formcheck.server.frames import (
     FrameError,
     decode_image,
     fit_within,
-    mean_luma,
     parse_frame_message,
 )
 from formcheck.server.messages import (
@@ -73,6 +73,7 @@ from formcheck.server.messages import (
 from formcheck.server.setup_check import SetupChecker
 from formcheck.session import ExerciseSession, Step
 from formcheck.types import PoseFrame, VideoFrame
+from formcheck.video.luma import mean_luma
 
 EstimatorFactory = Callable[[], PoseEstimator]
 
@@ -224,6 +225,8 @@ class LiveSession:
         self._prescription: Prescription | None = None
         self._session: ExerciseSession | None = None
         self._checker: SetupChecker | None = None
+        self._filming: FilmingTally | None = None
+        self._filming_setup: FilmingTally | None = None
         self.progress = SetProgress()
         self.frames = 0
         self.frames_with_pose = 0
@@ -274,10 +277,15 @@ class LiveSession:
         self._checker = SetupChecker(
             spec.setup,
             self.config.pipeline.quality,
-            min_mean_luma=self.config.min_mean_luma,
             ok_hold_s=self.config.setup_ok_hold_s,
         )
         self.progress = SetProgress()
+        # How the set was filmed: its own frames once it started (walking into place is
+        # not the set); the setup's frames for a set that never started.
+        self._filming = FilmingTally(quality=self.config.pipeline.quality, setup=spec.setup)
+        self._filming_setup = FilmingTally(
+            quality=self.config.pipeline.quality, setup=spec.setup
+        )
         self.frames = 0
         self.frames_with_pose = 0
         self._first_frame_t_ms = None
@@ -313,10 +321,15 @@ class LiveSession:
             summary=summary,
             set_started=self._session is not None,
             pose=self.pose_mode,
+            filming=self._filming_block(),
         )
         self.state = SessionState.IDLE
         self._session = None
         return SummaryMessage(report=report, verdict=build_verdict(report))
+
+    def _filming_block(self) -> FilmingBlock | None:
+        tally = self._filming if self._session is not None else self._filming_setup
+        return tally.block() if tally is not None else None
 
     def close(self) -> None:
         self._release_estimator()
@@ -430,6 +443,9 @@ class LiveSession:
         if self._session is None and ready and self._tracker_settled(t_ms):
             self._session = self._new_session()
             self.state = SessionState.ACTIVE
+        tally = self._filming if self._session is not None else self._filming_setup
+        if tally is not None:
+            tally.add(pose, luma)
 
         calibrating = self._session is None or self._session.calibrating
         if self._session is None:

@@ -89,10 +89,20 @@ async function loadExercises() {
   const showPlacement = () => {
     const ex = exercises.find((e) => e.name === select.value);
     $("placement").textContent = ex ? `Camera: ${ex.camera_placement}` : "";
+    if (ex) showDiagram(ex.name, ex.camera_placement);
   };
   select.addEventListener("change", () => { showPlacement(); followExercise(select.value); });
   showPlacement();
   followExercise(select.value);
+}
+
+// The drawing of where to put the camera, for the chosen exercise (the start panel's and the
+// one shown with live setup problems).
+function showDiagram(name, placement) {
+  for (const img of document.querySelectorAll("img.filming-diagram[data-follows-exercise]")) {
+    img.src = `/api/filming-diagram.svg?exercise=${encodeURIComponent(name)}`;
+    img.alt = `Where to put the camera: ${placement}`;
+  }
 }
 
 // The upload panel's exercise follows the one chosen above until the person picks another

@@ -5,6 +5,8 @@
 "use strict";
 
 const FILMING_DIAGRAM_URL = "/api/filming-diagram.svg";
+const DEFAULT_PLACEMENT = "square to your side, level with your hips, about 3 m away, your " +
+  "whole body in the picture.";
 const SEVERITY_WORDS = { safety: "Safety", warning: "Form", info: "Note" };
 
 function verdictElement(tag, text, className) {
@@ -41,6 +43,10 @@ function renderVerdict(box, verdict, headingLevel = 2) {
     }
     box.appendChild(list);
   }
+  // what filming got in the way of comes before the checks it kept from being judged
+  if (verdict.filming.length) {
+    box.appendChild(filmingHelp(verdict.filming, sub, verdict.camera));
+  }
   if (verdict.not_judged.length) {
     box.appendChild(verdictElement(sub, "Not judged"));
     const list = verdictElement("ul", "", "not-judged");
@@ -57,11 +63,11 @@ function renderVerdict(box, verdict, headingLevel = 2) {
   }
   if (verdict.judged) box.appendChild(verdictElement("p", verdict.judged, "small"));
   if (verdict.not_asked) box.appendChild(verdictElement("p", verdict.not_asked, "small"));
-  if (verdict.filming.length) box.appendChild(filmingHelp(verdict.filming, sub));
 }
 
-// What to change when filming, with the drawing of where to put the camera.
-function filmingHelp(tips, headingTag = "h3") {
+// What to change when filming (with the checks each problem kept from being judged), and the
+// drawing of where to put the camera for this exercise (`camera`: the verdict's).
+function filmingHelp(tips, headingTag = "h3", camera = null) {
   const wrap = verdictElement("div", "", "filming-help");
   wrap.appendChild(verdictElement(headingTag, "Filming help"));
   const row = verdictElement("div", "", "filming-row");
@@ -71,12 +77,15 @@ function filmingHelp(tips, headingTag = "h3") {
     if (tip.problem) item.dataset.problem = tip.problem;
     if (tip.text) item.appendChild(verdictElement("b", tip.text));
     item.appendChild(document.createTextNode(` ${tip.advice}`));
+    if (tip.checks && tip.checks.length) {
+      const names = tip.checks.map((c) => c.toLowerCase()).join(", ");
+      item.appendChild(verdictElement("span", `Not judged because of it: ${names}.`, "advice"));
+    }
     list.appendChild(item);
   }
   const img = verdictElement("img", "", "filming-diagram");
-  img.src = FILMING_DIAGRAM_URL;
-  img.alt = "Where to put the camera: square to your side, level with your hips, about " +
-    "3 m away, your whole body in the picture.";
+  img.src = camera ? camera.diagram_url : FILMING_DIAGRAM_URL;
+  img.alt = `Where to put the camera: ${camera ? camera.text : DEFAULT_PLACEMENT}`;
   img.width = 240;
   row.append(list, img);
   wrap.appendChild(row);

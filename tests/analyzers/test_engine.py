@@ -55,6 +55,7 @@ _UNITLESS_KEYS = {
     "noise_k", "spoken_per_rep_max", "priority", "reference_reps", "fray_min_reps",
     "onset_exponent_min", "onset_exponent_max", "hip_knee_ratio_min", "accepted_views",
     "view_hint", "view_hint_message", "onset_fit_fractions", "avoid_threshold_factor",
+    "camera_level",
     "excess_factor_max", "min_valid_fraction", "tolerance_fraction", "joint_signals",
     "bounding_signals", "joint_fit_rms_max_fraction", "knee_fit_rms_max_fraction",
     "provider", "measure", "joints", "posture", "groups", "reference_measures", "faults",

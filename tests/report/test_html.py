@@ -286,3 +286,24 @@ def test_key_frame_captions_say_the_rep_its_faults_and_the_outline() -> None:
         "Worst rep: rep 3 at the bottom (5.0 s). Rounded lower back and head pushed forward. "
         "The back outline could not be measured on this frame."
     )
+
+
+def test_filming_help_shows_the_exercise_s_drawing_and_what_it_kept_from_being_judged() -> None:
+    feet_cut = {
+        "frames": 300, "frames_with_pose": 300, "fill_share": 0.97, "fill_axis": "width",
+        "target_fill_share": [0.5, 0.8],
+        "issues": [{"problem": "feet_out_of_frame", "frames": 270, "share": 0.9,
+                    "spans_s": [[0.0, 9.5]], "value": None, "limit": None, "unit": ""}],
+    }  # fmt: skip
+    report = make_report(
+        exercise="glute_bridge",
+        summary={"reps": 1, "attempts": 0, "form_frays_at_rep": None},
+        reps=[rep(1)],
+        not_judged=[{"code": "spine_rounded", "reason": "not_measured", "reps": [1]}],
+        filming=feet_cut,
+    )
+    page = render_report_html(report, ReportContext(series=_series()))
+    assert 'data-placement="floor_side"' in page  # on the floor, the camera low
+    assert "Your feet were cut off at the edge of the picture in 90% of the frames" in page
+    assert "Not judged because of it: rounded lower back." in page
+    assert not EXTERNAL.search(page)

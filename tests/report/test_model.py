@@ -51,7 +51,7 @@ def test_schema_is_a_valid_2020_12_schema_requiring_every_top_level_key() -> Non
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     assert schema["additionalProperties"] is False
     assert set(schema["required"]) == set(Report.model_fields)
-    assert schema["properties"]["schema_version"]["const"] == SCHEMA_VERSION == 2
+    assert schema["properties"]["schema_version"]["const"] == SCHEMA_VERSION == 3
     assert {"file", "live", "job"} == set(schema["$defs"]["ReportSource"]["enum"])
 
 
@@ -66,7 +66,7 @@ def test_a_report_written_and_read_back_is_the_same(tmp_path: Path) -> None:
     assert read_report(path) == report
     data = json.loads(path.read_text(encoding="utf-8"))
     assert_valid_report(data)
-    assert data["schema_version"] == 2 and data["source"] == "file"
+    assert data["schema_version"] == 3 and data["source"] == "file"
     assert data["reps"][0]["side"] is None and data["reps"][0]["checks"] == []  # always there
     assert data["not_judged"] == [] and data["reference"] is None
 
@@ -92,10 +92,20 @@ def test_a_version_1_report_is_refused_by_the_schema_and_the_model() -> None:
     assert {"source", "video.width_px", "video.width"} <= missing
 
 
+def test_a_version_2_report_reads_as_version_3_without_a_filming_block() -> None:
+    data = _dumped(make_report())
+    data["schema_version"] = 2
+    del data["filming"]
+    report = Report.model_validate(data)
+    assert report.schema_version == 3 and report.filming is None
+    assert _dumped(report) == {**data, "schema_version": 3, "filming": None}
+
+
 @pytest.mark.parametrize(
     ("path", "value"),
     [
         (("schema_version",), 1),
+        (("filming",), {"frames": 1}),
         (("source",), "camera"),
         (("video", "pose_rate"), 1.5),
         (("reps",), [rep(0)]),  # reps count from 1

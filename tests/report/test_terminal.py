@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from formcheck.report.terminal import finding_lines, summary_line
+from tests.report.test_verdict import CALIBRATION
 from tests.reports import finding, make_report, rep
 
 
@@ -24,13 +25,17 @@ def test_a_hold_says_how_long_of_what_target() -> None:
 
 def test_measures_only_and_the_findings() -> None:
     assert summary_line(make_report(exercise=None, summary=None)) == "set: not analysed"
-    report = make_report(findings=[finding("a", message="One."), finding("b", message="Two.")])
+    report = make_report(
+        calibration=CALIBRATION,
+        findings=[finding("a", message="One."), finding("b", message="Two.")],
+    )
     assert finding_lines(report) == ["  - One.", "  - Two."]
 
 
 def test_what_was_not_judged_is_grouped_by_reason_with_the_verdicts_words() -> None:
     cut = {"status": "not_judged", "fault": None, "reason": "camera_cut"}
     report = make_report(
+        calibration=CALIBRATION,
         summary={"reps": 1, "attempts": 0, "form_frays_at_rep": None},
         reps=[rep(1, checks=[{"code": "spine_rounded", **cut}, {"code": "head_forward", **cut}])],
         not_judged=[
@@ -47,3 +52,18 @@ def test_what_was_not_judged_is_grouped_by_reason_with_the_verdicts_words() -> N
     )
     assert lines[2].startswith("  Not asked for: rushed return.")
     assert len(lines) == 3
+
+
+def test_the_filming_help_the_not_judged_lines_point_to_is_printed() -> None:
+    view = {"status": "not_judged", "fault": None, "reason": "view_angle"}
+    report = make_report(
+        calibration=CALIBRATION,
+        summary={"reps": 2, "attempts": 0, "form_frays_at_rep": None},
+        reps=[rep(i, checks=[{"code": "spine_rounded", **view}]) for i in (1, 2)],
+        not_judged=[{"code": "spine_rounded", "reason": "view_angle", "reps": [1, 2]}],
+    )
+    lines = finding_lines(report)
+    help_at = next(i for i, line in enumerate(lines) if line.startswith("  filming help: "))
+    pointer = next(i for i, line in enumerate(lines) if "under Filming help" in line)
+    assert help_at < pointer
+    assert "Film from the side" in lines[help_at]

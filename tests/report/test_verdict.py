@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from formcheck.report.advice import FilmingProblem
+from formcheck.report.model import FilmingProblem
 from formcheck.report.verdict import Tone, build_verdict, number_with_unit
 from formcheck.report.words import plural, rep_list
 from tests.reports import make_report, rep
@@ -101,8 +101,11 @@ def test_no_faults_is_good_only_when_everything_was_judged() -> None:
     assert verdict.tone is Tone.UNKNOWN
     assert verdict.headline == "No faults found in what could be judged"
     (gap,) = verdict.not_judged
-    assert gap.where == "in rep 3" and "fitted top" in gap.advice
+    # what to change is said once, in the filming help, which names the check
+    assert gap.where == "in rep 3" and gap.advice == "What to change is under Filming help, above."
     assert [t.problem for t in verdict.filming] == [FilmingProblem.BACK_HIDDEN]
+    assert "fitted top" in verdict.filming[0].advice
+    assert verdict.filming[0].checks == ["Rounded lower back"]
 
 
 def test_a_single_lift_never_judged_against_a_reference_says_so() -> None:

@@ -27,7 +27,6 @@ from formcheck.server.frames import (
     decode_image,
     fit_within,
     image_size_px,
-    mean_luma,
     parse_frame_message,
 )
 from formcheck.server.setup_check import (
@@ -38,6 +37,7 @@ from formcheck.server.setup_check import (
     SetupChecker,
 )
 from formcheck.types import PoseFrame
+from formcheck.video.luma import mean_luma
 from tests.reports import assert_valid_report
 from tests.stick_figure import StickPose, stick_frame
 
@@ -125,7 +125,7 @@ def test_fit_within_and_luma() -> None:
 
 def checker(ok_hold_s: float = 0.3) -> SetupChecker:
     return SetupChecker(
-        get_spec("hip_hinge").setup, QualityConfig(), min_mean_luma=40.0, ok_hold_s=ok_hold_s
+        get_spec("hip_hinge").setup, QualityConfig(), ok_hold_s=ok_hold_s
     )
 
 
@@ -142,6 +142,14 @@ def test_setup_problems_each_get_one_instruction() -> None:
         StickPose(shank_px=20.0, thigh_px=22.0, trunk_px=26.0, neck_px=7.0), t_ms=66.0
     )
     assert check.check(tiny, GREY_LUMA) == [MOVE_CLOSER]
+    # over the pose model's pixel floor, but under a third of a 720 px phone picture: the
+    # report's limit, the same here
+    small_in_hd = StickPose(
+        shank_px=55.0, thigh_px=60.0, trunk_px=70.0, neck_px=20.0, ankle_px=(640.0, 600.0)
+    )
+    assert check.check(
+        stick_frame(small_in_hd, t_ms=99.0, width_px=1280, height_px=720), GREY_LUMA
+    ) == [MOVE_CLOSER]
 
 
 def test_front_view_asks_to_turn_sideways() -> None:
@@ -205,6 +213,12 @@ def test_routes_and_openapi(app_client: TestClient) -> None:
     diagram = app_client.get("/api/filming-diagram.svg")
     assert diagram.headers["content-type"].startswith("image/svg+xml")
     assert diagram.text.startswith("<svg") and "3 m" in diagram.text
+    # each exercise its own drawing; a name no analyzer has is refused
+    side_plank = app_client.get("/api/filming-diagram.svg", params={"exercise": "side_plank"})
+    assert side_plank.status_code == 200 and 'data-placement="floor_front"' in side_plank.text
+    unknown = app_client.get("/api/filming-diagram.svg", params={"exercise": "<b>pushup</b>"})
+    assert unknown.status_code == 422 and unknown.json()["code"] == "unknown_exercise"
+    assert "squat" in unknown.json()["detail"]
     report_schema = app_client.get("/api/schema/report")
     assert report_schema.status_code == 200
     assert report_schema.json() == report_json_schema()  # what `formcheck schema report` prints

@@ -139,6 +139,9 @@ def run_live_set(
         # the upload panel follows the exercise chosen for the live set
         page.wait_for_selector("#upload-exercise option[value='hip_hinge']", state="attached")
         assert page.locator("#upload-exercise").input_value() == "hip_hinge"
+        # the setup help's drawing is the chosen exercise's
+        for drawing in page.locator("img.filming-diagram[data-follows-exercise]").all():
+            assert drawing.get_attribute("src") == "/api/filming-diagram.svg?exercise=hip_hinge"
         assert axe_violations(page) == [], "start page"
         page.click("#start")
         page.wait_for_function(
@@ -272,5 +275,53 @@ def test_job_page_shows_the_verdict_in_the_first_screen(
         assert first_h2 == verdict["headline"]
         assert axe_violations(page) == [], "report"
         page.screenshot(path=str(SHOTS / f"page_report_{size['width']}.png"))
+        assert not errors
+        browser.close()
+
+
+FILMING_CLIP = SHARED_VIDEOS / "other" / "pexels_bodyweight-squat.mp4"  # a squat from the front
+
+
+@pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_job_page_says_how_to_film_a_real_clip_filmed_from_the_front(
+    server: BackgroundServer, size: dict[str, int]
+) -> None:
+    """An upload of a real squat filmed from the front: the verdict on the first screen, its
+    filming help with the camera's angle, the checks it kept from being judged and the
+    squat's own drawing (loaded under the page's CSP)."""
+    sync_api = _needs_browser()
+    if not FILMING_CLIP.is_file():
+        pytest.skip(f"the real clip {FILMING_CLIP} is missing (../shared/videos)")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with httpx.Client(base_url=server.url, timeout=30.0) as client:
+        created = upload(client, FILMING_CLIP, exercise="squat")
+        assert created.status_code == 201, created.text
+        job = wait_for_job(client, created.json()["id"])
+        assert job["state"] == "done", job
+        verdict = client.get(f"/api/jobs/{job['id']}/verdict").json()
+    assert [t["problem"] for t in verdict["filming"]][:1] == ["not_side_on"]
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        page = browser.new_page(viewport=size)  # the page's own CSP, not bypassed
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(server.url + job["links"]["page"])
+        page.wait_for_selector("body[data-verdict='shown']", timeout=PAGE_TIMEOUT_MS)
+        page.evaluate("() => window.scrollTo(0, 0)")
+        headline = page.locator("#job-verdict .verdict-headline").bounding_box()
+        assert headline is not None and headline["y"] + headline["height"] <= size["height"]
+        page.screenshot(path=str(SHOTS / f"page_job_filming_{size['width']}.png"))
+        tip = page.locator("#job-verdict .filming-help li[data-problem='not_side_on']")
+        assert re.search(r"The camera was \d+° from side-on", tip.inner_text())
+        assert "within 40°" in tip.inner_text()
+        drawing = page.locator("#job-verdict .filming-help img.filming-diagram")
+        assert drawing.get_attribute("src") == "/api/filming-diagram.svg?exercise=squat"
+        assert "Side view, camera at hip height" in (drawing.get_attribute("alt") or "")
+        drawing.scroll_into_view_if_needed()
+        page.wait_for_function(
+            "() => document.querySelector('#job-verdict img.filming-diagram').naturalWidth > 0"
+        )
+        page.screenshot(path=str(SHOTS / f"page_job_filming_help_{size['width']}.png"))
+        assert layout_problems(page) == []
         assert not errors
         browser.close()

@@ -25,8 +25,8 @@ from fastapi.testclient import TestClient
 from formcheck.kinematics.mask_crop import DEFAULT_MASK_CROP
 from formcheck.pose.remote import HEADER, encode_payload
 from formcheck.server.config import ServerConfig
-from formcheck.server.frames import mean_luma
 from formcheck.types import PoseFrame, VideoFrame
+from formcheck.video.luma import mean_luma
 from tests.server.test_clips import (
     EXERCISE,
     MS_PER_S,

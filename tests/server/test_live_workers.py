@@ -131,3 +131,35 @@ def test_a_dead_worker_ends_its_sets_and_the_pool_goes_on() -> None:
         assert result.seq == 0
     finally:
         pool.close()
+
+
+def test_a_live_set_reports_how_its_own_frames_were_filmed() -> None:
+    """The live report's filming block: the set's frames once it started (walking into place
+    is not the set); for a set that never started, the setup's frames and what kept it."""
+    from formcheck.pose.remote import encode_payload as encode
+    from formcheck.report.model import FilmingProblem
+    from formcheck.types import PoseFrame
+
+    started = local_session("started")
+    started.start(StartMessage(exercise="hip_hinge", pose="browser"), None)
+    for i in range(FRAMES):
+        t_ms = i * FRAME_PERIOD_MS
+        pose = PoseFrame(t_ms, 640, 480) if i < 30 else person(t_ms, hip_flexion_deg=10.0 + i)
+        started.handle_frame_message(encode(pose, seq=i, t_ms=t_ms, mean_luma=120.0))
+    report = started.finish().report
+    assert report.set_started and report.filming is not None
+    # the 30 empty frames before the person stepped in are the setup's, not the set's
+    assert report.filming.frames == report.filming.frames_with_pose < FRAMES - 30
+    assert report.filming.issues == []
+
+    never = local_session("never")
+    never.start(StartMessage(exercise="hip_hinge", pose="browser"), None)
+    for i in range(30):
+        t_ms = i * FRAME_PERIOD_MS
+        nobody = PoseFrame(t_ms, 640, 480)
+        never.handle_frame_message(encode(nobody, seq=i, t_ms=t_ms, mean_luma=10.0))
+    summary = never.finish()
+    assert summary.report.set_started is False and summary.report.filming is not None
+    problems = [i.problem for i in summary.report.filming.issues]
+    assert problems == [FilmingProblem.TOO_DARK, FilmingProblem.TRACKING_LOST]
+    assert [t.problem for t in summary.verdict.filming][:2] == problems

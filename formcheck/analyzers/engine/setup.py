@@ -6,8 +6,9 @@ import math
 
 from formcheck.analyzers.events import SetupHint, SetupHintCode
 from formcheck.analyzers.spec import SetupSpec
+from formcheck.kinematics.framing import view_not_accepted
 from formcheck.kinematics.names import CAMERA_YAW_FROM_SIDE_DEG
-from formcheck.types import CameraView, Sample
+from formcheck.types import Sample
 
 _MESSAGES = {
     SetupHintCode.STEP_BACK: "Step back so your whole body is in view.",
@@ -49,11 +50,12 @@ class SetupAdvisor:
             out[SetupHintCode.STEP_BACK] = _MESSAGES[SetupHintCode.STEP_BACK]
         if quality.too_small:
             out[SetupHintCode.MOVE_CLOSER] = _MESSAGES[SetupHintCode.MOVE_CLOSER]
-        view = sample.view
-        wrong_view = view is not CameraView.UNKNOWN and view.value not in self._spec.accepted_views
-        yaw_limit = self._spec.max_yaw_from_side_deg
-        if yaw_limit is not None and sample.get(CAMERA_YAW_FROM_SIDE_DEG) > yaw_limit:
-            wrong_view = True  # NaN compares False: an unknown yaw is not a problem
-        if wrong_view:
+        wrong = view_not_accepted(
+            sample.view,
+            sample.get(CAMERA_YAW_FROM_SIDE_DEG),
+            accepted_views=self._spec.accepted_views,
+            max_yaw_from_side_deg=self._spec.max_yaw_from_side_deg,
+        )
+        if wrong:
             out[SetupHintCode(self._spec.view_hint)] = self._spec.view_hint_message
         return out
