@@ -6,8 +6,10 @@ every reader (the HTML page, the terminal line, the evaluation) reads these type
 
 Schema version 3 adds ``filming``: what the frames themselves showed about how the set was
 filmed (the person too small, feet or head cut at the picture's edge, no person found, the
-camera off the view the exercise needs), each with its share of frames and times. A version 2
-report reads as version 3 with ``filming`` null (nothing else changed).
+camera off the view the exercise needs), each with its share of frames and times; and
+``not_counted`` with ``summary.not_counted`` (issue 19): a movement after the last rep that was
+putting the weight down and stepping away, kept out of the count and said so. A version 2
+report reads as version 3 with ``filming`` null and nothing not counted.
 
 Schema version 2. What changed from the untyped version 1 (no ``schema_version`` key):
 
@@ -27,8 +29,6 @@ Schema version 2. What changed from the untyped version 1 (no ``schema_version``
 - Room for what judging every check brings (issue 14), empty until it is filled:
   ``reps[].checks`` (each check judged or not, and why), ``not_judged`` (what the set could
   not judge and what to change) and ``reference`` (what the set was compared with).
-- ``not_counted`` and ``summary.not_counted`` (issue 19): a movement after the last rep that
-  was putting the weight down and stepping away, kept out of the count and said so.
 
 Units are in the names (``_s``, ``_ms``, ``_mm``, ``_deg``, ``_px``, ``_cm``) or, for a value
 with a limit, in its ``unit``. NaN and infinities are written as null.
