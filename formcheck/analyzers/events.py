@@ -97,6 +97,27 @@ class RepRecord:
     checks: tuple[CheckResult, ...] = ()  # every check of the exercise, judged or not
 
 
+class NotARepSign(Enum):
+    """What followed a movement that was not counted: the sign that the set had ended."""
+
+    FEET_LEFT_STANCE = "feet_left_stance"  # the feet left the stance they held (stepping away)
+    LEFT_VIEW = "left_view"  # the person walked out of the camera's view
+
+
+@dataclass(frozen=True, slots=True)
+class NotARep:
+    """A movement after the last rep that looked like a rep but was putting the weight down
+    and stepping away (not counted; the report says so)."""
+
+    start_s: float
+    end_s: float
+    pause_s: float  # how long it stayed down
+    reps_pause_max_s: float  # the longest bottom pause of the set's reps
+    sign: NotARepSign
+    feet_moved_mm: float  # how far the feet left their stance after it
+    gone_s: float  # how long the person was out of view at the end of the recording
+
+
 @dataclass(frozen=True, slots=True)
 class PhaseChanged:
     t_s: float

@@ -70,6 +70,7 @@ class PhaseSpec(_Strict):
     glitch_max_s: float
     glitch_max_frame_count: int
     rep_lost_max_fraction: float = Field(ge=0.0, le=1.0)
+    bottom_rise_fraction: float
 
     @field_validator("primary_signal")
     @classmethod
@@ -149,6 +150,20 @@ class HoldSpec(_Strict):
     reference_measures: list[str]
 
 
+class EndOfSetSpec(_Strict):
+    """The movement after a set's last rep that is not a rep (putting the weight down,
+    stepping away): only the last cycle, only with a clear end-of-set sign after it."""
+
+    enabled: bool
+    min_other_reps: int  # the set's own reps the last cycle is compared with
+    pause_min_s: float  # a put-down stays down at least this long (letting go) ...
+    pause_excess_min_s: float  # ... and this much longer than any other rep of the set
+    feet_window_s: float  # feet positions: medians over this long (a landmark jump is no step)
+    feet_moved_min_mm: float  # the feet left their stance by more than this after it ...
+    gone_min_s: float  # ... or the person left the view for at least this long, to the end
+    history_s: float  # how long feet positions are kept
+
+
 class ExerciseSpec(_Strict):
     name: str
     description: str
@@ -168,6 +183,7 @@ class ExerciseSpec(_Strict):
     severity: dict[str, SeverityName]  # fault code -> how much it matters (warning if absent)
     setup: SetupSpec
     hold: HoldSpec
+    end_of_set: EndOfSetSpec
     avoid_codes: dict[str, list[str]] = Field(default_factory=dict)
     checks: dict[str, CheckValue] = Field(default_factory=dict)
     # the physical range of a check's value, by unit: outside it the value is no measurement

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from formcheck.analyzers.baseline import Baseline
-from formcheck.analyzers.events import CheckResult, Finding, RepRecord
+from formcheck.analyzers.events import CheckResult, Finding, NotARep, RepRecord
 from formcheck.analyzers.personal_reference import PersonalReference
 
 
@@ -25,3 +25,5 @@ class SetSummary:
     first_reps_compared: int = 0  # without one: how many first reps were the reference
     # a hold's checks over the whole hold (a set of reps keeps them per rep)
     hold_checks: tuple[CheckResult, ...] = ()
+    # movements after the last rep that were not counted (putting the weight down)
+    not_counted: list[NotARep] = field(default_factory=list)

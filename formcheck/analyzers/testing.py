@@ -9,18 +9,22 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 from formcheck.analyzers.engine import Analyzer
+from formcheck.analyzers.engine.end_of_set import FOOT_LANDMARKS
 from formcheck.analyzers.events import Event
 from formcheck.analyzers.summary import SetSummary
 from formcheck.kinematics import names as m
+from formcheck.pose.landmarks import NUM_LANDMARKS
 from formcheck.types import CameraView, Facing, FrameQuality, PoseFrame, Sample
 
 _IMAGE_W_PX, _IMAGE_H_PX = 640, 480
+_FEET_ABOVE_BOTTOM_PX = 40.0
+MM_PER_PX_TEST = 5.0  # a person about 1.7 m tall drawn 340 px high
 MeasureSeries = Callable[[float], dict[str, float]]
 
 STANDING = {
@@ -43,7 +47,10 @@ def make_sample(
     measures: Mapping[str, float],
     view: CameraView = CameraView.SIDE,
     usable: bool = True,
+    feet_x_px: float = math.nan,
 ) -> Sample:
+    """A sample of ``measures``; with ``feet_x_px``, its pose has the feet (ankles, heels,
+    toes) seen at that image column and every other landmark unseen."""
     quality = FrameQuality(
         has_pose=usable,
         in_frame=usable,
@@ -51,6 +58,14 @@ def make_sample(
         person_height_px=300.0,
     )
     pose = PoseFrame(t_ms=t_ms, image_width_px=_IMAGE_W_PX, image_height_px=_IMAGE_H_PX)
+    if math.isfinite(feet_x_px) and usable:
+        landmarks = np.zeros((NUM_LANDMARKS, 3))
+        visibility = np.zeros(NUM_LANDMARKS)
+        feet = [int(i) for i in FOOT_LANDMARKS]
+        landmarks[feet, 0] = feet_x_px
+        landmarks[feet, 1] = _IMAGE_H_PX - _FEET_ABOVE_BOTTOM_PX
+        visibility[feet] = 1.0
+        pose = replace(pose, landmarks_px=landmarks, visibility=visibility)
     return Sample(
         t_ms=t_ms,
         measures=dict(measures),
@@ -191,9 +206,12 @@ def samples_at(
     view: CameraView = CameraView.SIDE,
     missing: Callable[[float], bool] | None = None,
     unusable: Callable[[float], bool] | None = None,
+    feet_x_px: Callable[[float], float] | None = None,
 ) -> list[Sample]:
     """Samples of ``series`` at the given times, with Gaussian noise (std per measure),
-    all measures NaN where ``missing(t)``, and unusable quality where ``unusable(t)``."""
+    all measures NaN where ``missing(t)``, unusable quality where ``unusable(t)`` and the
+    feet seen at image column ``feet_x_px(t)`` (at MM_PER_PX_TEST, unless ``series`` has
+    its own scale)."""
     rng = np.random.default_rng(seed)
     out = []
     for t in times_s:
@@ -204,7 +222,11 @@ def samples_at(
         if missing is not None and missing(t):
             values = {k: math.nan for k in values}
         ok = unusable is None or not unusable(t)
-        out.append(make_sample(t * 1000.0, values, view=view, usable=ok))
+        feet = math.nan
+        if feet_x_px is not None:
+            feet = feet_x_px(t)
+            values.setdefault(m.MM_PER_PX, MM_PER_PX_TEST)
+        out.append(make_sample(t * 1000.0, values, view=view, usable=ok, feet_x_px=feet))
     return out
 
 

@@ -111,6 +111,11 @@ class SampleBuffer:
         run = values.size if inside.all() else int(np.argmin(inside))
         return self.t_s[-1] - self.t_s[-run] if run else 0.0
 
+    def values_between(self, name: str, t0_s: float, t1_s: float) -> Array:
+        """A measure's samples from ``t0_s`` to ``t1_s`` (both included), oldest first."""
+        i0, i1 = self.index_at(t0_s), int(np.searchsorted(np.asarray(self.t_s), t1_s, "right"))
+        return np.array([m.get(name, math.nan) for m in self.measures[i0:i1]], dtype=float)
+
     def frames_within(self, window_s: float) -> int:
         """Samples in the last ``window_s``."""
         if not self.t_s:

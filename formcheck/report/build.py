@@ -15,7 +15,7 @@ from typing import Literal
 from formcheck import __version__
 from formcheck.analyzers import events as analysis
 from formcheck.analyzers.baseline import Baseline
-from formcheck.analyzers.events import Finding, RepRecord
+from formcheck.analyzers.events import Finding, NotARep, RepRecord
 from formcheck.analyzers.summary import SetSummary
 from formcheck.kinematics.calibration import Calibration
 from formcheck.pose.model import ModelInfo
@@ -28,6 +28,7 @@ from formcheck.report.model import (
     FilmingBlock,
     FindingBlock,
     ModelBlock,
+    NotCountedBlock,
     NotJudgedBlock,
     NotJudgedReason,
     PhasesBlock,
@@ -39,6 +40,7 @@ from formcheck.report.model import (
     SummaryBlock,
     VideoBlock,
 )
+from formcheck.report.words import not_counted_message
 from formcheck.types import VideoInfo
 
 MS_PER_S = 1000.0
@@ -77,6 +79,7 @@ def build_report(
         summary=summary_block(summary) if summary is not None else None,
         reps=[rep_block(r) for r in summary.reps] if summary is not None else [],
         attempts=[rep_block(a) for a in summary.attempts] if summary is not None else [],
+        not_counted=[not_counted_block(n) for n in summary.not_counted] if summary else [],
         findings=[finding_block(f) for f in summary.findings] if summary is not None else [],
         baseline=(
             baseline_block(summary.baseline)
@@ -164,6 +167,7 @@ def summary_block(summary: SetSummary) -> SummaryBlock:
     return SummaryBlock(
         reps=len(summary.reps),
         attempts=len(summary.attempts),
+        not_counted=len(summary.not_counted),
         form_frays_at_rep=summary.form_frays_at_rep,
         reps_per_side={side: sides.count(side) for side in sorted(set(sides))} or None,
         hold_s=_round(summary.hold_s, SUMMARY_HOLD_DIGITS) if summary.hold_s is not None else None,
@@ -187,6 +191,19 @@ def rep_block(rep: RepRecord) -> RepBlock:
         score=_round(rep.score),
         side=rep.side,
         checks=[check_block(c) for c in rep.checks],
+    )
+
+
+def not_counted_block(moved: NotARep) -> NotCountedBlock:
+    return NotCountedBlock(
+        start_s=_round(moved.start_s),
+        end_s=_round(moved.end_s),
+        pause_s=_round(moved.pause_s),
+        reps_pause_max_s=_round(moved.reps_pause_max_s),
+        sign=moved.sign,
+        feet_moved_mm=_round(moved.feet_moved_mm),
+        gone_s=_round(moved.gone_s),
+        message=not_counted_message(moved.sign, moved.pause_s, moved.reps_pause_max_s),
     )
 
 
@@ -216,9 +233,7 @@ def not_judged_blocks(summary: SetSummary) -> list[NotJudgedBlock]:
         if not check.judged and check.reason is not None:
             reps.setdefault((check.code, check.reason), [])
     return [
-        NotJudgedBlock(
-            code=code, reason=reason, reps=indices, advice=NOT_JUDGED_ADVICE[reason]
-        )
+        NotJudgedBlock(code=code, reason=reason, reps=indices, advice=NOT_JUDGED_ADVICE[reason])
         for (code, reason), indices in reps.items()
         if reason not in unlisted
     ]

@@ -6,8 +6,10 @@ every reader (the HTML page, the terminal line, the evaluation) reads these type
 
 Schema version 3 adds ``filming``: what the frames themselves showed about how the set was
 filmed (the person too small, feet or head cut at the picture's edge, no person found, the
-camera off the view the exercise needs), each with its share of frames and times. A version 2
-report reads as version 3 with ``filming`` null (nothing else changed).
+camera off the view the exercise needs), each with its share of frames and times; and
+``not_counted`` with ``summary.not_counted`` (issue 19): a movement after the last rep that was
+putting the weight down and stepping away, kept out of the count and said so. A version 2
+report reads as version 3 with ``filming`` null and nothing not counted.
 
 Schema version 2. What changed from the untyped version 1 (no ``schema_version`` key):
 
@@ -42,7 +44,7 @@ from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Fiel
 
 from formcheck.analyzers.baseline import BaselineSource
 from formcheck.analyzers.checks.condition import NotJudged as NotJudgedReason
-from formcheck.analyzers.events import Severity
+from formcheck.analyzers.events import NotARepSign, Severity
 from formcheck.types import ScaleSource
 
 SCHEMA_VERSION: Literal[3] = 3
@@ -203,6 +205,20 @@ class RepBlock(_Block):
     )
 
 
+class NotCountedBlock(_Block):
+    """A movement after the last rep that was not counted: putting the weight down and
+    stepping away (it went as deep as a rep; what followed showed the set had ended)."""
+
+    start_s: Num
+    end_s: Num
+    pause_s: Num = Field(description="how long it stayed down (letting go of the weight)")
+    reps_pause_max_s: Num = Field(description="the longest bottom pause of the set's reps")
+    sign: NotARepSign = Field(description="what showed the set had ended")
+    feet_moved_mm: Num = Field(description="how far the feet left their stance after it")
+    gone_s: Num = Field(description="how long the person was out of view at the end")
+    message: str = Field(description="what the person reads")
+
+
 class FindingBlock(_Block):
     """One fault seen in one rep, with the message the person reads."""
 
@@ -221,6 +237,9 @@ class SummaryBlock(_Block):
 
     reps: int = Field(ge=0)
     attempts: int = Field(ge=0, description="movements that did not reach the rep depth")
+    not_counted: int = Field(
+        0, ge=0, description="movements after the last rep not counted (putting the weight down)"
+    )
     form_frays_at_rep: int | None = Field(
         description="the rep from which the scores stayed well below the first reps'"
     )
@@ -328,6 +347,10 @@ class Report(_Block):
     summary: SummaryBlock | None = Field(None, description="null when no exercise was analysed")
     reps: list[RepBlock] = Field(default_factory=list)
     attempts: list[RepBlock] = Field(default_factory=list)
+    not_counted: list[NotCountedBlock] = Field(
+        default_factory=list,
+        description="movements after the last rep that were not counted, and why",
+    )
     findings: list[FindingBlock] = Field(default_factory=list)
     baseline: BaselineBlock | None = None
     not_judged: list[NotJudgedBlock] = Field(

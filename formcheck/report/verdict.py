@@ -29,6 +29,7 @@ from formcheck.report.model import (
 )
 from formcheck.report.words import (
     FAULTS,
+    NOT_COUNTED_LOOKED_LIKE,
     NOT_JUDGED,
     Basis,
     and_list,
@@ -167,6 +168,13 @@ def _counted(report: Report) -> str:
         text += " (" + ", ".join(f"{n} {side}" for side, n in summary.reps_per_side.items()) + ")"
     if summary.attempts:
         text += f"; {plural(summary.attempts, 'partial attempt')} did not go deep enough to count"
+    if report.not_counted:
+        looked = and_list(sorted({NOT_COUNTED_LOOKED_LIKE[n.sign] for n in report.not_counted}))
+        text += (
+            f"; {plural(len(report.not_counted), 'movement')} after the last rep "
+            f"{'was' if len(report.not_counted) == 1 else 'were'} not counted: it looked like "
+            f"{looked}"
+        )
     return text + "."
 
 

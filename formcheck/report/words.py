@@ -9,6 +9,7 @@ from enum import StrEnum
 
 from formcheck.analyzers import codes as c
 from formcheck.analyzers.checks.condition import NotJudged
+from formcheck.analyzers.events import NotARepSign
 
 
 class Basis(StrEnum):
@@ -112,6 +113,22 @@ NOT_JUDGED: dict[NotJudged, str] = {
     NotJudged.OTHER_FAULT: "another fault was the cue",
     NotJudged.TOO_SHORT: "the hold was too short to settle",
 }
+
+
+# What a movement after the last rep that was not counted looked like, by what followed it.
+NOT_COUNTED_LOOKED_LIKE: dict[NotARepSign, str] = {
+    NotARepSign.FEET_LEFT_STANCE: "putting the weight down and stepping away",
+    NotARepSign.LEFT_VIEW: "putting the weight down and walking out of view",
+}
+
+
+def not_counted_message(sign: NotARepSign, pause_s: float, reps_pause_max_s: float) -> str:
+    """The sentence a person reads about one movement after the last rep not counted."""
+    return (
+        f"The movement after your last rep was not counted: it looked like "
+        f"{NOT_COUNTED_LOOKED_LIKE[sign]} (down {pause_s:.1f} s, your reps at most "
+        f"{reps_pause_max_s:.1f} s)."
+    )
 
 
 def fault_name(code: str) -> str:

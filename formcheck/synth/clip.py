@@ -24,6 +24,7 @@ from formcheck.synth.placement import PlacedBody, place
 from formcheck.synth.raycast import HitBuffer, RayCaster
 from formcheck.synth.scene import cast_shadow, render_background, shade
 from formcheck.synth.spec import ClipSpec
+from formcheck.synth.timeline import ENDING_PHASES
 from formcheck.synth.truth import BULGE_STATIONS, all_measures
 
 FORMAT_VERSION = 1
@@ -60,7 +61,7 @@ def _camera(
 ) -> tuple[Camera, npt.NDArray[np.float64]]:
     pts = []
     for k in range(FRAMING_SAMPLES):
-        t = motion.duration_s * k / (FRAMING_SAMPLES - 1)
+        t = motion.set_end_s * k / (FRAMING_SAMPLES - 1)
         placed = place(shape, motion.pose_at(t), motion.support_at(t))
         pts.append(landmarks_world(shape, placed.skeleton))
     allp = np.concatenate(pts)
@@ -160,6 +161,8 @@ class TruthRecorder:
         self.phase_names = (
             ["still", *motion.phase_names] if not motion.is_hold else ["still", "hold"]
         )
+        if motion.ending is not None:
+            self.phase_names += list(ENDING_PHASES)
         self.phase_index = np.full(n, -1, np.int16)
         self.rep_index = np.full(n, -1, np.int16)
         self.phases = motion.phases()
@@ -285,6 +288,7 @@ class TruthRecorder:
             "still_s": [0.0, still_s],
             "phase_names": self.phase_names,
             "reps": reps,
+            **_ending_doc(motion),
             "phases": phase_list,
             "faults": [asdict(e) for e in events],
             "frames_all_landmarks_in_frame": int(in_frame.sum()),
@@ -298,6 +302,26 @@ class TruthRecorder:
         }
         truth.json_path.write_text(json.dumps(_rounded(full), indent=1, sort_keys=True) + "\n")
         return truth
+
+
+def _ending_doc(motion: Motion) -> dict[str, dict[str, object]]:
+    """The set's ending in the JSON (key ``ending``, only when the set has one): what
+    happens and when, and that it is not a rep."""
+    ending = motion.ending
+    if ending is None:
+        return {}
+    return {"ending": {
+        "kind": motion.config.ending,
+        "is_rep": False,
+        "start_s": ending.start_s,
+        "bottom_start_s": ending.bottom_start_s,
+        "release_s": ending.release_s,
+        "up_start_s": ending.up_start_s,
+        "stand_s": ending.stand_s,
+        "walk_start_s": ending.walk_start_s,
+        "walk_end_s": ending.walk_end_s,
+        "end_s": ending.end_s,
+    }}  # fmt: skip
 
 
 def camera_document(camera: Camera, spec: ClipSpec, view: str) -> dict[str, object]:
@@ -342,7 +366,7 @@ def render_clip(spec: ClipSpec, out_dir: Path, name: str) -> ClipTruth:
             buf = HitBuffer.empty(h, w)
             for prim in placed.prims:
                 caster.draw(buf, prim, material_index[prim.material])
-            for prop in motion.props(placed.skeleton):
+            for prop in motion.props_at(placed.skeleton, t):
                 caster.draw(buf, prop, material_index[prop.material])
             for box in scenery:
                 caster.draw(buf, box, material_index[box.material])

@@ -153,9 +153,7 @@ def render_mesh_clip(spec: MeshClipSpec, out_dir: Path, name: str) -> ClipTruth:
         if kind != "fitted"
     ]
     edges = triangle_edges(body.trunk_triangles)
-    renderer = GLRenderer(
-        camera, colours, style.light_direction(), style.ambient, style.diffuse
-    )
+    renderer = GLRenderer(camera, colours, style.light_direction(), style.ambient, style.diffuse)
     backdrop = render_background(style, camera, camera.ray_directions(), target)
     scenery = [(primitive_mesh(box), material_index[box.material]) for box in motion.scenery()]
     fps = clip.camera.fps
@@ -183,7 +181,7 @@ def render_mesh_clip(spec: MeshClipSpec, out_dir: Path, name: str) -> ClipTruth:
                     )
                 props = [
                     (primitive_mesh(p), material_index[p.material])
-                    for p in motion.props(posed.skeleton)
+                    for p in motion.props_at(posed.skeleton, record.time_s(k))
                 ]
                 for (verts, nrm, tris), mat in props + scenery:
                     draws.append(MeshDraw(verts, nrm, np.full(len(verts), mat), tris))
@@ -225,5 +223,3 @@ def render_mesh_clip(spec: MeshClipSpec, out_dir: Path, name: str) -> ClipTruth:
         camera_document(camera, clip, motion.camera_view),
         lambda times, kind: mesh_fault_size(body, motion, edges, times, kind),
     )
-
-

@@ -17,13 +17,25 @@ from formcheck.synth.placement import Support
 from formcheck.synth.raycast import Box
 from formcheck.synth.skeleton import BodyPose, Skeleton
 from formcheck.synth.surface import Primitive
-from formcheck.synth.timeline import STILL_S, TAIL_S, RepWindow, Tempo, hold_weight, schedule
+from formcheck.synth.timeline import (
+    ENDING_NONE,
+    ENDINGS,
+    STILL_S,
+    TAIL_S,
+    RepWindow,
+    SetEnding,
+    Tempo,
+    hold_weight,
+    schedule,
+    set_ending,
+)
 
 EVENT_STEP_S = 0.001  # resolution of fault event times
 WEIGHT_ON = 0.01  # a fault "shows" above this share of its size
 WEIGHT_FULL = 0.99
 HOLD_FAULT_DELAY_S = 1.5  # holds: faults start this long after the still period by default
 HOLD_FAULT_RAMP_S = 1.0
+ENDING_PAUSE_S = 1.2  # default time down at the put-down, letting go (people: about 0.8-2 s)
 STANCE_RAMP_S = 0.5
 MIN_TEMPO_FACTOR = 0.2
 MS_PER_S = 1000.0
@@ -52,6 +64,9 @@ class MotionConfig:
 
     params: exercise-specific posture parameters (names carry units), overriding the
         exercise's defaults. variant: e.g. "bodyweight", "dowel" or "kettlebell" for hinges.
+    ending: how the set ends after the last rep ("" stops there; "set_down_step_away" puts
+        the weight down, stands up without it and walks out of view: not a rep).
+    ending_pause_s: the time down at the put-down while letting go of the weight.
     """
 
     reps: int = 4
@@ -60,6 +75,8 @@ class MotionConfig:
     hold_s: float = 6.0
     params: Mapping[str, float] = field(default_factory=dict)
     variant: str = ""
+    ending: str = ENDING_NONE
+    ending_pause_s: float = ENDING_PAUSE_S
 
 
 class Motion(ABC):
@@ -74,6 +91,7 @@ class Motion(ABC):
     is_hold: ClassVar[bool] = False
     camera_view: ClassVar[str] = "side"  # "side": camera looks at the person's side; "front"
     on_floor: ClassVar[bool] = False  # lying or kneeling: filmed from a lower camera
+    supports_ending: ClassVar[bool] = False  # can end the set by putting down and walking off
 
     def __init__(
         self, shape: BodyShape, config: MotionConfig, faults: Sequence[Fault] = ()
@@ -97,6 +115,15 @@ class Motion(ABC):
         else:
             self.reps = schedule([self._rep_tempo(i) for i in range(config.reps)], config.still_s)
             self.duration_s = self.reps[-1].rest_end_s + TAIL_S if self.reps else config.still_s
+        self.ending: SetEnding | None = None
+        if config.ending not in ENDINGS:
+            raise ValueError(f"endings are {ENDINGS}, not {config.ending!r}")
+        if config.ending != ENDING_NONE:
+            if not (self.supports_ending and self.reps):
+                raise ValueError(f"{self.exercise} has no set ending {config.ending!r}")
+            last = self.reps[-1]
+            self.ending = set_ending(last.rest_end_s, config.tempo, config.ending_pause_s)
+            self.duration_s = self.ending.end_s
         self.setup()
 
     # -- subclass hooks ---------------------------------------------------------------
@@ -115,6 +142,11 @@ class Motion(ABC):
     def props(self, skel: Skeleton) -> list[Primitive]:
         del skel
         return []
+
+    def props_at(self, skel: Skeleton, t_s: float) -> list[Primitive]:
+        """The props at ``t_s`` (a weight put down stays on the floor when the hands leave)."""
+        del t_s
+        return self.props(skel)
 
     def extra_measures(
         self, lm: npt.NDArray[np.float64], skel: Skeleton, measures: Mapping[str, float]
@@ -147,6 +179,12 @@ class Motion(ABC):
                 return rep
         return None
 
+    @property
+    def set_end_s(self) -> float:
+        """When the set itself ends: the end of the clip, or where its ending starts (the
+        camera is framed on the set, not on the walk out of view)."""
+        return self.ending.start_s if self.ending is not None else self.duration_s
+
     def phases(self) -> list[tuple[str, float, float]]:
         out = [("still", 0.0, self.config.still_s)]
         if self.is_hold:
@@ -154,6 +192,8 @@ class Motion(ABC):
             return out
         for rep in self.reps:
             out.extend(rep.phases(self.phase_names))
+        if self.ending is not None:
+            out.extend(self.ending.phases())
         return out
 
     # -- faults -------------------------------------------------------------------------

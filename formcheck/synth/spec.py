@@ -82,7 +82,11 @@ class ClipSpec:
     write_masks: bool = True
 
     def as_dict(self) -> dict[str, object]:
-        return asdict(self)
+        out = asdict(self)
+        if not self.motion.ending:  # a set without an ending is written as it always was
+            motion = out["motion"]
+            del motion["ending"], motion["ending_pause_s"]
+        return out
 
 
 def _uniform(rng: np.random.Generator, bounds: tuple[float, float], ndigits: int = 2) -> float:

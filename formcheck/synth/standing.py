@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import ClassVar
 
 import numpy as np
+import numpy.typing as npt
 
 from formcheck.synth.body import BodyShape
 from formcheck.synth.faults import Fault
+from formcheck.synth.geometry import smoothstep
 from formcheck.synth.motion import MS_PER_S, Motion
 from formcheck.synth.placement import Support, place
-from formcheck.synth.posture import SagittalPosture, arm_angles
+from formcheck.synth.posture import LegPosture, SagittalPosture, arm_angles
 from formcheck.synth.raycast import Box
 from formcheck.synth.skeleton import BodyPose, Skeleton
 from formcheck.synth.surface import (
@@ -22,7 +25,7 @@ from formcheck.synth.surface import (
     Primitive,
     trunk_pieces,
 )
-from formcheck.synth.timeline import RepWindow
+from formcheck.synth.timeline import RepWindow, SetEnding
 
 FEET = Support(anchor=("ankle_left", "ankle_right"))
 MM_PER_M = 1000.0
@@ -38,6 +41,18 @@ CHAIR = "chair"
 CHAIR_BACK_M = 0.22  # seat extends this far behind the hip joints
 CHAIR_FRONT_FRACTION = 0.55  # ... and this share of the thigh in front of them
 CHAIR_HALF_WIDTH_M = 0.24
+
+# Putting the weight down at the end of a set: a little deeper than a rep (the weight goes to
+# the floor, the knees give more), then walking out of the side view with a plain gait.
+SET_DOWN_EXTRA_KNEE_DEG = 20.0
+SET_DOWN_EXTRA_PELVIS_DEG = 8.0
+ARMS_RELEASE_S = 0.3  # the arms settle from the grip to hanging after letting go
+WALK_SPEED_M_S = 1.2  # an unhurried adult walk
+STRIDE_HZ = 0.9  # strides per second (1.8 steps/s at that speed)
+WALK_RAMP_S = 0.5  # from standing to full gait
+THIGH_SWING_DEG = 20.0  # thigh angle either side of vertical in the gait
+KNEE_SWING_DEG = 40.0  # knee flexion of the swinging leg at mid-swing
+KNEE_WALK_BASE_DEG = 3.0
 
 
 # Dowel drill: the right hand holds the dowel behind the neck, the left behind the lower back.
@@ -100,7 +115,13 @@ def stance_abduction_deg(width_mm: float, leg_m: float) -> float:
 
 class StandingRepMotion(Motion):
     """Reps between a ``top`` and a ``bottom`` sagittal posture; the knee group (knee, shin)
-    and the trunk group (pelvis, spine, arms) have their own timing for timing faults."""
+    and the trunk group (pelvis, spine, arms) have their own timing for timing faults.
+
+    With a set ending (``MotionConfig.ending``) the person then bends to a deeper
+    ``set_down_posture`` to put the weight down, stays there while letting go, stands up
+    without it (``unloaded_top``) and walks forward out of the side view."""
+
+    supports_ending = True
 
     def top(self) -> SagittalPosture:
         return SagittalPosture()
@@ -136,8 +157,54 @@ class StandingRepMotion(Motion):
             )
         return SagittalPosture()
 
+    def set_down_posture(self) -> SagittalPosture:
+        """Bent to put the weight on the floor: a rep's bottom, knees and hips further."""
+        return self.bottom() + SagittalPosture(
+            knee_deg=SET_DOWN_EXTRA_KNEE_DEG,
+            shank_deg=0.35 * SET_DOWN_EXTRA_KNEE_DEG,
+            pelvis_tilt_deg=SET_DOWN_EXTRA_PELVIS_DEG,
+        )
+
+    def unloaded_top(self) -> SagittalPosture:
+        """Standing after the weight was put down (arms hanging free)."""
+        return self.top()
+
+    def released(self, t_s: float) -> float:
+        """0 while the weight is held, 1 once let go (ramped over ARMS_RELEASE_S)."""
+        if self.ending is None:
+            return 0.0
+        return smoothstep((t_s - self.ending.release_s) / ARMS_RELEASE_S)
+
+    def walked_m(self, t_s: float) -> float:
+        """How far the person has walked forward (+x) at ``t_s``."""
+        if self.ending is None or t_s <= self.ending.walk_start_s:
+            return 0.0
+        tau = min(t_s, self.ending.walk_end_s) - self.ending.walk_start_s
+        return WALK_SPEED_M_S * tau * smoothstep(tau / WALK_RAMP_S)
+
+    def _walk_legs(self, ending: SetEnding, t_s: float) -> dict[str, LegPosture] | None:
+        if t_s < ending.walk_start_s or t_s >= ending.walk_end_s:
+            return None
+        tau = t_s - ending.walk_start_s
+        ramp = smoothstep(tau / WALK_RAMP_S)
+        phase = 2.0 * math.pi * STRIDE_HZ * tau
+        legs = {}
+        for side, sign in (("left", 1.0), ("right", -1.0)):
+            thigh = ramp * THIGH_SWING_DEG * sign * math.sin(phase)
+            swinging = max(0.0, sign * math.cos(phase))  # this thigh moves forward
+            knee = KNEE_WALK_BASE_DEG + ramp * KNEE_SWING_DEG * swinging
+            legs[side] = LegPosture(knee_deg=knee, shank_deg=knee - thigh)
+        return legs
+
+    def _ending_pose(self, ending: SetEnding, t_s: float) -> BodyPose:
+        loaded, free = self.top(), self.unloaded_top()
+        standing = loaded.blend(free, self.released(t_s))
+        posture = standing.blend(self.set_down_posture(), ending.bend(t_s))
+        return posture.to_pose(self._walk_legs(ending, t_s))
+
     def support_at(self, t_s: float) -> Support:
-        return FEET
+        walked = self.walked_m(t_s)
+        return FEET if walked == 0.0 else Support(anchor=FEET.anchor, anchor_xz_m=(walked, 0.0))
 
     def _delays(self, rep: RepWindow) -> tuple[float, float]:
         down = up = 0.0
@@ -166,6 +233,8 @@ class StandingRepMotion(Motion):
         return posture
 
     def pose_at(self, t_s: float, with_faults: bool = True) -> BodyPose:
+        if self.ending is not None and t_s >= self.ending.start_s:
+            return self._ending_pose(self.ending, t_s)
         return self.posture_at(t_s, with_faults).to_pose()
 
 
@@ -202,6 +271,34 @@ class HipHinge(StandingRepMotion):
         """(forward angle, abduction) of the arms: hands together for a kettlebell."""
         return (8.0, -10.0) if self.variant == "kettlebell" else (0.0, 0.0)
 
+    def setup(self) -> None:
+        self._bell_on_floor: npt.NDArray[np.float64] | None = None
+        if self.ending is None:
+            return
+        if self.variant == "dowel":
+            raise ValueError("a dowel set has no set-down ending (the dowel stays on the back)")
+        if self.variant == "kettlebell":  # where the bell is set down: under the hands
+            t = self.ending.release_s
+            placed = place(self.shape, self.pose_at(t), self.support_at(t))
+            bell = self._hanging_bell(placed.skeleton)
+            bell[1] = KETTLEBELL_RADIUS_M
+            self._bell_on_floor = bell
+
+    def unloaded_top(self) -> SagittalPosture:
+        return replace(self.top(), arm_deg=0.0, arm_abduction_deg=0.0)
+
+    def _grip(self, skel: Skeleton) -> npt.NDArray[np.float64]:
+        hands = (skel.points["wrist_left"] + skel.points["wrist_right"]) / 2.0
+        return np.asarray(hands + np.array([0.0, -0.05 * self.shape.height_m, 0.0]))
+
+    def _hanging_bell(self, skel: Skeleton) -> npt.NDArray[np.float64]:
+        """The bell under the hands (with a set ending, which goes deeper: never through the
+        floor; sets without one are drawn as they always were)."""
+        bell = self._grip(skel) + np.array([0.0, -KETTLEBELL_DROP_M, 0.0])
+        if self.ending is not None:
+            bell[1] = max(bell[1], KETTLEBELL_RADIUS_M)
+        return bell
+
     def top(self) -> SagittalPosture:
         arm, abd = self._arms()
         return SagittalPosture(
@@ -236,19 +333,26 @@ class HipHinge(StandingRepMotion):
         return BodyPose(root_deg=pose.root_deg, joints=joints, root_twist_deg=pose.root_twist_deg)
 
     def props(self, skel: Skeleton) -> list[Primitive]:
-        hands = (skel.points["wrist_left"] + skel.points["wrist_right"]) / 2.0
-        grip = hands + np.array([0.0, -0.05 * self.shape.height_m, 0.0])
-        lateral = skel.frames["pelvis"][:, 2]
         if self.variant == "dowel":
             return [dowel_on_back(self.shape, skel)]
         if self.variant == "kettlebell":
-            bell = grip + np.array([0.0, -KETTLEBELL_DROP_M, 0.0])
-            r = KETTLEBELL_RADIUS_M
-            return [
-                Ellipsoid(bell, np.eye(3), np.array([r, r, r]), PROP, PROP),
-                Capsule(grip - 0.06 * lateral, grip + 0.06 * lateral, HANDLE_RADIUS_M, PROP, PROP),
-            ]
+            return self._kettlebell(self._hanging_bell(skel), skel.frames["pelvis"][:, 2])
         return []
+
+    def props_at(self, skel: Skeleton, t_s: float) -> list[Primitive]:
+        if self._bell_on_floor is not None and self.released(t_s) > 0.0:
+            return self._kettlebell(self._bell_on_floor, np.array([0.0, 0.0, 1.0]))
+        return self.props(skel)
+
+    def _kettlebell(
+        self, bell: npt.NDArray[np.float64], lateral: npt.NDArray[np.float64]
+    ) -> list[Primitive]:
+        r = KETTLEBELL_RADIUS_M
+        grip = bell + np.array([0.0, KETTLEBELL_DROP_M, 0.0])
+        return [
+            Ellipsoid(bell, np.eye(3), np.array([r, r, r]), PROP, PROP),
+            Capsule(grip - 0.06 * lateral, grip + 0.06 * lateral, HANDLE_RADIUS_M, PROP, PROP),
+        ]
 
 
 class Squat(StandingRepMotion):
@@ -294,6 +398,7 @@ class SitToStand(StandingRepMotion):
     """From seated on a box to standing and back; the still period is seated."""
 
     exercise = "sit_to_stand"
+    supports_ending = False  # the chair stays: no weight to put down
     phase_names = ("rise", "stand", "sit", "seated")
     supported_faults = ("lumbar_flexion", "tempo", "forward_head")
     defaults: ClassVar[dict[str, float]] = {

@@ -104,3 +104,70 @@ def hold_weight(t_s: float, onset_s: float, ramp_s: float, end_s: float | None =
     if end_s is not None:
         w *= 1.0 - smoothstep((t_s - end_s) / ramp_s)
     return w
+
+
+# A set's ending as people do it (issue 19): after the last rep, bend to put the weight down
+# (slower than a rep: the weight is lowered to the floor with care), stay down while letting
+# go of it, stand up without it, pause, and walk out of the side view. None of it is a rep.
+ENDING_NONE = ""
+ENDING_SET_DOWN = "set_down_step_away"
+ENDINGS = (ENDING_NONE, ENDING_SET_DOWN)
+ENDING_DOWN_FACTOR = 1.3  # the put-down's descent is this much slower than a rep's
+ENDING_UP_MIN_S = 1.0  # standing up without the weight: at least this long
+ENDING_STAND_S = 0.6  # upright before the first step
+ENDING_WALK_S = 2.6  # walking out of the side view (at WALK_SPEED_M_S: 3.1 m, past the frame)
+ENDING_TAIL_S = 0.8  # the empty scene before the recording stops
+ENDING_PHASES = ("set_down", "let_go", "stand_up", "stand", "step_away", "gone")
+
+
+@dataclass(frozen=True, slots=True)
+class SetEnding:
+    """When the end of a set happens (seconds): the bend down to put the weight down
+    (``start_s``..``bottom_start_s``), letting go at the bottom (..``up_start_s``), standing
+    up (..``stand_s``), standing (..``walk_start_s``), walking away (..``walk_end_s``) and the
+    empty scene (..``end_s``)."""
+
+    start_s: float
+    bottom_start_s: float
+    up_start_s: float
+    stand_s: float
+    walk_start_s: float
+    walk_end_s: float
+    end_s: float
+
+    def phases(self) -> list[tuple[str, float, float]]:
+        edges = (
+            self.start_s,
+            self.bottom_start_s,
+            self.up_start_s,
+            self.stand_s,
+            self.walk_start_s,
+            self.walk_end_s,
+            self.end_s,
+        )
+        return [(ENDING_PHASES[i], edges[i], edges[i + 1]) for i in range(len(ENDING_PHASES))]
+
+    def bend(self, t_s: float) -> float:
+        """0..1: how far down towards the put-down posture (minimum-jerk, as a rep)."""
+        if t_s < self.start_s or t_s >= self.stand_s:
+            return 0.0
+        if t_s < self.bottom_start_s:
+            return smoothstep((t_s - self.start_s) / (self.bottom_start_s - self.start_s))
+        if t_s < self.up_start_s:
+            return 1.0
+        return 1.0 - smoothstep((t_s - self.up_start_s) / (self.stand_s - self.up_start_s))
+
+    @property
+    def release_s(self) -> float:
+        """The hands let go of the weight half-way through the pause at the bottom."""
+        return (self.bottom_start_s + self.up_start_s) / 2.0
+
+
+def set_ending(after_s: float, tempo: Tempo, pause_s: float) -> SetEnding:
+    """The ending that starts at ``after_s`` (the end of the last rep's rest)."""
+    bottom = after_s + ENDING_DOWN_FACTOR * tempo.down_s
+    up = bottom + pause_s
+    stand = up + max(tempo.up_s, ENDING_UP_MIN_S)
+    walk = stand + ENDING_STAND_S
+    walk_end = walk + ENDING_WALK_S
+    return SetEnding(after_s, bottom, up, stand, walk, walk_end, walk_end + ENDING_TAIL_S)

@@ -595,6 +595,12 @@ function onSummary(msg) {
   );
   const report = msg.report;
   const summary = report.summary || { reps: 0, attempts: 0 };
+  if (summary.hold_s === null || summary.hold_s === undefined) {
+    // the set's own count: a movement after the last rep that was putting the weight down
+    // was counted live and is taken back here (the verdict says so)
+    $("reps").textContent = String(summary.reps);
+    $("reps-word").textContent = summary.reps === 1 ? "rep" : "reps";
+  }
   formcheckVerdict.renderVerdict($("verdict"), msg.verdict, 3);
   const fmt = (v) => (v === null || v === undefined ? "–" : Number(v).toFixed(1));
   $("rep-table").tBodies[0].replaceChildren(...(report.reps || []).map((rep) => {

@@ -106,7 +106,7 @@ def test_a_files_report_from_the_analysis_dataclasses() -> None:
     assert data["noise_floor"] == {"hip_flexion_deg": 0.38244959, "mm_per_px": None}
     assert data["exercise"] == "bird_dog" and data["set_started"] is None
     assert data["summary"] == {
-        "reps": 3, "attempts": 1, "form_frays_at_rep": 2,
+        "reps": 3, "attempts": 1, "not_counted": 0, "form_frays_at_rep": 2,
         "reps_per_side": {"left": 2, "right": 1}, "hold_s": None, "target_reps": 6,
         "target_hold_s": None,
     }  # fmt: skip

@@ -206,3 +206,25 @@ def test_a_hold_is_compared_with_its_first_settled_second() -> None:
     (found,) = verdict.findings
     assert found.where == "during the hold"
     assert found.measured.endswith("compared with the first settled second of your hold")
+
+
+def test_a_movement_not_counted_after_the_last_rep_is_said() -> None:
+    gone = {
+        "start_s": 20.0,
+        "end_s": 24.0,
+        "pause_s": 1.6,
+        "reps_pause_max_s": 0.5,
+        "sign": "left_view",
+        "feet_moved_mm": 0.0,
+        "gone_s": 2.0,
+        "message": "not counted",
+    }
+    report = make_report(
+        summary={"reps": 2, "attempts": 0, "form_frays_at_rep": None, "not_counted": 1},
+        reps=[rep(1), rep(2)],
+        not_counted=[gone],
+    )
+    assert build_verdict(report).counted == (
+        "2 reps counted; 1 movement after the last rep was not counted: it looked like "
+        "putting the weight down and walking out of view."
+    )

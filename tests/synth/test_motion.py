@@ -141,3 +141,70 @@ def test_every_exercise_runs_and_unknown_names_fail_clearly() -> None:
         motion_class("deadlift")
     with pytest.raises(ValueError, match="does not support"):
         motion_class("squat")(SHAPE, MotionConfig(), [Fault("plank_sag", 10.0)])
+
+
+# ----- the end of a set: put the weight down, stand up, walk away (issue 19) ------------------
+ENDING = "set_down_step_away"
+
+
+def _ending_motion(exercise: str, variant: str = "", pause_s: float = 1.2) -> Motion:
+    config = MotionConfig(
+        reps=3, tempo=TEMPO, variant=variant, ending=ENDING, ending_pause_s=pause_s
+    )
+    return motion_class(exercise)(SHAPE, config)
+
+
+@pytest.mark.parametrize(("exercise", "variant"), [("hip_hinge", "kettlebell"), ("squat", "")])
+def test_the_set_ending_is_no_rep_and_leaves_the_set_as_it_was(exercise: str, variant: str) -> None:
+    plain = motion_class(exercise)(SHAPE, MotionConfig(reps=3, tempo=TEMPO, variant=variant))
+    ended = _ending_motion(exercise, variant)
+    ending = ended.ending
+    assert ending is not None and plain.ending is None
+    assert len(ended.reps) == 3 and ended.rep_at(ending.bottom_start_s) is None
+    assert ending.start_s == pytest.approx(plain.reps[-1].rest_end_s)
+    assert ended.set_end_s == ending.start_s and ended.duration_s == ending.end_s
+    assert ending.up_start_s - ending.bottom_start_s == pytest.approx(1.2)
+    for t in (0.5, plain.reps[1].bottom_start_s + 0.1, plain.reps[-1].end_s):  # same set
+        assert measures_at(ended, t) == measures_at(plain, t)
+    names = [p[0] for p in ended.phases()]
+    assert names[-6:] == ["set_down", "let_go", "stand_up", "stand", "step_away", "gone"]
+
+
+def test_putting_the_weight_down_bends_deeper_than_the_reps_and_stays_down() -> None:
+    motion = _ending_motion("hip_hinge", "kettlebell")
+    ending = motion.ending
+    assert ending is not None
+    rep = measures_at(motion, motion.reps[0].bottom_start_s + 0.1)
+    down = [measures_at(motion, ending.bottom_start_s + dt) for dt in (0.1, 0.6, 1.1)]
+    assert all(d["left_knee_flexion_deg"] > rep["left_knee_flexion_deg"] + 10 for d in down)
+    assert np.ptp([d["left_hip_flexion_deg"] for d in down]) == pytest.approx(0.0, abs=1e-6)
+    standing = measures_at(motion, ending.walk_start_s - 0.1)
+    assert abs(standing["left_hip_flexion_deg"]) < 10.0
+
+
+def test_the_bell_stays_on_the_floor_once_let_go_and_the_person_walks_out_of_view() -> None:
+    motion = _ending_motion("hip_hinge", "kettlebell")
+    ending = motion.ending
+    assert ending is not None
+
+    def bell_and_feet(t: float) -> tuple[np.ndarray, float]:
+        placed = place(SHAPE, motion.pose_at(t), motion.support_at(t))
+        bell = motion.props_at(placed.skeleton, t)[0]
+        feet = (placed.skeleton.points["ankle_left"] + placed.skeleton.points["ankle_right"]) / 2
+        return bell.centre_m, float(feet[0])  # type: ignore[attr-defined]
+
+    held, feet_held = bell_and_feet(ending.start_s)
+    on_floor, _ = bell_and_feet(ending.release_s + 0.5)
+    after, feet_gone = bell_and_feet(ending.walk_end_s)
+    assert held[1] > 0.3  # in the hands, standing
+    assert on_floor[1] == pytest.approx(0.095) and np.allclose(after, on_floor)
+    assert feet_gone - feet_held > 2.5  # walked forward out of a 3 m side view's frame
+
+
+def test_a_set_ending_needs_a_standing_set_with_reps() -> None:
+    with pytest.raises(ValueError, match="no set ending"):
+        motion_class("glute_bridge")(SHAPE, MotionConfig(reps=2, ending=ENDING))
+    with pytest.raises(ValueError, match="dowel"):
+        _ending_motion("hip_hinge", "dowel")
+    with pytest.raises(ValueError, match="endings are"):
+        motion_class("squat")(SHAPE, MotionConfig(reps=2, ending="jump"))

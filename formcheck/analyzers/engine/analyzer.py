@@ -32,11 +32,12 @@ from formcheck.analyzers.checks.hold import beyond_own_line
 from formcheck.analyzers.checks.tempo import phase_conditions, phase_minimums
 from formcheck.analyzers.codes import TEMPO_DOWN_FAST, TEMPO_UP_FAST
 from formcheck.analyzers.engine.context import FrameContext, NoChecks, rep_label
+from formcheck.analyzers.engine.end_of_set import EndOfSetWatch
 from formcheck.analyzers.engine.findings import CuePolicy, Persistence
 from formcheck.analyzers.engine.hold import HoldReference, HoldTimer
 from formcheck.analyzers.engine.phases import Cycle
 from formcheck.analyzers.engine.reference import StartPosition, own_reference
-from formcheck.analyzers.engine.rep_timer import RepTimer
+from formcheck.analyzers.engine.rep_timer import BottomSoFar, RepTimer
 from formcheck.analyzers.engine.scoring import form_frays_at, rep_score
 from formcheck.analyzers.engine.setup import SetupAdvisor
 from formcheck.analyzers.engine.verdicts import (
@@ -81,6 +82,8 @@ class Analyzer(Generic[C]):
     _reps: RepTimer
     _persistence: Persistence
     _rep_findings: list[Finding]
+    _rep_from_top: bool
+    _bottom_judged: bool
     _lost_s: list[float]
     _hold: HoldTimer
     _hold_reference: HoldReference
@@ -114,6 +117,7 @@ class Analyzer(Generic[C]):
         )
         self._policy = CuePolicy(spec.cues)
         self._setup = SetupAdvisor(spec.setup)
+        self._end_of_set = EndOfSetWatch(spec.end_of_set)
         self._start_afresh()
         self._last_t_s = math.nan
         self._cuts_s: list[float] = []  # where the video cut to another camera shot
@@ -150,6 +154,15 @@ class Analyzer(Generic[C]):
     def frame_conditions(self, ctx: FrameContext) -> list[Condition]:
         """Per-frame (live) checks while moving away from the start or back."""
         return []
+
+    def bottom_conditions(self, ctx: FrameContext, bottom: BottomSoFar) -> list[Condition]:
+        """Checks of the bottom, judged once as the person starts back up (over the bottom
+        so far): a cue about the bottom then comes at its end, not after the rep's return."""
+        return []
+
+    def bottom_min_s(self) -> float:
+        """The shortest stretch a bottom is judged over (the exercise's own, if any)."""
+        return self.spec.phase.smoothing_window_s
 
     def hold_conditions(self, ctx: FrameContext, change: Mapping[str, float]) -> list[Condition]:
         """A hold's per-frame checks, from each reference measure's change (its running
@@ -266,6 +279,7 @@ class Analyzer(Generic[C]):
         t_s = sample.t_ms / MS_PER_S
         self._last_t_s = t_s
         self.observe(sample)
+        self._end_of_set.update(t_s, sample)
         if sample.pose.shot_cut:
             self._camera_cut(t_s)
         events: list[Event] = list(self._setup.update(t_s, sample))
@@ -294,6 +308,9 @@ class Analyzer(Generic[C]):
             if move.previous is Phase.TOP and move.phase is Phase.DOWN:
                 self._begin_rep(move.t_s)
             events.append(PhaseChanged(move.t_s, move.phase, move.previous, rep_no))
+        if self._rising_from_bottom(depth):
+            self._bottom_judged = True
+            events += self._bottom_checks(t_s, depth, rep_no)
         if self._reps.phase in (Phase.DOWN, Phase.BOTTOM, Phase.UP) or cycle is not None:
             events += self._frame_checks(t_s, depth, rep_no)
         return events
@@ -312,6 +329,7 @@ class Analyzer(Generic[C]):
         if self.closing_open_rep and reps and reps[-1].end_s > self._last_t_s:
             # the fitted return runs past the recording: the rep ends with the recording
             reps[-1] = dataclasses.replace(reps[-1], end_s=self._last_t_s)
+        self._drop_set_down()
         self.summary.form_frays_at_rep = form_frays_at(
             [r.score for r in reps], self.spec.calibration.reference_reps, self.spec.scoring
         )
@@ -328,6 +346,16 @@ class Analyzer(Generic[C]):
             )
         return self.summary
 
+    def _drop_set_down(self) -> None:
+        """The last cycle, when it was putting the weight down and stepping away: kept as
+        not counted (with its findings, which were about no rep)."""
+        put_down = self._end_of_set.judge(self.summary.reps)
+        if put_down is None:
+            return
+        last = self.summary.reps.pop()
+        self.summary.findings = [f for f in self.summary.findings if f.rep != last.index]
+        self.summary.not_counted.append(put_down)
+
     def _orient(self, value: float) -> float:
         return -value if self.spec.phase.direction == "decrease" else value
 
@@ -338,18 +366,12 @@ class Analyzer(Generic[C]):
         """Leaving the start position: a new rep's findings, and its start values."""
         self._persistence.reset()
         self._rep_findings = []
+        self._rep_from_top = True
+        self._bottom_judged = False
         self._start.begin_rep(self._buffer, t_s)
 
     def _frame_checks(self, t_s: float, depth: float, rep_no: int) -> list[Event]:
-        ctx = FrameContext(
-            t_s,
-            self._reps.phase,
-            depth,
-            self._start.rest,
-            self._buffer,
-            self.spec.phase.smoothing_window_s,
-            self._reps.phase_since_s,
-        )
+        ctx = self._context(t_s, depth)
         conditions = (
             self._hold_frame_conditions(ctx)
             if self.spec.mode == "hold"
@@ -362,6 +384,42 @@ class Analyzer(Generic[C]):
                 new.append(self._finding(fired, rep_no, t_s))
         self._rep_findings += new
         return list(self._policy.decide(new))
+
+    def _rising_from_bottom(self, depth: float) -> bool:
+        """Whether the rep in progress is now clearly on its way back from its bottom (by
+        ``bottom_rise_fraction`` of its depth: a hesitation on the way down, which can
+        reverse by reverse_deg, is not its bottom), and its bottom is not judged yet."""
+        if self._bottom_judged or self._reps.phase is not Phase.UP:
+            return False
+        peak = self._reps.machine.peak_deg
+        phase = self.spec.phase
+        return depth <= peak - max(phase.reverse_deg, phase.bottom_rise_fraction * peak)
+
+    def _bottom_checks(self, t_s: float, depth: float, rep_no: int) -> list[Event]:
+        """The bottom judged once as the person leaves it (codes that fired live at the
+        bottom are not repeated)."""
+        bottom = self._reps.bottom_so_far(t_s, self.bottom_min_s())
+        if not (self._rep_from_top and bottom.peak_deg >= self.spec.phase.rep_min_depth_deg):
+            return []  # a set opening at the bottom has no start values; a partial rep no cue
+        ctx = self._context(t_s, depth)
+        new: list[Finding] = []
+        for condition in map(self.plausible, self.bottom_conditions(ctx, bottom)):
+            fired = self._persistence.fire(condition)
+            if fired is not None:
+                new.append(self._finding(fired, rep_no, t_s))
+        self._rep_findings += new
+        return list(self._policy.decide(new))
+
+    def _context(self, t_s: float, depth: float) -> FrameContext:
+        return FrameContext(
+            t_s,
+            self._reps.phase,
+            depth,
+            self._start.rest,
+            self._buffer,
+            self.spec.phase.smoothing_window_s,
+            self._reps.phase_since_s,
+        )
 
     def _hold_frame_conditions(self, ctx: FrameContext) -> list[Condition]:
         if not self._hold_reference.ready:
@@ -456,6 +514,7 @@ class Analyzer(Generic[C]):
             self.summary.attempts.append(record)
             events.append(PartialRep(t_end, record))
         self._rep_findings = []
+        self._rep_from_top = False
         self._reps.close(t_end, cycle)
         return events
 
@@ -470,6 +529,8 @@ class Analyzer(Generic[C]):
         )
         self._persistence = Persistence(spec.cues.persistence_s)
         self._rep_findings = []
+        self._rep_from_top = False  # the rep in progress left the start position (has rest values)
+        self._bottom_judged = False  # its bottom was judged (bottom_conditions)
         self._lost_s = []  # times of frames without a usable pose (kept as long as the buffer)
         self._hold = HoldTimer()
         self._hold_reference = HoldReference(spec.hold)
@@ -479,6 +540,7 @@ class Analyzer(Generic[C]):
         starts afresh from the new shot (a clip often opens on the last frames of another);
         later, a rep spanning the cut is counted but not judged."""
         self._cuts_s.append(t_s)
+        self._end_of_set.camera_cut()  # feet seen from another shot are no step
         counted = self.summary.reps or self.summary.attempts or self._reps.pending
         if not (counted or self._hold.held_s > 0.0):
             self._start_afresh()

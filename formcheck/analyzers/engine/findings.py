@@ -52,6 +52,21 @@ class Persistence:
         run.fired = True
         return Condition(condition.code, True, run.worst, condition.threshold, condition.unit)
 
+    def fire(self, condition: Condition) -> Condition | None:
+        """A condition judged once over a stretch (the bottom of a rep, a median over it:
+        it needs no persistence) as a finding, unless its code already fired this rep."""
+        if not condition.active:
+            return None
+        run = self._runs.setdefault(condition.code, _Run())
+        if run.fired:
+            return None
+        run.fired = True
+        run.worst = _worse(run.worst, condition.value, condition.threshold)
+        self._peaks[condition.code] = _worse(
+            self._peaks.get(condition.code, math.nan), condition.value, condition.threshold
+        )
+        return condition
+
     def worst(self, code: str) -> float:
         """The value furthest beyond the threshold while active, since the last reset."""
         return self._peaks.get(code, math.nan)

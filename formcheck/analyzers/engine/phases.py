@@ -88,6 +88,15 @@ class PhaseMachine:
             self._go(moves, t_s, Phase.TOP)
         return moves, cycle
 
+    @property
+    def peak_s(self) -> float:
+        """When the excursion in progress was deepest (NaN before the first one)."""
+        return self._peak_s
+
+    @property
+    def peak_deg(self) -> float:
+        return self._peak
+
     def returning_cycle(self, t_s: float) -> Cycle | None:
         """The rep on its way back (phase UP) as if it ended at ``t_s``, else None: for a
         recording that stops while the person is still returning to the start."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -24,6 +25,17 @@ from formcheck.analyzers.signals import (
 )
 from formcheck.analyzers.spec import CalibrationSpec, PhaseSpec
 from formcheck.analyzers.window import RepTiming, RepWindow, SampleBuffer
+
+
+@dataclass(frozen=True, slots=True)
+class BottomSoFar:
+    """The bottom of a rep still in progress (seconds; depth above the start position)."""
+
+    start_s: float
+    end_s: float
+    peak_s: float
+    peak_deg: float
+
 
 REST_MIN_SAMPLES = 3  # fewer samples than this cannot give a median start position
 _REST_PERCENTILE = 10.0
@@ -79,6 +91,27 @@ class RepTimer:
         if self.pending is None:
             return False
         return leaving or t_s - self.pending.return_s >= self.spec.settle_wait_s
+
+    def bottom_so_far(self, t_s: float, min_s: float) -> BottomSoFar:
+        """The bottom of the rep in progress as it is known when the person starts back up:
+        the unbroken run of samples within ``plateau_band_deg`` of its deepest (as a
+        finished rep's bottom level is found), at least ``min_s`` long around the deepest
+        sample (as a finished rep's bottom is, :meth:`RepWindow.bottom_mask`)."""
+        machine, buf = self.machine, self._buffer
+        peak_s, peak = machine.peak_s, machine.peak_deg
+        t = np.asarray(buf.t_s, dtype=float)
+        depth = self._orient(buf.column(self.spec.primary_signal)) - self._start_value()
+        near = (t <= t_s) & ~(depth < peak - self.spec.plateau_band_deg)  # NaN: no break
+        t0 = t1 = peak_s
+        i = int(np.searchsorted(t, peak_s))
+        if i < t.size and near[i]:  # the unbroken run of samples near the deepest one
+            before, after = np.nonzero(~near[: i + 1])[0], np.nonzero(~near[i:])[0]
+            first = before[-1] + 1 if before.size else 0
+            last = i + after[0] - 1 if after.size else t.size - 1
+            t0, t1 = float(t[first]), float(t[last])
+        if t1 - t0 < min_s:
+            t0, t1 = peak_s - min_s / 2, min(peak_s + min_s / 2, t_s)
+        return BottomSoFar(t0, t1, peak_s, peak)
 
     def take_pending(self) -> Cycle | None:
         cycle, self.pending = self.pending, None
