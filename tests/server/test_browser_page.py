@@ -66,6 +66,36 @@ def server(tmp_path: Path, model_path: Path) -> Iterator[BackgroundServer]:
         yield running
 
 
+@pytest.fixture(scope="module")
+def job_server(
+    tmp_path_factory: pytest.TempPathFactory, model_path: Path
+) -> Iterator[BackgroundServer]:
+    """One server for the job pages: each clip is uploaded and analysed once, then its page
+    is looked at on a phone and on a desktop (the analysis does not depend on the screen)."""
+    data = tmp_path_factory.mktemp("job_pages") / "data"
+    with BackgroundServer(model_path, jobs_config(data)) as running:
+        yield running
+
+
+_ANALYSED: dict[tuple[str, Path, str | None], tuple[dict[str, Any], dict[str, Any]]] = {}
+
+
+def analysed(
+    server: BackgroundServer, clip: Path, exercise: str | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The finished job of ``clip`` on ``server`` (uploaded on the first call) and its verdict."""
+    key = (server.url, clip, exercise)
+    if key not in _ANALYSED:
+        with httpx.Client(base_url=server.url, timeout=30.0) as client:
+            created = upload(client, clip, **({"exercise": exercise} if exercise else {}))
+            assert created.status_code == 201, created.text
+            job = wait_for_job(client, created.json()["id"])
+            assert job["state"] == "done", job
+            verdict = client.get(f"/api/jobs/{job['id']}/verdict").json()
+        _ANALYSED[key] = (job, verdict)
+    return _ANALYSED[key]
+
+
 def axe_violations(page: Any) -> list[dict[str, Any]]:
     """Serious and critical axe-core violations on the page as it is now."""
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
@@ -236,16 +266,12 @@ def test_cue_fades_when_a_later_rep_ends_clean(server: BackgroundServer) -> None
 
 @pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["phone", "desktop"])
 def test_job_page_shows_the_verdict_in_the_first_screen(
-    server: BackgroundServer, size: dict[str, int]
+    job_server: BackgroundServer, size: dict[str, int]
 ) -> None:
     sync_api = _needs_browser()
     SHOTS.mkdir(parents=True, exist_ok=True)
-    with httpx.Client(base_url=server.url, timeout=30.0) as client:
-        created = upload(client, RENDERED_CLIP)
-        assert created.status_code == 201, created.text
-        job = wait_for_job(client, created.json()["id"])
-        assert job["state"] == "done", job
-        verdict = client.get(f"/api/jobs/{job['id']}/verdict").json()
+    server = job_server
+    job, verdict = analysed(server, RENDERED_CLIP)
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
         context = browser.new_context(viewport=size, bypass_csp=True)
@@ -284,7 +310,7 @@ FILMING_CLIP = SHARED_VIDEOS / "other" / "pexels_bodyweight-squat.mp4"  # a squa
 
 @pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["phone", "desktop"])
 def test_job_page_says_how_to_film_a_real_clip_filmed_from_the_front(
-    server: BackgroundServer, size: dict[str, int]
+    job_server: BackgroundServer, size: dict[str, int]
 ) -> None:
     """An upload of a real squat filmed from the front: the verdict on the first screen, its
     filming help with the camera's angle, the checks it kept from being judged and the
@@ -293,12 +319,8 @@ def test_job_page_says_how_to_film_a_real_clip_filmed_from_the_front(
     if not FILMING_CLIP.is_file():
         pytest.skip(f"the real clip {FILMING_CLIP} is missing (../shared/videos)")
     SHOTS.mkdir(parents=True, exist_ok=True)
-    with httpx.Client(base_url=server.url, timeout=30.0) as client:
-        created = upload(client, FILMING_CLIP, exercise="squat")
-        assert created.status_code == 201, created.text
-        job = wait_for_job(client, created.json()["id"])
-        assert job["state"] == "done", job
-        verdict = client.get(f"/api/jobs/{job['id']}/verdict").json()
+    server = job_server
+    job, verdict = analysed(server, FILMING_CLIP, "squat")
     assert [t["problem"] for t in verdict["filming"]][:1] == ["not_side_on"]
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)

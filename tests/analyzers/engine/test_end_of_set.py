@@ -170,8 +170,7 @@ def _render(tmp_path: Path, exercise: str, variant: str, seed: int, ending: str)
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    ("exercise", "variant", "seed"),
-    [("hip_hinge", "kettlebell", 2), ("hip_hinge", "bodyweight", 3), ("squat", "", 5)],
+    ("exercise", "variant", "seed"), [("hip_hinge", "kettlebell", 2), ("squat", "", 5)]
 )
 def test_a_rendered_set_that_ends_by_putting_the_weight_down_counts_its_reps(
     tmp_path: Path, model_path: Path, exercise: str, variant: str, seed: int
@@ -185,16 +184,13 @@ def test_a_rendered_set_that_ends_by_putting_the_weight_down_counts_its_reps(
     (moved,) = report.not_counted
     assert moved.start_s >= truth["ending"]["start_s"] - 0.5
     assert "not counted" in build_verdict(report).counted
-
-
-@pytest.mark.slow
-def test_the_same_rendered_set_without_the_ending_is_unchanged(
-    tmp_path: Path, model_path: Path
-) -> None:
-    video = _render(tmp_path, "hip_hinge", "kettlebell", 2, "")
-    run = analyze_video(video, tmp_path / "out", exercise="hip_hinge", model=model_path)
-    assert run.report.summary is not None and run.report.summary.reps == 3
-    assert not run.report.not_counted
+    # The same set without its ending (the recording stopped before it): unchanged.
+    set_frames = int(truth["ending"]["start_s"] * truth["camera"]["fps"])
+    alone = analyze_video(
+        video, tmp_path / "set", exercise=exercise, model=model_path, max_frames=set_frames
+    )
+    assert alone.report.summary is not None and alone.report.summary.reps == 3
+    assert not alone.report.not_counted
 
 
 def test_feet_seen_from_another_camera_shot_are_no_step() -> None:
