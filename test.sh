@@ -11,4 +11,4 @@ fi
 .venv/bin/ruff check .
 .venv/bin/mypy formcheck
 .venv/bin/formcheck models >/dev/null
-.venv/bin/python -m pytest --cov --cov-report=term:skip-covered "$@"
+.venv/bin/python -m pytest --cov --cov-report=term:skip-covered --durations=25 "$@"

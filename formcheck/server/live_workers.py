@@ -51,6 +51,9 @@ log = logging.getLogger("formcheck.server")
 
 REQUEST_TIMEOUT_S = 60.0  # a frame takes milliseconds; a start builds the analyzer
 WORKER_JOIN_TIMEOUT_S = 5.0
+# Asks a worker to end. Closing the pipe alone does not reach it while the app's reader thread
+# is still blocked reading the same pipe: the worker would wait out WORKER_JOIN_TIMEOUT_S.
+QUIT_OP = "quit"
 
 
 class WorkerGoneError(RuntimeError):
@@ -85,6 +88,8 @@ def _worker_main(conn: Connection, config_json: str, settings_json: str, model_s
         try:
             request_id, session_id, op, args = conn.recv()
         except (EOFError, OSError):
+            return
+        if op == QUIT_OP:
             return
         try:
             if op == "start":
@@ -250,6 +255,8 @@ class LiveWorkerPool:
             self._closed = True
             workers, self._workers = self._workers, []
         for worker in workers:
+            with contextlib.suppress(OSError, ValueError), worker.send_lock:
+                worker.conn.send((0, "", QUIT_OP, ()))
             with contextlib.suppress(OSError):
                 worker.conn.close()
             worker.process.join(WORKER_JOIN_TIMEOUT_S)

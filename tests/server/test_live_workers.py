@@ -163,3 +163,14 @@ def test_a_live_set_reports_how_its_own_frames_were_filmed() -> None:
     problems = [i.problem for i in summary.report.filming.issues]
     assert problems == [FilmingProblem.TOO_DARK, FilmingProblem.TRACKING_LOST]
     assert [t.problem for t in summary.verdict.filming][:2] == problems
+
+
+def test_closing_the_pool_ends_its_workers_without_killing_them() -> None:
+    # The app's reader thread keeps reading each worker's pipe, so closing the pipe alone
+    # never reached the worker: it was terminated after a 5 s wait (exit code -15).
+    pool = LiveWorkerPool(2, CONFIG, SETTINGS, "test")
+    assert pool.assign() is not None and pool.assign() is not None  # started on demand
+    processes = [w.process for w in pool._workers]
+    assert len(processes) == 2 and all(p.is_alive() for p in processes)
+    pool.close()
+    assert [p.exitcode for p in processes] == [0, 0]
