@@ -118,7 +118,7 @@ class ShotCutConfig(BaseModel):
     enabled: bool = Field(True, description="look for cuts in video files")
     thumbnail_width_px: int = Field(48, ge=8, le=256, description="thumbnail width (16:9-ish)")
     thumbnail_height_px: int = Field(27, ge=8, le=256, description="thumbnail height")
-    change_min: float = Field(
+    change_min_level: float = Field(
         5.0, gt=0, le=255, description="mean absolute HSV change (0-255) a cut at least makes"
     )
     spike_ratio_min: float = Field(
@@ -129,7 +129,7 @@ class ShotCutConfig(BaseModel):
     )
     frames_before: int = Field(15, ge=1, description="frames before that set the usual change")
     frames_after: int = Field(5, ge=1, description="frames after it (read ahead)")
-    change_floor: float = Field(
+    change_floor_level: float = Field(
         1.0, gt=0, description="the usual change is taken as at least this (still, clean video)"
     )
 

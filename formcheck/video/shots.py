@@ -59,14 +59,14 @@ def is_cut(changes: list[float], index: int, config: ShotCutConfig) -> bool:
     if index < 1:
         return False
     value = changes[index]
-    if value < config.change_min:
+    if value < config.change_min_level:
         return False
     before = changes[max(1, index - config.frames_before) : index]
     after = changes[index + 1 : index + 1 + config.frames_after]
     usual = max(
         float(np.median(before)) if before else 0.0,
         float(np.median(after)) if after else 0.0,
-        config.change_floor,
+        config.change_floor_level,
     )
     return value >= config.spike_ratio_min * usual
 
